@@ -1,0 +1,45 @@
+"""A customer managed KMS key with rotation, kept unless the environment says otherwise."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+from cdk_constructs.removal import data_removal_policy, warn_data_removal
+
+
+class EncryptionKey(kms.Key):
+    """A symmetric KMS key with yearly automatic rotation.
+
+    The key policy starts as CDK's default (the account's IAM policies decide who may use
+    it); services that need it are added by whoever creates the key.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        description: str,
+        remove_on_destroy: bool = False,
+    ) -> None:
+        """Create the key.
+
+        :param description: what the key protects, shown in the KMS console.
+        :param remove_on_destroy: schedule the key for deletion (after 7 days) with the stack.
+            Default: the key is retained, so data it encrypted stays readable.
+        """
+        super().__init__(
+            scope,
+            id,
+            description=description,
+            enable_key_rotation=True,
+            removal_policy=data_removal_policy(remove_on_destroy),
+            pending_window=cdk.Duration.days(7 if remove_on_destroy else 30),
+        )
+        warn_data_removal(
+            self,
+            remove_on_destroy,
+            "this key (after its pending window) and so the means to read what it encrypted",
+        )

@@ -1,0 +1,1 @@
+"""One stack per stage of the workflow; stacks only compose constructs."""

@@ -1,0 +1,154 @@
+"""Store: the lake's keys and buckets. Stateful, so it lives apart from everything that runs.
+
+Two customer managed keys, on purpose:
+
+* the data key encrypts every lake zone and the Athena results. Everything that reads the
+  lake (Lake Formation, Athena, Glue, the ingest function) needs it;
+* the audit key (in ``AuditLogStore``) encrypts CloudTrail's log files and log group, so that
+  being allowed to read lake data never means being able to read the record of what was done.
+
+A key per zone would cost 1 USD a month each and separate nothing that Lake Formation grants
+and bucket policies do not already separate. The access-log bucket uses SSE-S3, because S3
+log delivery supports nothing else.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from blueprint.config import EnvironmentConfig
+from cdk_constructs.access_log_bucket import AccessLogBucket
+from cdk_constructs.audit_log_store import AuditLogStore
+from cdk_constructs.encryption_key import EncryptionKey
+from cdk_constructs.secure_bucket import SecureBucket
+
+ZONES = ("landing", "raw", "curated", "analytics")
+
+
+class StorageStack(cdk.Stack):
+    """Keys, the four lake zones, Athena results, audit logs and access logs."""
+
+    def __init__(
+        self, scope: Construct, id: str, *, config: EnvironmentConfig, **kwargs: Any
+    ) -> None:
+        super().__init__(scope, id, **kwargs)
+        remove = config.remove_data_on_destroy
+        lifecycle = config.lifecycle
+
+        self.data_key = EncryptionKey(
+            self,
+            "DataKey",
+            description="Encrypts the data lake zones and Athena query results.",
+            remove_on_destroy=remove,
+        )
+
+        self.access_logs_bucket = AccessLogBucket(
+            self,
+            "AccessLogsBucket",
+            retention_days=config.retention.access_log_days,
+            noncurrent_version_expiration_days=lifecycle.noncurrent_version_expiration_days,
+            remove_on_destroy=remove,
+        )
+
+        def housekeeping(**rule: Any) -> s3.LifecycleRule:
+            """A rule that also expires replaced versions and aborts stale uploads."""
+            return s3.LifecycleRule(
+                noncurrent_version_expiration=cdk.Duration.days(
+                    lifecycle.noncurrent_version_expiration_days
+                ),
+                abort_incomplete_multipart_upload_after=cdk.Duration.days(
+                    lifecycle.abort_incomplete_upload_days
+                ),
+                **rule,
+            )
+
+        def tier(*steps: tuple[s3.StorageClass, int]) -> list[s3.Transition]:
+            return [
+                s3.Transition(storage_class=cls, transition_after=cdk.Duration.days(days))
+                for cls, days in steps
+            ]
+
+        zone_rules = {
+            # Landing only holds files until ingest has copied them to raw.
+            "landing": housekeeping(
+                id="ExpireLanding",
+                expiration=cdk.Duration.days(lifecycle.landing_expiration_days),
+            ),
+            # Raw is the replayable record of what arrived: kept, and tiered as it ages.
+            "raw": housekeeping(
+                id="TierRaw",
+                transitions=tier(
+                    (s3.StorageClass.INFREQUENT_ACCESS, lifecycle.raw_infrequent_access_days),
+                    (s3.StorageClass.GLACIER_INSTANT_RETRIEVAL, lifecycle.raw_glacier_days),
+                ),
+            ),
+            "curated": housekeeping(
+                id="TierCurated",
+                transitions=tier(
+                    (
+                        s3.StorageClass.INFREQUENT_ACCESS,
+                        lifecycle.curated_infrequent_access_days,
+                    ),
+                ),
+            ),
+            # Analytics tables back dashboards and stay in the standard class.
+            "analytics": housekeeping(id="Housekeeping"),
+        }
+        self.zone_buckets: dict[str, s3.Bucket] = {
+            zone: SecureBucket(
+                self,
+                f"{zone.capitalize()}Bucket",
+                encryption_key=self.data_key,
+                access_logs_bucket=self.access_logs_bucket,
+                lifecycle_rules=[zone_rules[zone]],
+                remove_on_destroy=remove,
+                # Ingest reacts to files arriving in landing through EventBridge.
+                event_bridge_enabled=zone == "landing",
+            )
+            for zone in ZONES
+        }
+        self.athena_results_bucket = SecureBucket(
+            self,
+            "AthenaResultsBucket",
+            encryption_key=self.data_key,
+            access_logs_bucket=self.access_logs_bucket,
+            lifecycle_rules=[
+                housekeeping(
+                    id="ExpireResults",
+                    expiration=cdk.Duration.days(lifecycle.athena_results_expiration_days),
+                )
+            ],
+            remove_on_destroy=remove,
+        )
+        audit_days = config.retention.audit_log_days
+        self.audit_logs = AuditLogStore(
+            self,
+            "AuditLogs",
+            access_logs_bucket=self.access_logs_bucket,
+            lifecycle_rule=housekeeping(
+                id="RetainAuditLogs",
+                expiration=cdk.Duration.days(audit_days),
+                # Old log files are rarely read: Glacier Instant Retrieval once they are 90
+                # days old, when they are kept long enough for that to pay off.
+                transitions=tier((s3.StorageClass.GLACIER_INSTANT_RETRIEVAL, 90))
+                if audit_days >= 180
+                else None,
+            ),
+            remove_on_destroy=remove,
+        )
+
+        for name, bucket in {
+            **{f"{zone.capitalize()}BucketName": b for zone, b in self.zone_buckets.items()},
+            "AthenaResultsBucketName": self.athena_results_bucket,
+            "AuditLogsBucketName": self.audit_logs.bucket,
+        }.items():
+            cdk.CfnOutput(self, name, value=bucket.bucket_name)
+
+    @property
+    def lake_buckets(self) -> list[s3.Bucket]:
+        """Every bucket that holds lake data or query results (for audit data events)."""
+        return [*self.zone_buckets.values(), self.athena_results_bucket]
