@@ -1,0 +1,67 @@
+"""Shared fixtures: the app is built through the same factory as app.py, once per environment."""
+
+from __future__ import annotations
+
+import os
+import sys
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# jsii starts `node` from PATH: take the Node.js 24 that the virtual environment ships.
+os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+
+from aws_cdk import assertions
+
+from blueprint.factory import Blueprint, build_app, cdk_json_context
+
+ENVIRONMENTS = tuple(cdk_json_context()["environments"])
+
+
+def make_blueprint(env: str = "sandbox", **overrides: Any) -> Blueprint:
+    """The app as `cdk synth -c env=ENV` builds it, without the nag plugins (tests run them)."""
+    return build_app({**cdk_json_context(), "env": env, **overrides}, enforce_compliance=False)
+
+
+@cache
+def built(env: str) -> Blueprint:
+    return make_blueprint(env)
+
+
+@cache
+def template(env: str, stack_id: str) -> assertions.Template:
+    stack = next(s for s in built(env).stacks if s.node.id == stack_id)
+    return assertions.Template.from_stack(stack)
+
+
+@pytest.fixture(params=ENVIRONMENTS)
+def env(request: pytest.FixtureRequest) -> str:
+    """Each environment of cdk.json in turn."""
+    return str(request.param)
+
+
+@pytest.fixture
+def blueprint(env: str) -> Blueprint:
+    return built(env)
+
+
+@pytest.fixture
+def storage(env: str) -> assertions.Template:
+    return template(env, "Storage")
+
+
+@pytest.fixture
+def audit(env: str) -> assertions.Template:
+    return template(env, "Audit")
+
+
+def resources(tmpl: assertions.Template, type_: str) -> dict[str, dict[str, Any]]:
+    """Resources of one type, by logical ID."""
+    return dict(tmpl.find_resources(type_))
+
+
+def construct_id(logical_id: str) -> str:
+    """The construct path a logical ID was made from (CDK adds an 8-character hash)."""
+    return logical_id[:-8]

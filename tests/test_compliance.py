@@ -1,0 +1,128 @@
+"""cdk-nag: every pack passes, each acknowledgment is narrow and reasoned, synth enforces it."""
+
+from __future__ import annotations
+
+import re
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_s3 as s3
+
+from blueprint import compliance
+from blueprint.factory import Blueprint, build_app, cdk_json_context
+from tests.conftest import make_blueprint
+
+PACKS = ["AwsSolutions", "HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321", "Serverless"]
+FINDING_ID = re.compile(
+    r"^(AwsSolutions|HIPAA\.Security|NIST\.800\.53\.R5|PCI\.DSS\.321|Serverless)-[A-Za-z0-9]+"
+    r"(\[[^\]]+\])?$"
+)
+
+
+def acknowledgments(blueprint: Blueprint) -> list[tuple[str, str, str]]:
+    """(construct path, finding ID, reason) of every acknowledgment in the app."""
+    found = []
+    for construct in blueprint.app.node.find_all():
+        for entry in construct.node.metadata:
+            if entry.type == cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY:
+                for key, reason in entry.data.items():
+                    found.append((construct.node.path, key.removeprefix("Annotation::"), reason))
+    return found
+
+
+def test_the_five_packs_are_registered() -> None:
+    assert [pack.read_pack_name for pack in compliance.nag_packs()] == PACKS
+
+
+@pytest.mark.parametrize("pack_index", range(len(PACKS)), ids=PACKS)
+def test_every_pack_passes(blueprint: Blueprint, pack_index: int) -> None:
+    pack = compliance.nag_packs()[pack_index]
+    report = pack.validate_scope(blueprint.app)
+    findings = [
+        f"{v.rule_name}: {[c.construct_path for c in v.violating_resources]}"
+        for v in report.violations
+    ]
+    assert report.success, "\n".join(findings)
+
+
+def test_every_acknowledgment_names_a_granular_finding_and_gives_a_reason(
+    blueprint: Blueprint,
+) -> None:
+    acks = acknowledgments(blueprint)
+    assert acks, "expected the documented acknowledgments"
+    stacks = {stack.node.path for stack in blueprint.stacks}
+    for path, finding, reason in acks:
+        assert FINDING_ID.match(finding), f"{path}: {finding} is not a cdk-nag finding ID"
+        assert len(reason.split()) >= 12, f"{path}: {finding} needs a reason a reviewer accepts"
+        assert path not in stacks, f"{finding} acknowledged on a whole stack"
+        assert path != "", f"{finding} acknowledged on the whole app"
+
+
+def test_acknowledgments_are_the_reviewed_ones(blueprint: Blueprint) -> None:
+    """A new acknowledgment is a security decision: it must be added here, on purpose."""
+    acks = {(path, finding) for path, finding, _ in acknowledgments(blueprint)}
+    replication = {"HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321"}
+    expected = {
+        (f"Storage/{bucket}", f"{pack}-S3BucketReplicationEnabled")
+        for bucket in (
+            "AccessLogsBucket",
+            "LandingBucket",
+            "RawBucket",
+            "CuratedBucket",
+            "AnalyticsBucket",
+            "AthenaResultsBucket",
+            "AuditLogs/Bucket",
+        )
+        for pack in replication
+    }
+    expected |= {
+        ("Storage/AccessLogsBucket", f"{pack}-S3BucketLoggingEnabled") for pack in replication
+    }
+    expected |= {("Storage/AccessLogsBucket", "AwsSolutions-S1")}
+    expected |= {
+        ("Storage/AccessLogsBucket", f"{pack}-S3DefaultEncryptionKMS") for pack in replication
+    }
+    assert acks == expected
+
+
+def test_synth_fails_on_an_unacknowledged_finding() -> None:
+    blueprint = build_app({**cdk_json_context(), "env": "sandbox"})
+    s3.Bucket(blueprint.storage, "CarelessBucket")  # no encryption, logging or TLS policy
+    with pytest.raises(RuntimeError, match="ValidationFailed") as error:
+        blueprint.app.synth()
+    message = str(error.value)
+    assert "Storage/CarelessBucket/Resource" in message
+    for pack in PACKS[:4]:  # the Serverless pack has no S3 rules
+        assert f"({pack})" in message
+
+
+def test_the_shipped_app_synthesizes_with_the_packs_enforced() -> None:
+    blueprint = build_app({**cdk_json_context(), "env": "prod"})
+    assembly = blueprint.app.synth()
+    assert {s.stack_name for s in assembly.stacks} == {
+        "datalake-prod-storage",
+        "datalake-prod-audit",
+    }
+
+
+def test_acknowledgments_do_not_hide_findings_on_other_resources() -> None:
+    """A bucket built like the access-log bucket, beside it, is still flagged."""
+    blueprint = make_blueprint("sandbox")
+    s3.Bucket(
+        blueprint.storage,
+        "LookAlike",
+        encryption=s3.BucketEncryption.S3_MANAGED,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        enforce_ssl=True,
+        versioned=True,
+    )
+    flagged = set()
+    for pack in compliance.nag_packs():
+        for violation in pack.validate_scope(blueprint.app).violations:
+            paths = {c.construct_path for c in violation.violating_resources}
+            flagged |= {(violation.rule_name, path) for path in paths}
+    look_alike = "Storage/LookAlike/Resource"
+    assert ("AwsSolutions-S1", look_alike) in flagged
+    assert ("NIST.800.53.R5-S3DefaultEncryptionKMS", look_alike) in flagged
+    assert ("PCI.DSS.321-S3BucketReplicationEnabled", look_alike) in flagged
+    assert {path for _, path in flagged} == {look_alike}

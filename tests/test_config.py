@@ -1,0 +1,209 @@
+"""Configuration: what cdk.json may say, and the message each mistake gets."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from blueprint.config import ConfigError, load_config
+from blueprint.factory import ROOT, cdk_json_context
+
+
+def context(env: str = "sandbox", **changes: Any) -> dict[str, Any]:
+    """cdk.json's context with ``changes`` applied to the sandbox entry (dotted keys)."""
+    ctx = copy.deepcopy(cdk_json_context())
+    ctx["env"] = env
+    for dotted, value in changes.items():
+        *parents, leaf = dotted.split("__")
+        node = ctx["environments"]["sandbox"]
+        for part in parents:
+            node = node.setdefault(part, {})
+        if value is _DELETE:
+            node.pop(leaf)
+        else:
+            node[leaf] = value
+    return ctx
+
+
+_DELETE = object()
+
+
+def test_the_shipped_environments_are_valid() -> None:
+    sandbox = load_config(context("sandbox"))
+    prod = load_config(context("prod"))
+    assert sandbox.name == "sandbox"
+    assert sandbox.remove_data_on_destroy is True
+    assert prod.remove_data_on_destroy is False
+    assert prod.termination_protection is True
+    assert sandbox.tags.as_dict() == {
+        "Project": "datalake",
+        "Environment": "sandbox",
+        "Owner": sandbox.tags.owner,
+        "CostCenter": sandbox.tags.cost_center,
+    }
+
+
+def test_sandbox_is_the_default_environment() -> None:
+    ctx = context()
+    del ctx["env"]
+    assert load_config(ctx).name == "sandbox"
+
+
+def test_account_and_region_are_optional_and_go_together() -> None:
+    config = load_config(context(account="123456789012", region="eu-west-1"))
+    assert (config.account, config.region) == ("123456789012", "eu-west-1")
+    agnostic = load_config(context())
+    assert (agnostic.account, agnostic.region) == (None, None)
+
+
+def test_configuration_is_frozen() -> None:
+    config = load_config(context())
+    with pytest.raises(AttributeError):
+        config.name = "prod"  # type: ignore[misc]
+
+
+BAD_CONFIGURATIONS = [
+    pytest.param(
+        context("staging"),
+        "-c env='staging': unknown environment; expected one of prod, sandbox",
+        id="unknown-environment",
+    ),
+    pytest.param(
+        context(retention__logGroupDays=42),
+        "context.environments.sandbox.retention.logGroupDays = 42: expected a CloudWatch Logs "
+        "retention period, one of 1, 3, 5, 7, 14, 30",
+        id="log-retention-not-offered-by-cloudwatch",
+    ),
+    pytest.param(
+        context(lifecycle__rawInfrequentAccessDays=10),
+        "context.environments.sandbox.lifecycle.rawInfrequentAccessDays = 10: expected a whole "
+        "number of days, at least 30",
+        id="infrequent-access-before-30-days",
+    ),
+    pytest.param(
+        context(lifecycle__rawInfrequentAccessDays=60, lifecycle__rawGlacierDays=60),
+        "context.environments.sandbox.lifecycle.rawGlacierDays = 60: expected more days than "
+        "rawInfrequentAccessDays (60)",
+        id="glacier-not-after-infrequent-access",
+    ),
+    pytest.param(
+        context(lifecycle__landingExpirationDays="7"),
+        "context.environments.sandbox.lifecycle.landingExpirationDays = '7': expected a whole "
+        "number of days, at least 1",
+        id="days-as-a-string",
+    ),
+    pytest.param(
+        context(retention__auditLogDays=True),
+        "context.environments.sandbox.retention.auditLogDays = True: expected a whole number",
+        id="days-as-a-boolean",
+    ),
+    pytest.param(
+        context(account="12345", region="eu-west-1"),
+        "context.environments.sandbox.account = '12345': expected a 12-digit AWS account ID",
+        id="short-account-id",
+    ),
+    pytest.param(
+        context(region="eu-west-1"),
+        "context.environments.sandbox.account = None: expected account and region to be set "
+        "together",
+        id="region-without-account",
+    ),
+    pytest.param(
+        context(account="123456789012", region="Ireland"),
+        "context.environments.sandbox.region = 'Ireland': expected an AWS region such as eu-west-1",
+        id="region-not-a-region",
+    ),
+    pytest.param(
+        context(alertEmail="ops-at-example.com"),
+        "context.environments.sandbox.alertEmail = 'ops-at-example.com': expected an e-mail "
+        "address, or null",
+        id="alert-email-not-an-address",
+    ),
+    pytest.param(
+        context(removeDataOnDestroy="yes"),
+        "context.environments.sandbox.removeDataOnDestroy = 'yes': expected true or false",
+        id="flag-not-a-boolean",
+    ),
+    pytest.param(
+        context(terminationProtection=True),
+        "context.environments.sandbox.removeDataOnDestroy = True: expected false when "
+        "terminationProtection is true",
+        id="protected-yet-removable",
+    ),
+    pytest.param(
+        context(retentionDays=30),
+        "context.environments.sandbox.retentionDays = 30: unknown setting; expected one of "
+        "account, alertEmail, lifecycle",
+        id="misspelt-setting",
+    ),
+    pytest.param(
+        context(lifecycle__landingExpiryDays=3),
+        "context.environments.sandbox.lifecycle.landingExpiryDays = 3: unknown setting",
+        id="misspelt-nested-setting",
+    ),
+    pytest.param(
+        context(tags__owner=_DELETE),
+        "context.environments.sandbox.tags.owner = '<missing>': expected a non-empty tag value",
+        id="owner-tag-missing",
+    ),
+    pytest.param(
+        context(tags__costCenter="a" * 300),
+        "context.environments.sandbox.tags.costCenter = 'aaaa",
+        id="tag-value-too-long",
+    ),
+    pytest.param(
+        context(retention=[30]),
+        "context.environments.sandbox.retention = [30]: expected an object of settings",
+        id="section-not-an-object",
+    ),
+    pytest.param(
+        {**context(), "project": "Data Lake"},
+        "context.project = 'Data Lake': expected 2-20 characters of lower-case letters",
+        id="project-name",
+    ),
+    pytest.param(
+        {**context(), "environments": {}},
+        "context.environments = {}: expected an object with one entry per environment",
+        id="no-environments",
+    ),
+]
+
+
+@pytest.mark.parametrize(("ctx", "message"), BAD_CONFIGURATIONS)
+def test_a_bad_value_fails_with_a_message_naming_key_value_and_expectation(
+    ctx: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ConfigError) as error:
+        load_config(ctx)
+    assert message in str(error.value)
+    if not message.startswith("-c env"):
+        assert str(error.value).startswith("cdk.json: ")
+
+
+def test_a_broken_prod_entry_fails_a_sandbox_synth_too() -> None:
+    ctx = context("sandbox")
+    ctx["environments"]["prod"]["lifecycle"]["rawGlacierDays"] = 1
+    with pytest.raises(ConfigError, match=r"environments\.prod\.lifecycle\.rawGlacierDays = 1"):
+        load_config(ctx)
+
+
+def test_cdk_synth_stops_with_the_message_and_no_traceback(tmp_path: Path) -> None:
+    """What a user sees: app.py run as the CDK CLI runs it, with the CLI's merged context."""
+    ctx = context(retention__logGroupDays=42)
+    env = {**os.environ, "CDK_CONTEXT_JSON": json.dumps(ctx), "CDK_OUTDIR": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith(
+        "Configuration error: cdk.json: context.environments.sandbox.retention.logGroupDays = 42"
+    )
+    assert "Traceback" not in result.stderr
+    assert not list(tmp_path.glob("*.template.json"))

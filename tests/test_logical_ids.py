@@ -1,0 +1,48 @@
+"""Logical IDs of stateful resources are a contract: a changed ID replaces the resource.
+
+A refactor that moves or renames the construct of a key, bucket, trail or log group would make
+CloudFormation create a new one and orphan (or delete) the old one with its data. If this test
+fails, keep the old ID (for example with ``override_logical_id``) rather than update the pin.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import assertions
+
+from tests.conftest import built
+
+PINNED = {
+    "Storage": {
+        "DataKey17AFBB84": "AWS::KMS::Key",
+        "AuditLogsKeyA1E4E929": "AWS::KMS::Key",
+        "AccessLogsBucket83982689": "AWS::S3::Bucket",
+        "LandingBucket23FE90FB": "AWS::S3::Bucket",
+        "RawBucket0C3EE094": "AWS::S3::Bucket",
+        "CuratedBucket6A59C97E": "AWS::S3::Bucket",
+        "AnalyticsBucket39EAAEEA": "AWS::S3::Bucket",
+        "AthenaResultsBucket879938FA": "AWS::S3::Bucket",
+        "AuditLogsBucketCBA431F7": "AWS::S3::Bucket",
+    },
+    "Audit": {
+        "AuditTrailC93518EF": "AWS::CloudTrail::Trail",
+        "AuditTrailLogGroup28BB9333": "AWS::Logs::LogGroup",
+    },
+}
+STATEFUL_TYPES = {
+    "AWS::KMS::Key",
+    "AWS::S3::Bucket",
+    "AWS::CloudTrail::Trail",
+    "AWS::Logs::LogGroup",
+}
+
+
+def test_stateful_resources_keep_their_logical_ids(env: str) -> None:
+    for stack in built(env).stacks:
+        template = assertions.Template.from_stack(stack).to_json()["Resources"]
+        stateful = {lid: r["Type"] for lid, r in template.items() if r["Type"] in STATEFUL_TYPES}
+        assert stateful == PINNED[stack.node.id], stack.node.id
+
+
+def test_stack_names_are_per_project_and_environment(env: str) -> None:
+    names = {stack.node.id: stack.stack_name for stack in built(env).stacks}
+    assert names == {"Storage": f"datalake-{env}-storage", "Audit": f"datalake-{env}-audit"}

@@ -1,0 +1,283 @@
+"""Every security property of the store, asserted on every bucket and key of every environment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aws_cdk import assertions
+
+from tests.conftest import built, construct_id, make_blueprint, resources
+
+ZONE_BUCKETS = {"LandingBucket", "RawBucket", "CuratedBucket", "AnalyticsBucket"}
+DATA_KEY_BUCKETS = ZONE_BUCKETS | {"AthenaResultsBucket"}
+ALL_BUCKETS = DATA_KEY_BUCKETS | {"AuditLogsBucket", "AccessLogsBucket"}
+# Construct path of each bucket (logical IDs are made from them).
+BUCKET_PATHS = {name: f"Storage/{name}" for name in ALL_BUCKETS} | {
+    "AuditLogsBucket": "Storage/AuditLogs/Bucket"
+}
+
+
+def buckets(storage: assertions.Template) -> dict[str, dict[str, Any]]:
+    return {construct_id(lid): r for lid, r in resources(storage, "AWS::S3::Bucket").items()}
+
+
+def key_id(storage: assertions.Template, prefix: str) -> str:
+    (logical_id,) = [k for k in resources(storage, "AWS::KMS::Key") if k.startswith(prefix)]
+    return logical_id
+
+
+def policy_statements(storage: assertions.Template, bucket: str) -> list[dict[str, Any]]:
+    for policy in resources(storage, "AWS::S3::BucketPolicy").values():
+        if construct_id(policy["Properties"]["Bucket"]["Ref"]) == bucket:
+            return list(policy["Properties"]["PolicyDocument"]["Statement"])
+    raise AssertionError(f"{bucket} has no bucket policy")
+
+
+def test_the_store_has_exactly_the_expected_buckets(storage: assertions.Template) -> None:
+    assert set(buckets(storage)) == ALL_BUCKETS
+
+
+def test_every_bucket_blocks_public_access_and_disables_acls(
+    storage: assertions.Template,
+) -> None:
+    for name, bucket in buckets(storage).items():
+        props = bucket["Properties"]
+        assert props["PublicAccessBlockConfiguration"] == {
+            "BlockPublicAcls": True,
+            "BlockPublicPolicy": True,
+            "IgnorePublicAcls": True,
+            "RestrictPublicBuckets": True,
+        }, name
+        assert props["OwnershipControls"] == {
+            "Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]
+        }, name
+        assert "AccessControl" not in props, name
+
+
+def test_every_bucket_is_versioned(storage: assertions.Template) -> None:
+    for name, bucket in buckets(storage).items():
+        assert bucket["Properties"]["VersioningConfiguration"] == {"Status": "Enabled"}, name
+
+
+def test_lake_buckets_use_sse_kms_with_bucket_keys_and_the_right_key(
+    storage: assertions.Template,
+) -> None:
+    data_key, audit_key = key_id(storage, "DataKey"), key_id(storage, "AuditLogsKey")
+    for name, bucket in buckets(storage).items():
+        (rule,) = bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+        assert rule["BlockedEncryptionTypes"] == {"EncryptionType": ["SSE-C"]}, name
+        default = rule["ServerSideEncryptionByDefault"]
+        if name == "AccessLogsBucket":
+            # S3 server access log delivery supports SSE-S3 only.
+            assert default == {"SSEAlgorithm": "AES256"}
+            continue
+        expected_key = audit_key if name == "AuditLogsBucket" else data_key
+        assert default == {
+            "SSEAlgorithm": "aws:kms",
+            "KMSMasterKeyID": {"Fn::GetAtt": [expected_key, "Arn"]},
+        }, name
+        assert rule["BucketKeyEnabled"] is True, name
+
+
+def test_every_bucket_policy_refuses_requests_without_tls_1_2(
+    storage: assertions.Template,
+) -> None:
+    for name in ALL_BUCKETS:
+        denies = [s for s in policy_statements(storage, name) if s["Effect"] == "Deny"]
+        conditions = [d["Condition"] for d in denies if d["Action"] == "s3:*"]
+        assert {"Bool": {"aws:SecureTransport": "false"}} in conditions, name
+        assert {"NumericLessThan": {"s3:TlsVersion": 1.2}} in conditions, name
+        for deny in denies:
+            assert deny["Principal"] == {"AWS": "*"}, name
+
+
+def test_every_bucket_but_the_log_bucket_logs_its_access(storage: assertions.Template) -> None:
+    all_buckets = buckets(storage)
+    (log_bucket,) = [lid for lid in resources(storage, "AWS::S3::Bucket") if "AccessLogs" in lid]
+    for name, bucket in all_buckets.items():
+        logging = bucket["Properties"].get("LoggingConfiguration")
+        if name == "AccessLogsBucket":
+            assert logging is None
+            continue
+        assert logging == {
+            "DestinationBucketName": {"Ref": log_bucket},
+            "LogFilePrefix": f"{BUCKET_PATHS[name]}/",
+        }, name
+
+
+def test_the_log_bucket_accepts_logs_only_from_the_lake_buckets(
+    storage: assertions.Template,
+) -> None:
+    grants = [
+        s
+        for s in policy_statements(storage, "AccessLogsBucket")
+        if s["Effect"] == "Allow" and s.get("Principal") == {"Service": "logging.s3.amazonaws.com"}
+    ]
+    sources = {
+        construct_id(g["Condition"]["ArnLike"]["aws:SourceArn"]["Fn::GetAtt"][0]) for g in grants
+    }
+    assert sources == ALL_BUCKETS - {"AccessLogsBucket"}
+    for grant in grants:
+        assert grant["Action"] == "s3:PutObject"
+        assert grant["Condition"]["StringEquals"] == {
+            "aws:SourceAccount": {"Ref": "AWS::AccountId"}
+        }
+
+
+def lifecycle(storage: assertions.Template, name: str) -> dict[str, Any]:
+    (rule,) = buckets(storage)[name]["Properties"]["LifecycleConfiguration"]["Rules"]
+    assert rule["Status"] == "Enabled"
+    return dict(rule)
+
+
+def test_every_bucket_expires_old_versions_and_aborts_stale_uploads(
+    storage: assertions.Template, env: str
+) -> None:
+    config = built(env).config.lifecycle
+    for name in ALL_BUCKETS:
+        rule = lifecycle(storage, name)
+        assert rule["NoncurrentVersionExpiration"] == {
+            "NoncurrentDays": config.noncurrent_version_expiration_days
+        }, name
+        assert rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] >= 1, name
+
+
+def test_lifecycle_follows_the_environment_configuration(
+    storage: assertions.Template, env: str
+) -> None:
+    config = built(env).config
+    life = config.lifecycle
+    assert lifecycle(storage, "LandingBucket")["ExpirationInDays"] == life.landing_expiration_days
+    assert lifecycle(storage, "RawBucket")["Transitions"] == [
+        {"StorageClass": "STANDARD_IA", "TransitionInDays": life.raw_infrequent_access_days},
+        {"StorageClass": "GLACIER_IR", "TransitionInDays": life.raw_glacier_days},
+    ]
+    assert lifecycle(storage, "CuratedBucket")["Transitions"] == [
+        {"StorageClass": "STANDARD_IA", "TransitionInDays": life.curated_infrequent_access_days}
+    ]
+    assert "ExpirationInDays" not in lifecycle(storage, "RawBucket")
+    assert "ExpirationInDays" not in lifecycle(storage, "CuratedBucket")
+    assert "ExpirationInDays" not in lifecycle(storage, "AnalyticsBucket")
+    assert (
+        lifecycle(storage, "AthenaResultsBucket")["ExpirationInDays"]
+        == life.athena_results_expiration_days
+    )
+    assert lifecycle(storage, "AuditLogsBucket")["ExpirationInDays"] == (
+        config.retention.audit_log_days
+    )
+    assert lifecycle(storage, "AccessLogsBucket")["ExpirationInDays"] == (
+        config.retention.access_log_days
+    )
+
+
+def test_changing_a_lifecycle_setting_changes_the_template() -> None:
+    base = make_blueprint("sandbox")
+    context_env = base.app.node.try_get_context("environments")["sandbox"]
+    changed = {**context_env, "lifecycle": {**context_env["lifecycle"], "landingExpirationDays": 3}}
+    other = make_blueprint("sandbox", environments={"sandbox": changed})
+    tmpl = assertions.Template.from_stack(other.storage)
+    assert lifecycle(tmpl, "LandingBucket")["ExpirationInDays"] == 3
+
+
+def test_only_the_landing_bucket_sends_events_to_eventbridge(storage: assertions.Template) -> None:
+    for name, bucket in buckets(storage).items():
+        notifications = bucket["Properties"].get("NotificationConfiguration")
+        if name == "LandingBucket":
+            assert notifications == {"EventBridgeConfiguration": {"EventBridgeEnabled": True}}
+        else:
+            assert notifications is None, name
+    # Set on the bucket itself: no custom-resource Lambda function just to switch it on.
+    storage.resource_count_is("Custom::S3BucketNotifications", 0)
+
+
+def test_two_keys_with_rotation(storage: assertions.Template) -> None:
+    keys = resources(storage, "AWS::KMS::Key")
+    assert {construct_id(k) for k in keys} == {"DataKey", "AuditLogsKey"}
+    for logical_id, key in keys.items():
+        assert key["Properties"]["EnableKeyRotation"] is True, logical_id
+        assert key["Properties"].get("KeySpec", "SYMMETRIC_DEFAULT") == "SYMMETRIC_DEFAULT"
+
+
+def service_principals(key: dict[str, Any]) -> set[str]:
+    found = set()
+    for statement in key["Properties"]["KeyPolicy"]["Statement"]:
+        service = statement["Principal"].get("Service")
+        if service:
+            found.add(service if isinstance(service, str) else "logs.<region>.amazonaws.com")
+    return found
+
+
+def test_no_service_may_use_the_data_key_through_its_key_policy(
+    storage: assertions.Template,
+) -> None:
+    data_key = resources(storage, "AWS::KMS::Key")[key_id(storage, "DataKey")]
+    assert service_principals(data_key) == set()
+
+
+def test_the_audit_key_serves_only_this_accounts_cloudtrail_and_logs(
+    storage: assertions.Template,
+) -> None:
+    audit_key = resources(storage, "AWS::KMS::Key")[key_id(storage, "AuditLogsKey")]
+    assert service_principals(audit_key) == {
+        "cloudtrail.amazonaws.com",
+        "logs.<region>.amazonaws.com",
+    }
+    for statement in audit_key["Properties"]["KeyPolicy"]["Statement"]:
+        if "Service" in statement["Principal"]:
+            assert statement["Condition"], statement["Sid"]
+            assert "kms:CreateGrant" not in statement["Action"]
+            assert "kms:*" not in statement["Action"]
+
+
+def test_only_cloudtrail_of_this_account_may_write_audit_logs(
+    storage: assertions.Template,
+) -> None:
+    allows = [s for s in policy_statements(storage, "AuditLogsBucket") if s["Effect"] == "Allow"]
+    cloudtrail = [s for s in allows if s["Principal"] == {"Service": "cloudtrail.amazonaws.com"}]
+    assert {s["Action"] for s in cloudtrail} == {"s3:GetBucketAcl", "s3:PutObject"}
+    for statement in cloudtrail:
+        assert statement["Condition"]["StringEquals"]["aws:SourceAccount"] == {
+            "Ref": "AWS::AccountId"
+        }
+        assert "aws:SourceArn" in statement["Condition"]["ArnLike"]
+
+
+@pytest.mark.parametrize(("env_name", "policy"), [("sandbox", "Delete"), ("prod", "Retain")])
+def test_data_is_kept_unless_the_environment_allows_removal(env_name: str, policy: str) -> None:
+    blueprint = built(env_name)
+    assert blueprint.config.remove_data_on_destroy is (policy == "Delete")
+    storage = assertions.Template.from_stack(blueprint.storage)
+    for type_ in ("AWS::S3::Bucket", "AWS::KMS::Key"):
+        for logical_id, resource in resources(storage, type_).items():
+            assert resource["DeletionPolicy"] == policy, logical_id
+            assert resource["UpdateReplacePolicy"] == policy, logical_id
+    auto_delete = resources(storage, "Custom::S3AutoDeleteObjects")
+    # Removable buckets are emptied first, or CloudFormation could not delete them.
+    assert len(auto_delete) == (len(ALL_BUCKETS) if policy == "Delete" else 0)
+
+
+def test_removable_data_is_announced_at_synth() -> None:
+    def warnings(env_name: str) -> set[str]:
+        found = set()
+        for stack in built(env_name).stacks:
+            messages = assertions.Annotations.from_stack(stack).find_warning(
+                "*", assertions.Match.string_like_regexp("removeDataOnDestroy is true")
+            )
+            found |= {m.id for m in messages}
+        return found
+
+    expected = {f"/{path}" for path in BUCKET_PATHS.values()} | {
+        "/Storage/DataKey",
+        "/Storage/AuditLogs/Key",
+        "/Audit/AuditTrail/LogGroup",
+    }
+    assert warnings("sandbox") == expected
+    assert warnings("prod") == set()
+
+
+def test_stateful_stacks_are_protected_where_the_environment_asks(env: str) -> None:
+    blueprint = built(env)
+    for stack in blueprint.stacks:
+        assert stack.termination_protection is blueprint.config.termination_protection
+    assert built("prod").config.termination_protection is True
