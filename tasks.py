@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Developer commands that work on a fresh machine with nothing but Python 3.11+.
 
+    python3 tasks.py install       create .venv and node_modules with the pinned dependencies
     python3 tasks.py synth [ENV]   synthesize every stack of ENV (default sandbox) into cdk.out/
     python3 tasks.py test [ARGS]   run the whole test suite (ARGS go to pytest)
     python3 tasks.py lint          ruff (lint and format check) and mypy
@@ -84,6 +85,11 @@ def ensure_environment(*, dev: bool) -> None:
         npm_stamp.write_text(_digest(lock))
 
 
+def install() -> None:
+    ensure_environment(dev=True)
+    print(f"Ready: activate with `source {VENV.name}/bin/activate`, then use `npx cdk ...`.")
+
+
 def environments() -> list[str]:
     return list(json.loads((ROOT / "cdk.json").read_text())["context"]["environments"])
 
@@ -128,6 +134,7 @@ def ci() -> None:
 
 
 COMMANDS = {
+    "install": install,
     "synth": synth,
     "test": test,
     "lint": lint,

@@ -1,0 +1,40 @@
+# Shortcuts for tasks.py, which needs nothing but Python 3.11+ (see README.md).
+# ENV picks the environment of cdk.json: make deploy ENV=prod
+ENV ?= sandbox
+PYTHON ?= python3
+export PATH := $(CURDIR)/.venv/bin:$(CURDIR)/node_modules/.bin:$(PATH)
+
+.PHONY: install synth test lint cfn-lint bench ci diff deploy destroy clean
+
+install:
+	$(PYTHON) tasks.py install
+
+synth:
+	$(PYTHON) tasks.py synth $(ENV)
+
+test:
+	$(PYTHON) tasks.py test
+
+lint:
+	$(PYTHON) tasks.py lint
+
+cfn-lint:
+	$(PYTHON) tasks.py cfn-lint
+
+bench:
+	$(PYTHON) tasks.py bench
+
+ci:
+	bash .ci/run
+
+diff: install
+	cdk diff --all -c env=$(ENV)
+
+deploy: install
+	cdk deploy --all -c env=$(ENV)
+
+destroy: install
+	cdk destroy --all -c env=$(ENV)
+
+clean:
+	rm -rf cdk.out cdk.out.* .pytest_cache .mypy_cache .ruff_cache
