@@ -55,15 +55,28 @@ class AuditLogStore(Construct):
 
         account = stack.account
         cloudtrail = iam.ServicePrincipal("cloudtrail.amazonaws.com")
+        trail_arns = f"arn:{stack.partition}:cloudtrail:*:{account}:trail/*"
         from_this_accounts_trails = {
             "StringEquals": {"aws:SourceAccount": account},
-            "ArnLike": {"aws:SourceArn": f"arn:{stack.partition}:cloudtrail:*:{account}:trail/*"},
+            "ArnLike": {"aws:SourceArn": trail_arns},
         }
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="AllowCloudTrailToEncryptLogFiles",
                 principals=[cloudtrail],
-                actions=["kms:GenerateDataKey*", "kms:DescribeKey"],
+                actions=["kms:GenerateDataKey*"],
+                resources=["*"],
+                conditions={
+                    **from_this_accounts_trails,
+                    "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": trail_arns},
+                },
+            )
+        )
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudTrailToDescribeKey",
+                principals=[cloudtrail],
+                actions=["kms:DescribeKey"],
                 resources=["*"],
                 conditions=from_this_accounts_trails,
             )

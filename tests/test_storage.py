@@ -223,11 +223,27 @@ def test_the_audit_key_serves_only_this_accounts_cloudtrail_and_logs(
         "cloudtrail.amazonaws.com",
         "logs.<region>.amazonaws.com",
     }
+    account = {"Ref": "AWS::AccountId"}
     for statement in audit_key["Properties"]["KeyPolicy"]["Statement"]:
-        if "Service" in statement["Principal"]:
-            assert statement["Condition"], statement["Sid"]
-            assert "kms:CreateGrant" not in statement["Action"]
-            assert "kms:*" not in statement["Action"]
+        service = statement["Principal"].get("Service")
+        if not service:
+            continue
+        assert "kms:CreateGrant" not in statement["Action"], statement["Sid"]
+        assert "kms:*" not in statement["Action"], statement["Sid"]
+        condition = statement["Condition"]
+        if service == "cloudtrail.amazonaws.com":
+            assert condition["StringEquals"] == {"aws:SourceAccount": account}
+            assert "aws:SourceArn" in condition["ArnLike"]
+        else:
+            # CloudWatch Logs may use it only for log groups of this account and region.
+            assert list(condition["ArnLike"]) == ["kms:EncryptionContext:aws:logs:arn"]
+    encrypt = next(
+        s
+        for s in audit_key["Properties"]["KeyPolicy"]["Statement"]
+        if s.get("Sid") == "AllowCloudTrailToEncryptLogFiles"
+    )
+    assert encrypt["Action"] == "kms:GenerateDataKey*"
+    assert "kms:EncryptionContext:aws:cloudtrail:arn" in encrypt["Condition"]["StringLike"]
 
 
 def test_only_cloudtrail_of_this_account_may_write_audit_logs(
