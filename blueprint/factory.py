@@ -12,6 +12,7 @@ import aws_cdk as cdk
 
 from blueprint import compliance
 from blueprint.config import EnvironmentConfig, load_config
+from cdk_constructs.tag_everything import TagEverything
 from stacks.audit_stack import AuditStack
 from stacks.storage_stack import StorageStack
 
@@ -79,8 +80,10 @@ def build_app(
         **common,
     )
 
-    for key, value in config.tags.as_dict().items():
+    tags = config.tags.as_dict()
+    for key, value in tags.items():
         cdk.Tags.of(app).add(key, value)
+    cdk.Aspects.of(app).add(TagEverything(tags))
     if enforce_compliance:
         compliance.enforce(app)
     return Blueprint(app=app, config=config, storage=storage, audit=audit)
