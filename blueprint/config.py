@@ -162,8 +162,11 @@ def _lifecycle(section: _Section) -> Lifecycle:
     # S3 refuses a transition to STANDARD_IA earlier than 30 days after creation.
     raw_ia = section.integer("rawInfrequentAccessDays", 30, minimum=30)
     raw_glacier = section.integer("rawGlacierDays", 90)
-    if raw_glacier <= raw_ia:
-        raise section.fail("rawGlacierDays", f"more days than rawInfrequentAccessDays ({raw_ia})")
+    # ... and objects must stay 30 days in STANDARD_IA before moving on to a Glacier class.
+    if raw_glacier < raw_ia + 30:
+        raise section.fail(
+            "rawGlacierDays", f"at least 30 more days than rawInfrequentAccessDays ({raw_ia})"
+        )
     lifecycle = Lifecycle(
         landing_expiration_days=section.integer("landingExpirationDays", 7),
         raw_infrequent_access_days=raw_ia,

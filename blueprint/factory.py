@@ -12,7 +12,6 @@ import aws_cdk as cdk
 
 from blueprint import compliance
 from blueprint.config import EnvironmentConfig, load_config
-from cdk_constructs.tag_everything import TagEverything
 from stacks.audit_stack import AuditStack
 from stacks.storage_stack import StorageStack
 
@@ -57,10 +56,14 @@ def build_app(
     config = load_config(_all_context(app))
 
     env = cdk.Environment(account=config.account, region=config.region)
+    tags = config.tags.as_dict()
     common: dict[str, Any] = {
         "config": config,
         "env": env if config.account else None,
         "termination_protection": config.termination_protection,
+        # Stack tags: CloudFormation propagates them to every resource it can tag, including
+        # those CDK's Tags.of cannot reach (custom-resource providers).
+        "tags": tags,
     }
     storage = StorageStack(
         app,
@@ -80,10 +83,8 @@ def build_app(
         **common,
     )
 
-    tags = config.tags.as_dict()
     for key, value in tags.items():
         cdk.Tags.of(app).add(key, value)
-    cdk.Aspects.of(app).add(TagEverything(tags))
     if enforce_compliance:
         compliance.enforce(app)
     return Blueprint(app=app, config=config, storage=storage, audit=audit)

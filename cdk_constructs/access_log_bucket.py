@@ -45,9 +45,6 @@ class AccessLogBucket(s3.Bucket):
             enforce_ssl=True,
             minimum_tls_version=1.2,
             versioned=True,
-            target_object_key_format=s3.TargetObjectKeyFormat.partitioned_prefix(
-                s3.PartitionDateSource.EVENT_TIME
-            ),
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="ExpireAccessLogs",
@@ -67,8 +64,9 @@ class AccessLogBucket(s3.Bucket):
         acknowledge(
             self,
             "This bucket is the destination of S3 server access logs; logging it into itself "
-            "would record its own log deliveries without end. Only the S3 logging service may "
-            "write to it (bucket policy), and its objects expire by lifecycle rule.",
+            "would record its own log deliveries without end. Its bucket policy grants writes "
+            "only to the S3 logging service, for the lake's own buckets, and its objects "
+            "expire by lifecycle rule.",
             "AwsSolutions-S1",
             "HIPAA.Security-S3BucketLoggingEnabled",
             "NIST.800.53.R5-S3BucketLoggingEnabled",

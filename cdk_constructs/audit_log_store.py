@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Stack
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
@@ -14,11 +14,16 @@ from cdk_constructs.secure_bucket import SecureBucket
 class AuditLogStore(Construct):
     """The audit key and the bucket that holds CloudTrail log files.
 
-    The audit key is separate from the lake's data key: anyone who may read lake data may not
-    read, or quietly rewrite, the record of what they did. Its key policy lets CloudTrail and
-    CloudWatch Logs of this account use it; the bucket policy lets CloudTrail of this account
-    write log files. Trails and log groups are matched by pattern, not ARN, so the trail can
-    live in a stack of its own without the two stacks depending on each other.
+    The audit key is separate from the lake's data key, so being allowed to read lake data
+    never means being able to read the record of what was done. Its key policy lets CloudTrail
+    and CloudWatch Logs of this account use it; the bucket policy lets CloudTrail of this
+    account write log files. Trails and log groups are matched by pattern, not ARN, so the
+    trail can live in a stack of its own without the two stacks depending on each other.
+
+    Log files cannot be quietly rewritten: where the environment keeps its data, every log
+    file version is locked (Object Lock, governance mode) for the whole retention period, and
+    replaced or deleted versions are kept as long as the record itself; CloudTrail's log-file
+    validation makes any change detectable in every environment.
     """
 
     def __init__(
@@ -27,14 +32,15 @@ class AuditLogStore(Construct):
         id: str,
         *,
         access_logs_bucket: s3.IBucket,
-        lifecycle_rule: s3.LifecycleRule,
+        retention_days: int,
         remove_on_destroy: bool = False,
     ) -> None:
         """Create the key and the bucket.
 
         :param access_logs_bucket: where the bucket's S3 server access logs go.
-        :param lifecycle_rule: expiry (the audit retention) and tiering of log files.
-        :param remove_on_destroy: delete key and logs with the stack. Default: retained.
+        :param retention_days: how long log files are kept (and, where data is kept, locked).
+        :param remove_on_destroy: delete key and logs with the stack, and lock nothing.
+            Default: retained, and locked.
         """
         super().__init__(scope, id)
         stack = Stack.of(self)
@@ -49,7 +55,18 @@ class AuditLogStore(Construct):
             "Bucket",
             encryption_key=self.key,
             access_logs_bucket=access_logs_bucket,
-            lifecycle_rules=[lifecycle_rule],
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="RetainAuditLogs",
+                    expiration=Duration.days(retention_days),
+                    noncurrent_version_expiration=Duration.days(retention_days),
+                    abort_incomplete_multipart_upload_after=Duration.days(1),
+                )
+            ],
+            # CloudTrail's key policy conditions name the trail in the encryption context; a
+            # bucket key would replace it with the bucket's. CloudTrail writes few objects.
+            bucket_key_enabled=False,
+            object_lock_days=None if remove_on_destroy else retention_days,
             remove_on_destroy=remove_on_destroy,
         )
 

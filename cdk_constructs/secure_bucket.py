@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import aws_cdk as cdk
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
@@ -44,6 +45,8 @@ class SecureBucket(s3.Bucket):
         lifecycle_rules: Sequence[s3.LifecycleRule],
         remove_on_destroy: bool = False,
         event_bridge_enabled: bool = False,
+        bucket_key_enabled: bool = True,
+        object_lock_days: int | None = None,
     ) -> None:
         """Create the bucket.
 
@@ -55,7 +58,17 @@ class SecureBucket(s3.Bucket):
         :param remove_on_destroy: empty and delete the bucket with the stack. Default: the
             bucket and its data are retained when the stack is deleted.
         :param event_bridge_enabled: send object events to EventBridge. Default: off.
+        :param bucket_key_enabled: use an S3 bucket key, which cuts KMS requests (and their
+            cost) by caching a bucket-level data key. Default: on. Turn it off where a
+            writer's key policy conditions name its own encryption context (CloudTrail).
+        :param object_lock_days: write-once retention (Object Lock, governance mode) of every
+            new object version, in days. Default: no Object Lock. Cannot be combined with
+            ``remove_on_destroy``: locked objects cannot be emptied out with the stack.
         """
+        if object_lock_days is not None and remove_on_destroy:
+            raise ValueError(
+                f"SecureBucket {id}: object_lock_days and remove_on_destroy exclude each other"
+            )
         if not lifecycle_rules:
             raise ValueError(f"SecureBucket {id}: lifecycle_rules must hold at least one rule")
         super().__init__(
@@ -63,7 +76,7 @@ class SecureBucket(s3.Bucket):
             id,
             encryption=s3.BucketEncryption.KMS,
             encryption_key=encryption_key,
-            bucket_key_enabled=True,
+            bucket_key_enabled=bucket_key_enabled,
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             blocked_encryption_types=[s3.BlockedEncryptionType.SSE_C],
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
@@ -72,9 +85,19 @@ class SecureBucket(s3.Bucket):
             versioned=True,
             server_access_logs_bucket=access_logs_bucket,
             server_access_logs_prefix=f"{scope.node.path}/{id}/",
+            # Date-partitioned log keys, so that log queries can prune by day.
+            target_object_key_format=s3.TargetObjectKeyFormat.partitioned_prefix(
+                s3.PartitionDateSource.EVENT_TIME
+            ),
             lifecycle_rules=lifecycle_rules,
             removal_policy=data_removal_policy(remove_on_destroy),
             auto_delete_objects=remove_on_destroy,
+            object_lock_enabled=object_lock_days is not None or None,
+            object_lock_default_retention=(
+                s3.ObjectLockRetention.governance(cdk.Duration.days(object_lock_days))
+                if object_lock_days is not None
+                else None
+            ),
         )
         warn_data_removal(self, remove_on_destroy, "this bucket and every object in it")
         if event_bridge_enabled:

@@ -124,20 +124,11 @@ class StorageStack(cdk.Stack):
             ],
             remove_on_destroy=remove,
         )
-        audit_days = config.retention.audit_log_days
         self.audit_logs = AuditLogStore(
             self,
             "AuditLogs",
             access_logs_bucket=self.access_logs_bucket,
-            lifecycle_rule=housekeeping(
-                id="RetainAuditLogs",
-                expiration=cdk.Duration.days(audit_days),
-                # Old log files are rarely read: Glacier Instant Retrieval once they are 90
-                # days old, when they are kept long enough for that to pay off.
-                transitions=tier((s3.StorageClass.GLACIER_INSTANT_RETRIEVAL, 90))
-                if audit_days >= 180
-                else None,
-            ),
+            retention_days=config.retention.audit_log_days,
             remove_on_destroy=remove,
         )
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from aws_cdk import assertions
 
-from tests.conftest import built, resources
+from tests.conftest import built, construct_id, resources, template
 
 LAKE_BUCKETS = {
     "LandingBucket",
@@ -22,11 +22,20 @@ def trail(audit: assertions.Template) -> dict[str, Any]:
     return dict(only["Properties"])
 
 
-def storage_output(value: dict[str, Any]) -> str:
-    """The storage-stack output a weak cross-stack reference reads."""
+def storage_output(env: str, value: dict[str, Any]) -> Any:
+    """What a weak cross-stack reference (Fn::GetStackOutput) reads from the storage stack."""
     reference = value["Fn::GetStackOutput"]
-    assert reference["StackName"].endswith("-storage")
-    return str(reference["OutputName"])
+    assert reference["StackName"] == built(env).storage.stack_name
+    assert reference["Region"] == {"Ref": "AWS::Region"}
+    outputs = template(env, "Storage").to_json()["Outputs"]
+    return outputs[reference["OutputName"]]["Value"]
+
+
+def arn_of(value: Any) -> str:
+    """The construct whose ARN ``value`` is (``Fn::GetAtt [<id>, Arn]``)."""
+    logical_id, attribute = value["Fn::GetAtt"]
+    assert attribute == "Arn"
+    return construct_id(logical_id)
 
 
 def test_trail_records_management_events_in_every_region(audit: assertions.Template) -> None:
@@ -40,33 +49,36 @@ def test_trail_records_management_events_in_every_region(audit: assertions.Templ
 
 
 def test_trail_records_object_level_events_of_every_lake_bucket(
-    audit: assertions.Template,
+    audit: assertions.Template, env: str
 ) -> None:
     data = trail(audit)["AdvancedEventSelectors"][1]["FieldSelectors"]
     assert {"Field": "eventCategory", "Equals": ["Data"]} in data
     assert {"Field": "resources.type", "Equals": ["AWS::S3::Object"]} in data
-    (arns,) = [f["StartsWith"] for f in data if f["Field"] == "resources.ARN"]
-    referenced = set()
-    for arn in arns:
-        output, suffix = arn["Fn::Join"][1]
+    (prefixes,) = [f["StartsWith"] for f in data if f["Field"] == "resources.ARN"]
+    buckets = set()
+    for prefix in prefixes:
+        # Object ARNs start with "<bucket ARN>/": a bucket name here would match nothing.
+        output, suffix = prefix["Fn::Join"][1]
         assert suffix == "/"
-        referenced.add(storage_output(output))
-    for bucket in LAKE_BUCKETS:
-        assert any(bucket in name for name in referenced), bucket
-    assert len(referenced) == len(LAKE_BUCKETS)
+        buckets.add(arn_of(storage_output(env, output)))
+    assert buckets == LAKE_BUCKETS
 
 
-def test_trail_writes_encrypted_files_to_the_audit_bucket(audit: assertions.Template) -> None:
+def test_trail_writes_encrypted_files_to_the_audit_bucket(
+    audit: assertions.Template, env: str
+) -> None:
     props = trail(audit)
-    assert "AuditLogsBucket" in storage_output(props["S3BucketName"])
-    assert "AuditLogsKey" in storage_output(props["KMSKeyId"])
+    bucket = storage_output(env, props["S3BucketName"])
+    assert construct_id(bucket["Ref"]) == "AuditLogsBucket"  # a name, not an ARN
+    assert arn_of(storage_output(env, props["KMSKeyId"])) == "AuditLogsKey"
+    assert "S3KeyPrefix" not in props  # the bucket policy admits AWSLogs/<account>/ only
 
 
 def test_trail_also_delivers_to_an_encrypted_log_group_with_retention(
     audit: assertions.Template, env: str
 ) -> None:
-    (log_group_id, log_group), *_ = resources(audit, "AWS::Logs::LogGroup").items()
-    assert "AuditLogsKey" in storage_output(log_group["Properties"]["KmsKeyId"])
+    ((log_group_id, log_group),) = resources(audit, "AWS::Logs::LogGroup").items()
+    assert arn_of(storage_output(env, log_group["Properties"]["KmsKeyId"])) == "AuditLogsKey"
     assert log_group["Properties"]["RetentionInDays"] == built(env).config.retention.log_group_days
     props = trail(audit)
     assert props["CloudWatchLogsLogGroupArn"] == {"Fn::GetAtt": [log_group_id, "Arn"]}
@@ -75,7 +87,7 @@ def test_trail_also_delivers_to_an_encrypted_log_group_with_retention(
 
 
 def test_cloudtrail_may_only_write_to_its_own_log_group(audit: assertions.Template) -> None:
-    (role_id, role), *_ = resources(audit, "AWS::IAM::Role").items()
+    ((role_id, role),) = resources(audit, "AWS::IAM::Role").items()
     (statement,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     assert statement["Principal"] == {"Service": "cloudtrail.amazonaws.com"}
     assert statement["Condition"] == {
@@ -93,5 +105,5 @@ def test_cloudtrail_may_only_write_to_its_own_log_group(audit: assertions.Templa
 def test_no_inline_policies_anywhere(
     audit: assertions.Template, storage: assertions.Template
 ) -> None:
-    for template in (audit, storage):
-        template.resource_count_is("AWS::IAM::Policy", 0)
+    for tmpl in (audit, storage):
+        tmpl.resource_count_is("AWS::IAM::Policy", 0)

@@ -1,9 +1,8 @@
 """cfn-lint over every synthesized template of every environment: no error, no warning.
 
-Two checks are ignored because they concern what CDK itself generates, not this project's
-design: W3005 (a DependsOn that a Ref or GetAtt already implies, which CDK adds for custom
-resource providers) and W3045 (S3 access control through a bucket ACL, which CDK sets on
-buckets it makes for its own use). The same list is used by ``tasks.py cfn-lint``.
+One check is ignored because it concerns what CDK itself generates, not this project's
+design: W3005, a DependsOn that a GetAtt already implies, which CDK writes for its
+custom-resource providers. The same list is used by ``tasks.py cfn-lint``.
 """
 
 from __future__ import annotations

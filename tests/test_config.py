@@ -88,10 +88,10 @@ BAD_CONFIGURATIONS = [
         id="infrequent-access-before-30-days",
     ),
     pytest.param(
-        context(lifecycle__rawInfrequentAccessDays=60, lifecycle__rawGlacierDays=60),
-        "context.environments.sandbox.lifecycle.rawGlacierDays = 60: expected more days than "
-        "rawInfrequentAccessDays (60)",
-        id="glacier-not-after-infrequent-access",
+        context(lifecycle__rawInfrequentAccessDays=30, lifecycle__rawGlacierDays=45),
+        "context.environments.sandbox.lifecycle.rawGlacierDays = 45: expected at least 30 more "
+        "days than rawInfrequentAccessDays (30)",
+        id="glacier-less-than-30-days-after-infrequent-access",
     ),
     pytest.param(
         context(lifecycle__landingExpirationDays="7"),

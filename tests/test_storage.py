@@ -9,6 +9,32 @@ from aws_cdk import assertions
 
 from tests.conftest import built, construct_id, make_blueprint, resources
 
+THIS_ACCOUNTS_TRAILS = {
+    "Fn::Join": [
+        "",
+        [
+            "arn:",
+            {"Ref": "AWS::Partition"},
+            ":cloudtrail:*:",
+            {"Ref": "AWS::AccountId"},
+            ":trail/*",
+        ],
+    ]
+}
+THIS_ACCOUNTS_LOG_GROUPS = {
+    "Fn::Join": [
+        "",
+        [
+            "arn:",
+            {"Ref": "AWS::Partition"},
+            ":logs:",
+            {"Ref": "AWS::Region"},
+            ":",
+            {"Ref": "AWS::AccountId"},
+            ":log-group:*",
+        ],
+    ]
+}
 ZONE_BUCKETS = {"LandingBucket", "RawBucket", "CuratedBucket", "AnalyticsBucket"}
 DATA_KEY_BUCKETS = ZONE_BUCKETS | {"AthenaResultsBucket"}
 ALL_BUCKETS = DATA_KEY_BUCKETS | {"AuditLogsBucket", "AccessLogsBucket"}
@@ -77,7 +103,9 @@ def test_lake_buckets_use_sse_kms_with_bucket_keys_and_the_right_key(
             "SSEAlgorithm": "aws:kms",
             "KMSMasterKeyID": {"Fn::GetAtt": [expected_key, "Arn"]},
         }, name
-        assert rule["BucketKeyEnabled"] is True, name
+        # No bucket key for CloudTrail's bucket: it would change the encryption context that
+        # the audit key's policy checks.
+        assert rule["BucketKeyEnabled"] is (name != "AuditLogsBucket"), name
 
 
 def test_every_bucket_policy_refuses_requests_without_tls_1_2(
@@ -103,6 +131,7 @@ def test_every_bucket_but_the_log_bucket_logs_its_access(storage: assertions.Tem
         assert logging == {
             "DestinationBucketName": {"Ref": log_bucket},
             "LogFilePrefix": f"{BUCKET_PATHS[name]}/",
+            "TargetObjectKeyFormat": {"PartitionedPrefix": {"PartitionDateSource": "EventTime"}},
         }, name
 
 
@@ -134,13 +163,58 @@ def lifecycle(storage: assertions.Template, name: str) -> dict[str, Any]:
 def test_every_bucket_expires_old_versions_and_aborts_stale_uploads(
     storage: assertions.Template, env: str
 ) -> None:
-    config = built(env).config.lifecycle
+    config = built(env).config
     for name in ALL_BUCKETS:
         rule = lifecycle(storage, name)
-        assert rule["NoncurrentVersionExpiration"] == {
-            "NoncurrentDays": config.noncurrent_version_expiration_days
-        }, name
+        # Replaced or deleted audit records are kept as long as the record itself.
+        days = (
+            config.retention.audit_log_days
+            if name == "AuditLogsBucket"
+            else config.lifecycle.noncurrent_version_expiration_days
+        )
+        assert rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": days}, name
         assert rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] >= 1, name
+
+
+GLACIER_CLASSES = {"GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"}
+
+
+def test_every_lifecycle_rule_is_one_s3_accepts(storage: assertions.Template) -> None:
+    """S3 refuses these at deploy time, long after synth and cfn-lint have passed."""
+    for name in ALL_BUCKETS:
+        rule = lifecycle(storage, name)
+        steps = [(t["TransitionInDays"], t["StorageClass"]) for t in rule.get("Transitions", [])]
+        assert steps == sorted(steps), name
+        for days, storage_class in steps:
+            if storage_class == "STANDARD_IA":
+                assert days >= 30, f"{name}: STANDARD_IA before 30 days"
+            if storage_class in GLACIER_CLASSES:
+                earlier_ia = [d for d, c in steps if c == "STANDARD_IA"]
+                assert all(days >= ia + 30 for ia in earlier_ia), f"{name}: {storage_class}"
+        if "ExpirationInDays" in rule and steps:
+            assert rule["ExpirationInDays"] > steps[-1][0], f"{name}: expires before tiering"
+
+
+def test_audit_logs_are_write_once_where_data_is_kept(
+    storage: assertions.Template, env: str
+) -> None:
+    config = built(env).config
+    for name, bucket in buckets(storage).items():
+        props = bucket["Properties"]
+        if name != "AuditLogsBucket" or config.remove_data_on_destroy:
+            assert "ObjectLockEnabled" not in props, name
+            assert "ObjectLockConfiguration" not in props, name
+            continue
+        assert props["ObjectLockEnabled"] is True
+        assert props["ObjectLockConfiguration"] == {
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {
+                "DefaultRetention": {
+                    "Mode": "GOVERNANCE",
+                    "Days": config.retention.audit_log_days,
+                }
+            },
+        }
 
 
 def test_lifecycle_follows_the_environment_configuration(
@@ -233,17 +307,21 @@ def test_the_audit_key_serves_only_this_accounts_cloudtrail_and_logs(
         condition = statement["Condition"]
         if service == "cloudtrail.amazonaws.com":
             assert condition["StringEquals"] == {"aws:SourceAccount": account}
-            assert "aws:SourceArn" in condition["ArnLike"]
+            assert condition["ArnLike"] == {"aws:SourceArn": THIS_ACCOUNTS_TRAILS}
         else:
             # CloudWatch Logs may use it only for log groups of this account and region.
-            assert list(condition["ArnLike"]) == ["kms:EncryptionContext:aws:logs:arn"]
+            assert condition == {
+                "ArnLike": {"kms:EncryptionContext:aws:logs:arn": THIS_ACCOUNTS_LOG_GROUPS}
+            }
     encrypt = next(
         s
         for s in audit_key["Properties"]["KeyPolicy"]["Statement"]
         if s.get("Sid") == "AllowCloudTrailToEncryptLogFiles"
     )
     assert encrypt["Action"] == "kms:GenerateDataKey*"
-    assert "kms:EncryptionContext:aws:cloudtrail:arn" in encrypt["Condition"]["StringLike"]
+    assert encrypt["Condition"]["StringLike"] == {
+        "kms:EncryptionContext:aws:cloudtrail:arn": THIS_ACCOUNTS_TRAILS
+    }
 
 
 def test_only_cloudtrail_of_this_account_may_write_audit_logs(
@@ -256,7 +334,17 @@ def test_only_cloudtrail_of_this_account_may_write_audit_logs(
         assert statement["Condition"]["StringEquals"]["aws:SourceAccount"] == {
             "Ref": "AWS::AccountId"
         }
-        assert "aws:SourceArn" in statement["Condition"]["ArnLike"]
+        assert statement["Condition"]["ArnLike"] == {"aws:SourceArn": THIS_ACCOUNTS_TRAILS}
+    (bucket_id,) = [b for b in resources(storage, "AWS::S3::Bucket") if b.startswith("AuditLogs")]
+    (write,) = [s for s in cloudtrail if s["Action"] == "s3:PutObject"]
+    # The trail writes without a key prefix, so its files land under AWSLogs/<account>/.
+    assert write["Resource"] == {
+        "Fn::Join": [
+            "",
+            [{"Fn::GetAtt": [bucket_id, "Arn"]}, "/AWSLogs/", {"Ref": "AWS::AccountId"}, "/*"],
+        ]
+    }
+    assert write["Condition"]["StringEquals"]["s3:x-amz-acl"] == "bucket-owner-full-control"
 
 
 @pytest.mark.parametrize(("env_name", "policy"), [("sandbox", "Delete"), ("prod", "Retain")])
