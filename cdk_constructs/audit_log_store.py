@@ -21,9 +21,9 @@ class AuditLogStore(Construct):
     trail can live in a stack of its own without the two stacks depending on each other.
 
     Log files cannot be quietly rewritten: where the environment keeps its data, every log
-    file version is locked (Object Lock, governance mode) for the whole retention period, and
-    replaced or deleted versions are kept as long as the record itself; CloudTrail's log-file
-    validation makes any change detectable in every environment.
+    file version is locked (Object Lock, governance mode) for the whole retention period, so
+    neither an overwrite nor a delete removes it before then; CloudTrail's log-file validation
+    makes any change detectable in every environment.
     """
 
     def __init__(
@@ -33,12 +33,15 @@ class AuditLogStore(Construct):
         *,
         access_logs_bucket: s3.IBucket,
         retention_days: int,
+        noncurrent_version_expiration_days: int,
         remove_on_destroy: bool = False,
     ) -> None:
         """Create the key and the bucket.
 
         :param access_logs_bucket: where the bucket's S3 server access logs go.
         :param retention_days: how long log files are kept (and, where data is kept, locked).
+        :param noncurrent_version_expiration_days: when replaced versions may go; a locked
+            version stays until its retention ends whatever this says.
         :param remove_on_destroy: delete key and logs with the stack, and lock nothing.
             Default: retained, and locked.
         """
@@ -59,7 +62,7 @@ class AuditLogStore(Construct):
                 s3.LifecycleRule(
                     id="RetainAuditLogs",
                     expiration=Duration.days(retention_days),
-                    noncurrent_version_expiration=Duration.days(retention_days),
+                    noncurrent_version_expiration=Duration.days(noncurrent_version_expiration_days),
                     abort_incomplete_multipart_upload_after=Duration.days(1),
                 )
             ],

@@ -129,6 +129,7 @@ class StorageStack(cdk.Stack):
             "AuditLogs",
             access_logs_bucket=self.access_logs_bucket,
             retention_days=config.retention.audit_log_days,
+            noncurrent_version_expiration_days=lifecycle.noncurrent_version_expiration_days,
             remove_on_destroy=remove,
         )
 

@@ -163,16 +163,12 @@ def lifecycle(storage: assertions.Template, name: str) -> dict[str, Any]:
 def test_every_bucket_expires_old_versions_and_aborts_stale_uploads(
     storage: assertions.Template, env: str
 ) -> None:
-    config = built(env).config
+    config = built(env).config.lifecycle
     for name in ALL_BUCKETS:
         rule = lifecycle(storage, name)
-        # Replaced or deleted audit records are kept as long as the record itself.
-        days = (
-            config.retention.audit_log_days
-            if name == "AuditLogsBucket"
-            else config.lifecycle.noncurrent_version_expiration_days
-        )
-        assert rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": days}, name
+        assert rule["NoncurrentVersionExpiration"] == {
+            "NoncurrentDays": config.noncurrent_version_expiration_days
+        }, name
         assert rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] >= 1, name
 
 
