@@ -8,7 +8,7 @@ from constructs import Construct
 
 from cdk_constructs.nag import acknowledge
 from cdk_constructs.removal import data_removal_policy, warn_data_removal
-from cdk_constructs.secure_bucket import acknowledge_single_region
+from cdk_constructs.secure_bucket import acknowledge_single_region, private_bucket_settings
 
 
 class AccessLogBucket(s3.Bucket):
@@ -39,12 +39,7 @@ class AccessLogBucket(s3.Bucket):
             id,
             # S3 server access log delivery supports only SSE-S3 on the target bucket.
             encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            blocked_encryption_types=[s3.BlockedEncryptionType.SSE_C],
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
-            versioned=True,
+            **private_bucket_settings(),
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="ExpireAccessLogs",

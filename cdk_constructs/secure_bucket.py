@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_kms as kms
@@ -11,6 +12,22 @@ from constructs import Construct
 
 from cdk_constructs.nag import acknowledge
 from cdk_constructs.removal import data_removal_policy, warn_data_removal
+
+
+def private_bucket_settings() -> dict[str, Any]:
+    """What every bucket of the blueprint has, whatever it holds.
+
+    Public access blocked, ACLs disabled (bucket owner enforced), SSE-C uploads refused,
+    requests without TLS 1.2 denied by bucket policy, and versioning on.
+    """
+    return {
+        "block_public_access": s3.BlockPublicAccess.BLOCK_ALL,
+        "blocked_encryption_types": [s3.BlockedEncryptionType.SSE_C],
+        "object_ownership": s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        "enforce_ssl": True,
+        "minimum_tls_version": 1.2,
+        "versioned": True,
+    }
 
 
 def acknowledge_single_region(bucket: s3.Bucket) -> None:
@@ -77,12 +94,7 @@ class SecureBucket(s3.Bucket):
             encryption=s3.BucketEncryption.KMS,
             encryption_key=encryption_key,
             bucket_key_enabled=bucket_key_enabled,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            blocked_encryption_types=[s3.BlockedEncryptionType.SSE_C],
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
-            versioned=True,
+            **private_bucket_settings(),
             server_access_logs_bucket=access_logs_bucket,
             server_access_logs_prefix=f"{scope.node.path}/{id}/",
             # Date-partitioned log keys, so that log queries can prune by day.
