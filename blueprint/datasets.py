@@ -1,0 +1,351 @@
+"""Dataset declarations: one TOML file per source in ``datasets/``, validated into dataclasses.
+
+Everything that is specific to one dataset (its crawler, curated table, Lake Formation tags
+and grants, and in later stages its job, rules and pipeline) is derived from its declaration.
+A declaration that is wrong fails synth with one message naming the file, the field and what
+was expected. The format is documented in ``docs/datasets.md``.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SIMPLE_TYPES = ("string", "int", "bigint", "double", "boolean", "date", "timestamp")
+_DECIMAL_RE = re.compile(r"^decimal\((\d{1,2}),(\d{1,2})\)$")
+_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+_DOMAIN_RE = re.compile(r"^[a-z][a-z0-9-]{0,49}$")
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[a-zA-Z]{2,}$")
+# EventBridge schedule expressions: rate(1 hour), rate(5 minutes), or six-field cron(...).
+_RATE_RE = re.compile(r"^rate\((1 (minute|hour|day)|([2-9]|[1-9]\d+) (minutes|hours|days))\)$")
+_CRON_RE = re.compile(r"^cron\((\S+ ){5}\S+\)$")
+# Glue Data Quality (DQDL) rule types a declaration may use.
+RULE_TYPES = (
+    "ColumnCount",
+    "ColumnExists",
+    "ColumnLength",
+    "ColumnValues",
+    "Completeness",
+    "CustomSql",
+    "DistinctValuesCount",
+    "IsComplete",
+    "IsPrimaryKey",
+    "IsUnique",
+    "Mean",
+    "RowCount",
+    "Uniqueness",
+)
+_COLUMN_ARG_RE = re.compile(r'^\s+"([^"]+)"')
+
+SOURCE_MODES = ("batch", "streaming")
+FORMATS = ("csv", "jsonl", "parquet")
+PII_TREATMENTS = ("keep", "hash", "drop")
+# Personas that may be named as readers. The engineer reads every dataset anyway (it runs the
+# pipelines); the security officer reads no table data at all.
+READER_PERSONAS = ("analyst", "scientist", "engineer")
+PARTITION_TYPES = ("string", "date")  # what Athena partition projection can enumerate
+
+
+class DatasetError(ValueError):
+    """A declaration is wrong; the message names the file, the field and what is expected."""
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    description: str
+    nullable: bool
+    pii: str | None  # keep, hash or drop; None when the column holds no personal data
+    derived_from: str | None  # a partition column computed from this source column
+
+
+@dataclass(frozen=True)
+class Source:
+    mode: str
+    format: str
+    delimiter: str
+    header: bool
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """One source of data, as its declaration describes it."""
+
+    name: str
+    path: Path
+    description: str
+    owner: str
+    domain: str
+    classification: str
+    source: Source
+    columns: tuple[Column, ...]
+    primary_key: tuple[str, ...]
+    partition_by: tuple[str, ...]
+    quality_rules: tuple[str, ...]
+    schedule: str
+    start_on_arrival: bool
+    readers: tuple[str, ...]
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+    @property
+    def pii_columns(self) -> tuple[Column, ...]:
+        return tuple(c for c in self.columns if c.pii)
+
+    @property
+    def curated_columns(self) -> tuple[Column, ...]:
+        """Columns of the curated table, partition columns excluded: dropped PII is gone."""
+        return tuple(c for c in self.columns if c.pii != "drop" and c.name not in self.partition_by)
+
+    def curated_type(self, column: Column) -> str:
+        """Hashed PII becomes a hex digest string in the curated zone."""
+        return "string" if column.pii == "hash" else column.type
+
+
+class _Fields:
+    """Reads one table of a declaration, remembering where it is for error messages."""
+
+    def __init__(self, data: Any, file: str, where: str) -> None:
+        self.file = file
+        self.where = where
+        if not isinstance(data, Mapping):
+            raise DatasetError(f"{file}: {where or 'the file'} = {data!r}: expected a table")
+        self.data = data
+        self._read: set[str] = set()
+
+    def key(self, name: str) -> str:
+        return f"{self.where}.{name}" if self.where else name
+
+    def fail(self, name: str, expected: str, value: Any = None) -> DatasetError:
+        shown = self.data.get(name, "<missing>") if value is None else value
+        return DatasetError(f"{self.file}: {self.key(name)} = {shown!r}: expected {expected}")
+
+    def get(self, name: str, default: Any = ...) -> Any:
+        self._read.add(name)
+        if name not in self.data:
+            if default is ...:
+                raise self.fail(name, "a value (the field is required)")
+            return default
+        return self.data[name]
+
+    def text(
+        self,
+        name: str,
+        default: Any = ...,
+        valid: Callable[[str], object] | None = None,
+        expected: str = "a non-empty string",
+    ) -> str:
+        value = self.get(name, default)
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(name, expected)
+        if valid and not valid(value):
+            raise self.fail(name, expected)
+        return value
+
+    def choice(self, name: str, options: Iterable[str], default: Any = ...) -> str:
+        options = tuple(options)
+        value = self.get(name, default)
+        if value not in options:
+            raise self.fail(name, f"one of {', '.join(options)}")
+        return str(value)
+
+    def flag(self, name: str, default: bool) -> bool:
+        value = self.get(name, default)
+        if not isinstance(value, bool):
+            raise self.fail(name, "true or false")
+        return value
+
+    def names(self, name: str, default: Any = ...) -> tuple[str, ...]:
+        value = self.get(name, default)
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail(name, "a list of strings")
+        if len(set(value)) != len(value):
+            raise self.fail(name, "a list without repeats")
+        return tuple(value)
+
+    def reject_unknown(self) -> None:
+        unknown = sorted(set(self.data) - self._read)
+        if unknown:
+            raise self.fail(
+                unknown[0], f"no such field; the fields here are {', '.join(sorted(self._read))}"
+            )
+
+
+def column_type_is_valid(type_: str) -> bool:
+    match = _DECIMAL_RE.match(type_)
+    if match:
+        precision, scale = int(match[1]), int(match[2])
+        return 1 <= precision <= 38 and scale <= precision
+    return type_ in SIMPLE_TYPES
+
+
+def _column(data: Any, file: str, index: int) -> Column:
+    fields = _Fields(data, file, f"columns[{index}]")
+    column = Column(
+        name=fields.text("name", valid=_NAME_RE.match, expected=_NAME_EXPECTED),
+        type=fields.text("type", expected=_TYPE_EXPECTED),
+        description=fields.text("description"),
+        nullable=fields.flag("nullable", True),
+        pii=fields.choice("pii", PII_TREATMENTS, None) if "pii" in fields.data else None,
+        derived_from=fields.text("derived_from", None) if "derived_from" in fields.data else None,
+    )
+    if not column_type_is_valid(column.type):
+        raise fields.fail("type", _TYPE_EXPECTED)
+    fields.reject_unknown()
+    return column
+
+
+_NAME_EXPECTED = "a name of lower-case letters, digits and _ (at most 63), starting with a letter"
+_TYPE_EXPECTED = f"one of {', '.join(SIMPLE_TYPES)}, or decimal(p,s) with 1 <= p <= 38, s <= p"
+
+
+def _source(fields: _Fields) -> Source:
+    source = Source(
+        mode=fields.choice("mode", SOURCE_MODES),
+        format=fields.choice("format", FORMATS),
+        delimiter=fields.text("delimiter", ","),
+        header=fields.flag("header", True),
+    )
+    if len(source.delimiter) != 1:
+        raise fields.fail("delimiter", "a single character")
+    if source.format != "csv" and ("delimiter" in fields.data or "header" in fields.data):
+        key = "delimiter" if "delimiter" in fields.data else "header"
+        raise fields.fail(key, f"no CSV option for format {source.format!r}")
+    if source.mode == "streaming" and source.format != "jsonl":
+        raise fields.fail("format", "jsonl for a streaming source (records arrive as JSON)")
+    fields.reject_unknown()
+    return source
+
+
+def _check_references(dataset: Dataset, fields: _Fields) -> None:
+    names = [c.name for c in dataset.columns]
+    if len(set(names)) != len(names):
+        duplicate = next(n for n in names if names.count(n) > 1)
+        raise fields.fail("columns", f"unique column names; {duplicate!r} appears twice", duplicate)
+    for key in dataset.primary_key:
+        if key not in names:
+            raise fields.fail("primary_key", f"declared columns; {key!r} is not a column")
+        if dataset.column(key).pii == "drop":
+            raise fields.fail("primary_key", f"columns kept in curated; {key!r} is dropped as PII")
+    if not dataset.primary_key:
+        raise fields.fail("primary_key", "at least one column")
+    for partition in dataset.partition_by:
+        if partition not in names:
+            raise fields.fail("partition_by", f"declared columns; {partition!r} is not a column")
+        column = dataset.column(partition)
+        if column.pii:
+            raise fields.fail(
+                "partition_by",
+                f"columns without personal data; {partition!r} is PII and a partition value "
+                "shows in every object key",
+            )
+        if column.type not in PARTITION_TYPES:
+            raise fields.fail(
+                "partition_by",
+                f"columns of type {', '.join(PARTITION_TYPES)}; {partition!r} is {column.type}",
+            )
+    for column in dataset.columns:
+        if column.derived_from is None:
+            continue
+        where = f"columns[{names.index(column.name)}].derived_from"
+        if column.derived_from not in names:
+            raise DatasetError(
+                f"{fields.file}: {where} = {column.derived_from!r}: expected a declared column"
+            )
+        if column.name not in dataset.partition_by:
+            raise DatasetError(
+                f"{fields.file}: {where} = {column.derived_from!r}: expected only on a "
+                "partition column"
+            )
+    for index, rule in enumerate(dataset.quality_rules):
+        rule_type = rule.split(" ", 1)[0]
+        where = f"quality_rules[{index}]"
+        if rule_type not in RULE_TYPES:
+            raise DatasetError(
+                f"{fields.file}: {where} = {rule!r}: expected a Glue Data Quality rule starting "
+                f"with one of {', '.join(RULE_TYPES)}"
+            )
+        # A column rule names its column first, in double quotes: IsComplete "order_id".
+        argument = _COLUMN_ARG_RE.match(rule[len(rule_type) :])
+        if rule_type != "CustomSql" and argument and argument[1] not in names:
+            raise DatasetError(
+                f"{fields.file}: {where} = {rule!r}: expected a declared column; "
+                f"{argument[1]!r} is not one"
+            )
+
+
+def load_dataset(path: Path) -> Dataset:
+    """Parse and validate one declaration."""
+    file = f"{path.parent.name}/{path.name}"
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as error:
+        raise DatasetError(f"{file}: not valid TOML ({error})") from None
+    fields = _Fields(data, file, "")
+    raw_columns = fields.get("columns")
+    if not isinstance(raw_columns, list) or not raw_columns:
+        raise fields.fail("columns", "one or more [[columns]] tables")
+    source = _Fields(fields.get("source"), file, "source")
+    rules = fields.get("quality_rules", [])
+    if not isinstance(rules, list) or not all(isinstance(r, str) and r.strip() for r in rules):
+        raise fields.fail("quality_rules", "a list of Glue Data Quality (DQDL) rules as strings")
+    readers = fields.names("readers")
+    for reader in readers:
+        if reader not in READER_PERSONAS:
+            raise fields.fail(
+                "readers",
+                f"personas among {', '.join(READER_PERSONAS)}; {reader!r} is not one (the "
+                "security officer reads no table data)",
+            )
+    dataset = Dataset(
+        name=fields.text("name", valid=_NAME_RE.match, expected=_NAME_EXPECTED),
+        path=path,
+        description=fields.text("description"),
+        owner=fields.text(
+            "owner", valid=_EMAIL_RE.match, expected="the owning team's e-mail address"
+        ),
+        domain=fields.text(
+            "domain", valid=_DOMAIN_RE.match, expected="a business domain in lower case, like sales"
+        ),
+        classification=fields.choice("classification", ("public", "internal", "confidential")),
+        source=_source(source),
+        columns=tuple(_column(c, file, i) for i, c in enumerate(raw_columns)),
+        primary_key=fields.names("primary_key"),
+        partition_by=fields.names("partition_by", []),
+        quality_rules=tuple(rules),
+        schedule=fields.text(
+            "schedule",
+            valid=lambda v: _RATE_RE.match(v) or _CRON_RE.match(v),
+            expected="an EventBridge schedule such as rate(1 hour) or cron(0 2 * * ? *)",
+        ),
+        start_on_arrival=fields.flag("start_on_arrival", False),
+        readers=tuple(sorted({*readers, "engineer"})),
+    )
+    _check_references(dataset, fields)
+    fields.reject_unknown()
+    return dataset
+
+
+def load_datasets(directory: Path) -> tuple[Dataset, ...]:
+    """Every declaration in ``directory``, sorted by name; names are unique."""
+    if not directory.is_dir():
+        raise DatasetError(f"{directory}: expected a folder of dataset declarations (*.toml)")
+    datasets = tuple(load_dataset(p) for p in sorted(directory.glob("*.toml")))
+    if not datasets:
+        raise DatasetError(f"{directory}: no dataset declarations (*.toml) found")
+    seen: dict[str, Dataset] = {}
+    for dataset in datasets:
+        if dataset.name in seen:
+            folder = directory.name
+            raise DatasetError(
+                f"{folder}/{dataset.path.name}: name = {dataset.name!r}: expected a name no "
+                f"other declaration uses; {folder}/{seen[dataset.name].path.name} has it"
+            )
+        seen[dataset.name] = dataset
+    return datasets
