@@ -23,6 +23,7 @@ _ENV_NAME_RE = re.compile(r"^[a-z][a-z0-9]{1,11}$")
 _ACCOUNT_RE = re.compile(r"^\d{12}$")
 _REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[a-zA-Z]{2,}$")
+_PRINCIPAL_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(root|(role|user)/[\w+=,.@/-]+)$")
 # Characters AWS accepts in tag values across services.
 _TAG_VALUE_RE = re.compile(r"^[\w .:/=+\-@]{1,256}$")
 
@@ -72,6 +73,20 @@ class Tags:
 
 
 @dataclass(frozen=True)
+class Personas:
+    """Who may assume each persona role: IAM principal ARNs (users, roles or an account root).
+
+    An empty tuple means nobody is named; the role then trusts this account's IAM policies
+    and requires MFA, so no one can use it until an administrator allows them to.
+    """
+
+    analyst: tuple[str, ...] = ()
+    scientist: tuple[str, ...] = ()
+    engineer: tuple[str, ...] = ()
+    security_officer: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class EnvironmentConfig:
     """One deployment target (for example sandbox or prod)."""
 
@@ -85,10 +100,20 @@ class EnvironmentConfig:
     retention: Retention
     lifecycle: Lifecycle
     tags: Tags
+    lake_formation_admins: tuple[str, ...]
+    personas: Personas
 
     def stack_name(self, stage: str) -> str:
         """CloudFormation stack name, unique per project and environment."""
         return f"{self.project}-{self.name}-{stage}"
+
+    def resource_name(self, suffix: str) -> str:
+        """A physical name for resources that services or people find by name (crawlers)."""
+        return f"{self.project}-{self.name}-{suffix}"
+
+    def database_name(self, zone: str) -> str:
+        """The Glue database of a zone, as analysts type it in queries."""
+        return f"{self.project}_{self.name}_{zone}".replace("-", "_")
 
 
 class _Section:
@@ -131,6 +156,18 @@ class _Section:
         if not isinstance(value, str) or not pattern.match(value):
             raise self.fail(key, expected)
         return value
+
+    def principals(self, key: str) -> tuple[str, ...]:
+        value = self._get(key, [])
+        if not isinstance(value, list) or not all(
+            isinstance(v, str) and _PRINCIPAL_RE.match(v) for v in value
+        ):
+            raise self.fail(
+                key,
+                "a list of IAM principal ARNs (arn:aws:iam::<account>:role/<name>, "
+                "...:user/<name> or ...:root)",
+            )
+        return tuple(value)
 
     def reject_unknown(self) -> None:
         unknown = sorted(set(self.data) - self._read)
@@ -197,6 +234,17 @@ def _tags(section: _Section, project: str, environment: str) -> Tags:
     return tags
 
 
+def _personas(section: _Section) -> Personas:
+    personas = Personas(
+        analyst=section.principals("analyst"),
+        scientist=section.principals("scientist"),
+        engineer=section.principals("engineer"),
+        security_officer=section.principals("securityOfficer"),
+    )
+    section.reject_unknown()
+    return personas
+
+
 def _environment(project: str, name: str, data: Any) -> EnvironmentConfig:
     section = _Section(data, f"context.environments.{name}")
     account = section.string("account", None, _ACCOUNT_RE, "a 12-digit AWS account ID, or null")
@@ -217,6 +265,8 @@ def _environment(project: str, name: str, data: Any) -> EnvironmentConfig:
         retention=_retention(section.section("retention")),
         lifecycle=_lifecycle(section.section("lifecycle")),
         tags=_tags(section.section("tags"), project, name),
+        lake_formation_admins=section.principals("lakeFormationAdmins"),
+        personas=_personas(section.section("personas")),
     )
     if config.remove_data_on_destroy and config.termination_protection:
         raise section.fail(

@@ -140,7 +140,7 @@ BAD_CONFIGURATIONS = [
     pytest.param(
         context(retentionDays=30),
         "context.environments.sandbox.retentionDays = 30: unknown setting; expected one of "
-        "account, alertEmail, lifecycle",
+        "account, alertEmail, lakeFormationAdmins, lifecycle",
         id="misspelt-setting",
     ),
     pytest.param(
