@@ -8,6 +8,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from cdk_constructs.encryption_key import EncryptionKey
+from cdk_constructs.nag import acknowledge, arn_in_finding
 from cdk_constructs.secure_bucket import SecureBucket
 
 
@@ -101,22 +102,7 @@ class AuditLogStore(Construct):
                 conditions=from_this_accounts_trails,
             )
         )
-        logs_arns = f"arn:{stack.partition}:logs:{stack.region}:{account}:log-group:*"
-        self.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowCloudWatchLogsToUseKey",
-                principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
-                actions=[
-                    "kms:Encrypt*",
-                    "kms:Decrypt*",
-                    "kms:ReEncrypt*",
-                    "kms:GenerateDataKey*",
-                    "kms:Describe*",
-                ],
-                resources=["*"],
-                conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": logs_arns}},
-            )
-        )
+        self.key.allow_cloudwatch_logs()
         self.bucket.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="AllowCloudTrailAclCheck",
@@ -140,4 +126,29 @@ class AuditLogStore(Construct):
                     },
                 },
             )
+        )
+
+        # For whoever reviews the audit trail (the security officer persona): read log files
+        # and digests, and decrypt them; nothing else. Attached by the governance stack.
+        self.read_policy = iam.ManagedPolicy(
+            self,
+            "ReadPolicy",
+            description="Read CloudTrail log files and digests, and decrypt them.",
+            statements=[
+                iam.PolicyStatement(
+                    actions=["s3:ListBucket", "s3:GetBucketLocation"],
+                    resources=[self.bucket.bucket_arn],
+                ),
+                iam.PolicyStatement(
+                    actions=["s3:GetObject", "s3:GetObjectVersion"],
+                    resources=[self.bucket.arn_for_objects("*")],
+                ),
+                iam.PolicyStatement(actions=["kms:Decrypt"], resources=[self.key.key_arn]),
+            ],
+        )
+        acknowledge(
+            self.read_policy,
+            "Reviewing the audit trail means reading any of its log and digest files; the "
+            "policy reads only the audit bucket and decrypts only with the audit key.",
+            f"AwsSolutions-IAM5[Resource::{arn_in_finding(self.bucket)}/*]",
         )

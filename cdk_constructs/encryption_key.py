@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
@@ -42,4 +43,28 @@ class EncryptionKey(kms.Key):
             self,
             remove_on_destroy,
             "this key (after its pending window) and so the means to read what it encrypted",
+        )
+
+    def allow_cloudwatch_logs(self) -> None:
+        """Let CloudWatch Logs encrypt log groups of this account and region with the key.
+
+        Logs calls KMS itself, as the regional service principal, with the log group's ARN as
+        encryption context; the condition limits it to this account's log groups.
+        """
+        stack = cdk.Stack.of(self)
+        log_groups = f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:*"
+        self.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudWatchLogsToUseKey",
+                principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
+                actions=[
+                    "kms:Encrypt*",
+                    "kms:Decrypt*",
+                    "kms:ReEncrypt*",
+                    "kms:GenerateDataKey*",
+                    "kms:Describe*",
+                ],
+                resources=["*"],
+                conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_groups}},
+            )
         )

@@ -20,3 +20,11 @@ def acknowledge(scope: IConstruct, reason: str, *finding_ids: str) -> None:
     cdk.Validations.of(scope).acknowledge(
         *(cdk.Acknowledgment(id=finding_id, reason=reason) for finding_id in finding_ids)
     )
+
+
+def arn_in_finding(resource: IConstruct) -> str:
+    """How cdk-nag writes the ARN of ``resource`` (in its own stack) in a finding ID."""
+    cfn = resource.node.default_child
+    if not isinstance(cfn, cdk.CfnElement):
+        raise ValueError(f"{resource.node.path} has no CloudFormation resource")
+    return f"<{cdk.Stack.of(resource).get_logical_id(cfn)}.Arn>"

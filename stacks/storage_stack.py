@@ -2,8 +2,9 @@
 
 Two customer managed keys, on purpose:
 
-* the data key encrypts every lake zone and the Athena results. Everything that reads the
-  lake (Lake Formation, Athena, Glue, the ingest function) needs it;
+* the data key encrypts every lake zone, the Athena results and the pipelines' log groups
+  (which can hold sample rows). Everything that reads the lake (Lake Formation, Athena, Glue,
+  the ingest function) needs it;
 * the audit key (in ``AuditLogStore``) encrypts CloudTrail's log files and log group, so that
   being allowed to read lake data never means being able to read the record of what was done.
 
@@ -24,6 +25,7 @@ from blueprint.config import EnvironmentConfig
 from cdk_constructs.access_log_bucket import AccessLogBucket
 from cdk_constructs.audit_log_store import AuditLogStore
 from cdk_constructs.encryption_key import EncryptionKey
+from cdk_constructs.registered_locations import DataAccessRole
 from cdk_constructs.secure_bucket import SecureBucket
 
 ZONES = ("landing", "raw", "curated", "analytics")
@@ -42,9 +44,11 @@ class StorageStack(cdk.Stack):
         self.data_key = EncryptionKey(
             self,
             "DataKey",
-            description="Encrypts the data lake zones and Athena query results.",
+            description="Encrypts the data lake zones, Athena query results and pipeline logs.",
             remove_on_destroy=remove,
         )
+        # Pipeline logs (Glue jobs and crawlers, later functions) can hold sample rows.
+        self.data_key.allow_cloudwatch_logs()
 
         self.access_logs_bucket = AccessLogBucket(
             self,
@@ -131,6 +135,13 @@ class StorageStack(cdk.Stack):
             retention_days=config.retention.audit_log_days,
             noncurrent_version_expiration_days=lifecycle.noncurrent_version_expiration_days,
             remove_on_destroy=remove,
+        )
+
+        # Lake Formation's way into the catalogued zones; registered by the governance stack.
+        self.data_access_role = DataAccessRole(
+            self,
+            "LakeFormationDataAccessRole",
+            buckets=[self.zone_buckets[zone] for zone in ("raw", "curated", "analytics")],
         )
 
         for name, bucket in {
