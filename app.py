@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """Entry point of `cdk synth`: builds the app for `-c env=NAME` (default sandbox).
 
-A configuration error is printed as one line naming the key, the value and what is expected.
+A configuration or dataset-declaration error is printed as one line naming the file, the key,
+the value and what is expected.
 """
 
 import sys
 
 from blueprint.config import ConfigError
+from blueprint.datasets import DatasetError
 from blueprint.factory import build_app
 
 
@@ -15,6 +17,9 @@ def main() -> int:
         blueprint = build_app()
     except ConfigError as error:
         print(f"Configuration error: {error}", file=sys.stderr)
+        return 1
+    except DatasetError as error:
+        print(f"Dataset error: {error}", file=sys.stderr)
         return 1
     blueprint.app.synth()
     return 0

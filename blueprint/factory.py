@@ -11,8 +11,12 @@ from typing import Any
 import aws_cdk as cdk
 
 from blueprint import compliance
-from blueprint.config import EnvironmentConfig, load_config
+from blueprint.config import ConfigError, EnvironmentConfig, load_config
+from blueprint.datasets import Dataset, load_datasets
 from stacks.audit_stack import AuditStack
+from stacks.catalog_stack import CatalogStack
+from stacks.dataset_stack import DatasetStack
+from stacks.governance_stack import GovernanceStack
 from stacks.storage_stack import StorageStack
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,12 +34,22 @@ class Blueprint:
 
     app: cdk.App
     config: EnvironmentConfig
+    datasets: tuple[Dataset, ...]
     storage: StorageStack
     audit: AuditStack
+    governance: GovernanceStack
+    catalog: CatalogStack
+    dataset_stacks: dict[str, DatasetStack]
 
     @property
     def stacks(self) -> list[cdk.Stack]:
-        return [self.storage, self.audit]
+        return [
+            self.storage,
+            self.audit,
+            self.governance,
+            self.catalog,
+            *self.dataset_stacks.values(),
+        ]
 
 
 def build_app(
@@ -51,9 +65,23 @@ def build_app(
     :param outdir: where to synthesize. Default: the CLI's choice, or a temporary folder.
     :param enforce_compliance: register the cdk-nag packs so synth fails on a finding.
         Default: on. Tests that run the packs themselves turn it off to run them once.
+
+    The dataset declarations are read from the folder the ``datasets`` context value names
+    (``-c datasets=path``, relative to the project), by default ``datasets/``.
+
+    CDK's built-in CloudFormation validation runs only with ``-c cfnValidate=true`` (CI sets
+    it): it checks much what cfn-lint checks in the tests and CI, and costs a second or more
+    per synth, growing with every dataset stack.
     """
-    app = cdk.App(context=dict(context or cdk_json_context()), outdir=outdir)
+    app = cdk.App(
+        context=dict(context or cdk_json_context()),
+        outdir=outdir,
+        builtin_cloud_formation_validation=False,
+    )
     config = load_config(_all_context(app))
+    if _flag(app, "cfnValidate"):
+        cdk.Validations.of(app).add_plugins(cdk.CloudFormationValidatePlugin())
+    datasets = load_datasets(ROOT / str(app.node.try_get_context("datasets") or "datasets"))
 
     env = cdk.Environment(account=config.account, region=config.region)
     tags = config.tags.as_dict()
@@ -82,12 +110,73 @@ def build_app(
         lake_buckets=storage.lake_buckets,
         **common,
     )
+    governance = GovernanceStack(
+        app,
+        "Governance",
+        stack_name=config.stack_name("governance"),
+        description=f"{config.project} ({config.name}): Lake Formation and persona roles",
+        datasets=datasets,
+        zone_buckets=storage.zone_buckets,
+        data_access_role=storage.data_access_role,
+        audit_read_policy=storage.audit_logs.read_policy,
+        trail_log_group=audit.audit_trail.log_group,
+        **common,
+    )
+    catalog = CatalogStack(
+        app,
+        "Catalog",
+        stack_name=config.stack_name("catalog"),
+        description=f"{config.project} ({config.name}): Glue databases and zone-wide grants",
+        zone_buckets=storage.zone_buckets,
+        data_key=storage.data_key,
+        personas=governance.personas,
+        **common,
+    )
+    # Lake Formation settings (the deployment role as admin) and tags must exist first; the
+    # catalog refers to tags by name, so the order is stated, not inferred.
+    catalog.add_dependency(governance)
+    dataset_stacks = {}
+    for dataset in datasets:
+        stack = DatasetStack(
+            app,
+            f"Dataset-{dataset.name}",
+            stack_name=config.stack_name(f"dataset-{dataset.name}"),
+            description=f"{config.project} ({config.name}): dataset {dataset.name}",
+            dataset=dataset,
+            databases=catalog.databases,
+            zone_buckets=storage.zone_buckets,
+            data_key=storage.data_key,
+            security_configuration=str(catalog.security_configuration.name),
+            personas=governance.personas,
+            **common,
+        )
+        stack.add_dependency(catalog)
+        dataset_stacks[dataset.name] = stack
 
     for key, value in tags.items():
         cdk.Tags.of(app).add(key, value)
     if enforce_compliance:
         compliance.enforce(app)
-    return Blueprint(app=app, config=config, storage=storage, audit=audit)
+    return Blueprint(
+        app=app,
+        config=config,
+        datasets=datasets,
+        storage=storage,
+        audit=audit,
+        governance=governance,
+        catalog=catalog,
+        dataset_stacks=dataset_stacks,
+    )
+
+
+def _flag(app: cdk.App, key: str) -> bool:
+    """A true/false context value; ``-c key=true`` arrives as a string."""
+    value = app.node.try_get_context(key)
+    if value in (None, False, "false"):
+        return False
+    if value in (True, "true"):
+        return True
+    raise ConfigError(f"-c {key}={value!r}: expected true or false")
 
 
 def _all_context(app: cdk.App) -> dict[str, Any]:

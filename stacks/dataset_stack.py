@@ -1,0 +1,88 @@
+"""One dataset's own resources, all derived from its declaration in datasets/<name>.toml.
+
+A stack per dataset keeps onboarding cost constant: adding a declaration adds a stack and
+changes no other stack's resources (only the tag values in governance), and no stack grows
+with the number of datasets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_glue as glue
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from blueprint.config import EnvironmentConfig
+from blueprint.datasets import Dataset
+from cdk_constructs.curated_table import CuratedTable
+from cdk_constructs.lake_formation_tags import (
+    DATASET,
+    GENERAL,
+    PII_HASHED,
+    SENSITIVITY,
+    ZONE,
+    Expression,
+    grant_by_tags,
+)
+from cdk_constructs.persona_role import PersonaRole
+from cdk_constructs.raw_crawler import RawCrawler
+
+# What a reader of a dataset may see of it, by persona. The engineer reads every zone through
+# a zone-wide grant (catalog stack), so it needs nothing per dataset.
+READER_EXPRESSIONS: dict[str, Expression] = {
+    "analyst": {ZONE: ("curated", "analytics"), SENSITIVITY: (GENERAL,)},
+    "scientist": {ZONE: ("curated", "analytics"), SENSITIVITY: (GENERAL, PII_HASHED)},
+}
+
+
+class DatasetStack(cdk.Stack):
+    """The raw crawler, the curated table and the reader grants of one dataset."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        config: EnvironmentConfig,
+        dataset: Dataset,
+        databases: Mapping[str, glue.IDatabase],
+        zone_buckets: Mapping[str, s3.IBucket],
+        data_key: kms.IKey,
+        security_configuration: str,
+        personas: Mapping[str, PersonaRole],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, id, **kwargs)
+        self.dataset = dataset
+        self.crawler = RawCrawler(
+            self,
+            "RawCrawler",
+            dataset=dataset,
+            name=config.resource_name(f"{dataset.name}-raw"),
+            database=databases["raw"],
+            bucket=zone_buckets["raw"],
+            encryption_key=data_key,
+            security_configuration=security_configuration,
+        )
+        self.curated_table = CuratedTable(
+            self,
+            "CuratedTable",
+            dataset=dataset,
+            database=databases["curated"],
+            bucket=zone_buckets["curated"],
+        )
+        for persona in dataset.readers:
+            if persona not in READER_EXPRESSIONS:
+                continue
+            grant_by_tags(
+                self,
+                f"{persona.capitalize()}Reads",
+                principal_arn=personas[persona].role_arn,
+                resource_type="TABLE",
+                expression={DATASET: (dataset.name,), **READER_EXPRESSIONS[persona]},
+                permissions=["SELECT", "DESCRIBE"],
+            )
