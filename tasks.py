@@ -94,10 +94,11 @@ def environments() -> list[str]:
     return list(json.loads((ROOT / "cdk.json").read_text())["context"]["environments"])
 
 
-def synth(env_name: str = "sandbox", outdir: str = "cdk.out") -> None:
+def synth(env_name: str = "sandbox", outdir: str = "cdk.out", *context: str) -> None:
     ensure_environment(dev=False)
     shutil.rmtree(ROOT / outdir, ignore_errors=True)
-    _run("cdk", "synth", "--quiet", "--output", outdir, "-c", f"env={env_name}")
+    options = [arg for value in context for arg in ("-c", value)]
+    _run("cdk", "synth", "--quiet", "--output", outdir, "-c", f"env={env_name}", *options)
     print(f"Synthesized {env_name} into {outdir}/")
 
 
@@ -114,10 +115,10 @@ def lint() -> None:
 
 
 def cfn_lint() -> None:
-    """Synthesize every environment and lint its templates."""
+    """Synthesize every environment, with CDK's own CloudFormation validation too, and lint."""
     for env_name in environments():
         outdir = f"cdk.out.{env_name}" if env_name != "sandbox" else "cdk.out"
-        synth(env_name, outdir)
+        synth(env_name, outdir, "cfnValidate=true")
         templates = sorted(str(p) for p in (ROOT / outdir).glob("*.template.json"))
         _run(BIN / "cfn-lint", "--ignore-checks", *CFN_LINT_IGNORED, "--", *templates)
 
