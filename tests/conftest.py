@@ -15,7 +15,7 @@ os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get(
 
 from aws_cdk import assertions
 
-from blueprint.factory import Blueprint, build_app, cdk_json_context
+from blueprint.factory import ROOT, Blueprint, build_app, cdk_json_context
 
 ENVIRONMENTS = tuple(cdk_json_context()["environments"])
 
@@ -65,3 +65,62 @@ def resources(tmpl: assertions.Template, type_: str) -> dict[str, dict[str, Any]
 def construct_id(logical_id: str) -> str:
     """The construct path a logical ID was made from (CDK adds an 8-character hash)."""
     return logical_id[:-8]
+
+
+DATASETS = ROOT / "datasets"
+# A dataset that keeps one personal-data column in clear and is readable by the scientist only:
+# with the samples and the documented example, it exercises every treatment and reader rule.
+CUSTOMERS = """
+name = "customers"
+description = "Customer master data from the CRM."
+owner = "crm-data@example.com"
+domain = "sales"
+classification = "confidential"
+readers = ["scientist"]
+primary_key = ["customer_id"]
+schedule = "rate(1 day)"
+
+[source]
+mode = "batch"
+format = "parquet"
+
+[[columns]]
+name = "customer_id"
+type = "string"
+description = "Customer number."
+nullable = false
+
+[[columns]]
+name = "full_name"
+type = "string"
+description = "Name as registered."
+pii = "keep"
+
+[[columns]]
+name = "email"
+type = "string"
+description = "Contact e-mail address."
+pii = "hash"
+
+[[columns]]
+name = "country"
+type = "string"
+description = "Country of residence."
+"""
+
+
+def docs_example_declaration() -> str:
+    """The complete example of docs/datasets.md, as a reader would copy it."""
+    text = (ROOT / "docs" / "datasets.md").read_text()
+    start = text.index("```toml\n") + len("```toml\n")
+    return text[start : text.index("```", start)]
+
+
+def datasets_folder(path: Path, *extra: tuple[str, str]) -> Path:
+    """The shipped declarations plus ``extra`` (file name, text) in a new folder."""
+    path.mkdir(parents=True, exist_ok=True)
+    for declaration in DATASETS.glob("*.toml"):
+        (path / declaration.name).write_text(declaration.read_text())
+    for name, text in extra:
+        (path / name).write_text(text)
+    return path

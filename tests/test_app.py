@@ -33,7 +33,14 @@ def test_synth_writes_every_stack_with_no_finding_from_any_pack(tmp_path: Path) 
         for name, artifact in manifest["artifacts"].items()
         if artifact["type"] == "aws:cloudformation:stack"
     }
-    assert stacks == {"Storage": "datalake-sandbox-storage", "Audit": "datalake-sandbox-audit"}
+    assert stacks == {
+        "Storage": "datalake-sandbox-storage",
+        "Audit": "datalake-sandbox-audit",
+        "Governance": "datalake-sandbox-governance",
+        "Catalog": "datalake-sandbox-catalog",
+        "Dataset-clickstream": "datalake-sandbox-dataset-clickstream",
+        "Dataset-orders": "datalake-sandbox-dataset-orders",
+    }
     for name in stacks:
         assert (tmp_path / f"{name}.template.json").is_file()
 

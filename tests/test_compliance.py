@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_s3 as s3
 
 from blueprint import compliance
+from blueprint.config import ConfigError
 from blueprint.factory import Blueprint, build_app, cdk_json_context
 from tests.conftest import make_blueprint
 
@@ -61,27 +64,63 @@ def test_every_acknowledgment_names_a_granular_finding_and_gives_a_reason(
 def test_acknowledgments_are_the_reviewed_ones(blueprint: Blueprint) -> None:
     """A new acknowledgment is a security decision: it must be added here, on purpose."""
     acks = {(path, finding) for path, finding, _ in acknowledgments(blueprint)}
-    replication = {"HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321"}
+    database = blueprint.config.database_name
+    packs = ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")
+    buckets = {
+        "AccessLogsBucket": "AccessLogsBucket83982689",
+        "LandingBucket": "LandingBucket23FE90FB",
+        "RawBucket": "RawBucket0C3EE094",
+        "CuratedBucket": "CuratedBucket6A59C97E",
+        "AnalyticsBucket": "AnalyticsBucket39EAAEEA",
+        "AthenaResultsBucket": "AthenaResultsBucket879938FA",
+        "AuditLogs/Bucket": "AuditLogsBucketCBA431F7",
+    }
+    iam5 = "AwsSolutions-IAM5"
+    glue_arn = "arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>"
+
+    def tables(*zones: str) -> set[str]:
+        return {f"{iam5}[Resource::{glue_arn}:table/{database(zone)}/*]" for zone in zones}
+
     expected = {
-        (f"Storage/{bucket}", f"{pack}-S3BucketReplicationEnabled")
-        for bucket in (
-            "AccessLogsBucket",
-            "LandingBucket",
-            "RawBucket",
-            "CuratedBucket",
-            "AnalyticsBucket",
-            "AthenaResultsBucket",
-            "AuditLogs/Bucket",
-        )
-        for pack in replication
+        (f"Storage/{b}", f"{pack}-S3BucketReplicationEnabled") for b in buckets for pack in packs
     }
-    expected |= {
-        ("Storage/AccessLogsBucket", f"{pack}-S3BucketLoggingEnabled") for pack in replication
-    }
+    expected |= {("Storage/AccessLogsBucket", f"{pack}-S3BucketLoggingEnabled") for pack in packs}
     expected |= {("Storage/AccessLogsBucket", "AwsSolutions-S1")}
+    expected |= {("Storage/AccessLogsBucket", f"{pack}-S3DefaultEncryptionKMS") for pack in packs}
     expected |= {
-        ("Storage/AccessLogsBucket", f"{pack}-S3DefaultEncryptionKMS") for pack in replication
+        ("Storage/LakeFormationDataAccessRole", finding)
+        for finding in {
+            *(f"{iam5}[Resource::<{buckets[b]}.Arn>/*]" for b in ("RawBucket", "CuratedBucket",
+                                                                  "AnalyticsBucket")),
+            *(f"{iam5}[Action::s3:{a}*]" for a in ("Abort", "DeleteObject", "GetBucket",
+                                                    "GetObject", "List")),
+            f"{iam5}[Action::kms:GenerateDataKey*]",
+            f"{iam5}[Action::kms:ReEncrypt*]",
+        }
+    }  # fmt: skip
+    expected |= {
+        ("Storage/AuditLogs/ReadPolicy", f"{iam5}[Resource::<AuditLogsBucketCBA431F7.Arn>/*]")
     }
+    personas = {
+        "AnalystRole": tables("curated", "analytics"),
+        "ScientistRole": tables("curated", "analytics"),
+        "EngineerRole": tables("raw", "curated", "analytics")
+        | {f"{iam5}[Resource::{glue_arn}:crawler/datalake-{blueprint.config.name}-*]"},
+        "SecurityOfficerRole": tables("raw", "curated", "analytics"),
+    }
+    for role, findings in personas.items():
+        expected |= {(f"Governance/{role}", f) for f in findings | {f"{iam5}[Resource::*]"}}
+    for name in blueprint.dataset_stacks:
+        crawler = f"Dataset-{name}/RawCrawler"
+        expected |= {
+            (f"{crawler}/Crawler", "AwsSolutions-GL1"),
+            (f"{crawler}/Role", f"{iam5}[Resource::*]"),
+            (
+                f"{crawler}/Role",
+                f"{iam5}[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:"
+                "log-group:/aws-glue/crawlers-role/*]",
+            ),
+        }
     assert acks == expected
 
 
@@ -100,8 +139,15 @@ def test_the_shipped_app_synthesizes_with_the_packs_enforced() -> None:
     blueprint = build_app({**cdk_json_context(), "env": "prod"})
     assembly = blueprint.app.synth()
     assert {s.stack_name for s in assembly.stacks} == {
-        "datalake-prod-storage",
-        "datalake-prod-audit",
+        f"datalake-prod-{name}"
+        for name in (
+            "storage",
+            "audit",
+            "governance",
+            "catalog",
+            "dataset-clickstream",
+            "dataset-orders",
+        )
     }
 
 
@@ -126,3 +172,31 @@ def test_acknowledgments_do_not_hide_findings_on_other_resources() -> None:
     assert ("NIST.800.53.R5-S3DefaultEncryptionKMS", look_alike) in flagged
     assert ("PCI.DSS.321-S3BucketReplicationEnabled", look_alike) in flagged
     assert {path for _, path in flagged} == {look_alike}
+
+
+@pytest.mark.parametrize(("flag", "runs"), [("true", True), ("false", False), (None, False)])
+def test_cdk_cloudformation_validation_runs_when_asked(
+    tmp_path: Path, flag: str | None, runs: bool
+) -> None:
+    """CI synthesizes with -c cfnValidate=true; everyday synth leaves it to cfn-lint."""
+    context = {**cdk_json_context(), "env": "sandbox"}
+    if flag is not None:
+        context["cfnValidate"] = flag
+    blueprint = build_app(context, outdir=str(tmp_path), enforce_compliance=False)
+    bucket = s3.Bucket(blueprint.storage, "Odd", enforce_ssl=True)
+    cfn_bucket = bucket.node.default_child
+    assert isinstance(cfn_bucket, s3.CfnBucket)
+    cfn_bucket.add_property_override("LifecycleConfiguration", {"Rules": [{"Status": "Sometimes"}]})
+    blueprint.app.synth()
+    report = tmp_path / "validation-report.json"
+    plugins = (
+        {r["pluginName"] for r in json.loads(report.read_text())["pluginReports"]}
+        if report.exists()
+        else set()
+    )
+    assert ("CloudFormation Validate" in plugins) is runs
+
+
+def test_a_bad_validation_flag_is_refused() -> None:
+    with pytest.raises(ConfigError, match=r"-c cfnValidate='yes': expected true or false"):
+        build_app({**cdk_json_context(), "cfnValidate": "yes"}, enforce_compliance=False)

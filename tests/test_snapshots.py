@@ -31,7 +31,7 @@ def snapshot_json(snapshot: SnapshotAssertion) -> SnapshotAssertion:
 
 
 @pytest.mark.parametrize("env_name", ENVIRONMENTS)
-@pytest.mark.parametrize("stack_id", ["Storage", "Audit"])
+@pytest.mark.parametrize("stack_id", [stack.node.id for stack in built("sandbox").stacks])
 def test_template_matches_snapshot(
     env_name: str, stack_id: str, snapshot_json: SnapshotAssertion
 ) -> None:

@@ -278,11 +278,18 @@ def service_principals(key: dict[str, Any]) -> set[str]:
     return found
 
 
-def test_no_service_may_use_the_data_key_through_its_key_policy(
+def test_only_cloudwatch_logs_may_use_the_data_key_through_its_key_policy(
     storage: assertions.Template,
 ) -> None:
+    """Pipeline log groups are encrypted with it; everyone else needs an IAM grant."""
     data_key = resources(storage, "AWS::KMS::Key")[key_id(storage, "DataKey")]
-    assert service_principals(data_key) == set()
+    assert service_principals(data_key) == {"logs.<region>.amazonaws.com"}
+    (statement,) = [
+        s for s in data_key["Properties"]["KeyPolicy"]["Statement"] if "Service" in s["Principal"]
+    ]
+    assert statement["Condition"] == {
+        "ArnLike": {"kms:EncryptionContext:aws:logs:arn": THIS_ACCOUNTS_LOG_GROUPS}
+    }
 
 
 def test_the_audit_key_serves_only_this_accounts_cloudtrail_and_logs(

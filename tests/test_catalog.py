@@ -1,0 +1,145 @@
+"""The catalog: databases, the Glue security configuration, and each dataset's crawler and table."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from aws_cdk import assertions
+
+from blueprint.datasets import Dataset
+from tests.conftest import built, resources, template
+
+ZONES = ("raw", "curated", "analytics")
+
+
+@pytest.fixture
+def catalog(env: str) -> assertions.Template:
+    return template(env, "Catalog")
+
+
+def only(tmpl: assertions.Template, type_: str) -> dict[str, Any]:
+    (resource,) = resources(tmpl, type_).values()
+    return dict(resource["Properties"])
+
+
+def test_a_described_database_per_zone(catalog: assertions.Template, env: str) -> None:
+    config = built(env).config
+    databases = {
+        r["Properties"]["DatabaseInput"]["Name"]: r["Properties"]["DatabaseInput"]
+        for r in resources(catalog, "AWS::Glue::Database").values()
+    }
+    assert set(databases) == {config.database_name(zone) for zone in ZONES}
+    for zone in ZONES:
+        database = databases[config.database_name(zone)]
+        assert len(database["Description"]) > 40
+        assert "LocationUri" in database
+
+
+def test_the_security_configuration_encrypts_everything_with_the_data_key(
+    catalog: assertions.Template,
+) -> None:
+    encryption = only(catalog, "AWS::Glue::SecurityConfiguration")["EncryptionConfiguration"]
+    (s3,) = encryption["S3Encryptions"]
+    assert s3["S3EncryptionMode"] == "SSE-KMS"
+    assert encryption["CloudWatchEncryption"]["CloudWatchEncryptionMode"] == "SSE-KMS"
+    assert encryption["JobBookmarksEncryption"]["JobBookmarksEncryptionMode"] == "CSE-KMS"
+    keys = {
+        json.dumps(s3["KmsKeyArn"]),
+        json.dumps(encryption["CloudWatchEncryption"]["KmsKeyArn"]),
+        json.dumps(encryption["JobBookmarksEncryption"]["KmsKeyArn"]),
+    }
+    assert len(keys) == 1
+    assert "DataKey" in keys.pop()
+
+
+def test_each_database_is_tagged_with_its_zone_and_default_sensitivity(
+    catalog: assertions.Template,
+) -> None:
+    expected = {"raw": "pii-clear", "curated": "general", "analytics": "general"}
+    found = {}
+    for association in resources(catalog, "AWS::LakeFormation::TagAssociation").values():
+        tags = {t["TagKey"]: t["TagValues"] for t in association["Properties"]["LFTags"]}
+        found[tags["zone"][0]] = tags["sensitivity"][0]
+    assert found == expected
+
+
+def dataset_params() -> list[Any]:
+    return [pytest.param(d, id=d.name) for d in built("sandbox").datasets]
+
+
+@pytest.mark.parametrize("dataset", dataset_params())
+def test_crawler_settings_are_deliberate(dataset: Dataset) -> None:
+    blueprint = built("sandbox")
+    tmpl = template("sandbox", f"Dataset-{dataset.name}")
+    crawler = only(tmpl, "AWS::Glue::Crawler")
+    assert crawler["Name"] == f"datalake-sandbox-{dataset.name}-raw"
+    assert crawler["CrawlerSecurityConfiguration"] == blueprint.catalog.security_configuration.name
+    assert crawler["RecrawlPolicy"] == {"RecrawlBehavior": "CRAWL_NEW_FOLDERS_ONLY"}
+    assert crawler["SchemaChangePolicy"] == {"UpdateBehavior": "LOG", "DeleteBehavior": "LOG"}
+    assert crawler["LakeFormationConfiguration"]["UseLakeFormationCredentials"] is True
+    assert "Schedule" not in crawler  # the dataset's pipeline starts it
+    configuration = json.loads(crawler["Configuration"])
+    assert configuration["Grouping"] == {
+        "TableGroupingPolicy": "CombineCompatibleSchemas",
+        "TableLevelConfiguration": 2,
+    }
+    assert configuration["CrawlerOutput"]["Partitions"]["AddOrUpdateBehavior"] == "InheritFromTable"
+    (target,) = crawler["Targets"]["S3Targets"]
+    assert target["Path"]["Fn::Join"][1][-1] == f"/{dataset.name}/"
+    classifiers = resources(tmpl, "AWS::Glue::Classifier")
+    if dataset.source.format == "csv":
+        (classifier,) = classifiers.values()
+        csv = classifier["Properties"]["CsvClassifier"]
+        assert csv["Delimiter"] == dataset.source.delimiter
+        assert csv["ContainsHeader"] == "PRESENT"
+        assert crawler["Classifiers"] == [csv["Name"]]
+    else:
+        assert classifiers == {}
+
+
+@pytest.mark.parametrize("dataset", dataset_params())
+def test_curated_table_is_declared_from_the_declaration(dataset: Dataset) -> None:
+    table = only(template("sandbox", f"Dataset-{dataset.name}"), "AWS::Glue::Table")["TableInput"]
+    assert table["Name"] == dataset.name
+    assert table["Description"] == dataset.description
+    storage = table["StorageDescriptor"]
+    assert storage["SerdeInfo"]["SerializationLibrary"].endswith("ParquetHiveSerDe")
+    columns = {c["Name"]: c for c in storage["Columns"]}
+    dropped = {c.name for c in dataset.columns if c.pii == "drop"}
+    assert set(columns) == {c.name for c in dataset.curated_columns}
+    assert not dropped & set(columns)
+    for column in dataset.curated_columns:
+        assert columns[column.name]["Type"] == dataset.curated_type(column)
+        assert columns[column.name]["Comment"].startswith(column.description)
+    assert [p["Name"] for p in table["PartitionKeys"]] == list(dataset.partition_by)
+    parameters = table["Parameters"]
+    assert parameters["classification"] == "parquet"
+    assert parameters["owner"] == dataset.owner
+    assert parameters["domain"] == dataset.domain
+    assert parameters["data_classification"] == dataset.classification
+    assert parameters["pii_columns"].split(",") == [c.name for c in dataset.pii_columns]
+    for partition in dataset.partition_by:
+        assert parameters["projection.enabled"] == "true"
+        assert parameters[f"projection.{partition}.type"] == "date"
+        assert parameters[f"projection.{partition}.range"].endswith(",NOW")
+
+
+@pytest.mark.parametrize("dataset", dataset_params())
+def test_curated_table_and_personal_columns_carry_lf_tags(dataset: Dataset) -> None:
+    tmpl = template("sandbox", f"Dataset-{dataset.name}")
+    table_tags, column_tags = {}, {}
+    for association in resources(tmpl, "AWS::LakeFormation::TagAssociation").values():
+        props = association["Properties"]
+        tags = {t["TagKey"]: t["TagValues"][0] for t in props["LFTags"]}
+        if "Table" in props["Resource"]:
+            table_tags = tags
+        else:
+            for column in props["Resource"]["TableWithColumns"]["ColumnNames"]:
+                column_tags[column] = tags
+    assert table_tags == {"dataset": dataset.name, "domain": dataset.domain}
+    expected = {"hash": "pii-hashed", "keep": "pii-clear"}
+    assert column_tags == {
+        c.name: {"sensitivity": expected[c.pii]} for c in dataset.curated_columns if c.pii
+    }

@@ -1,0 +1,79 @@
+"""Onboarding a dataset is adding one file: it adds that dataset's resources and moves nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from aws_cdk import assertions
+
+from blueprint import compliance
+from blueprint.factory import Blueprint
+from tests.conftest import datasets_folder, docs_example_declaration, make_blueprint
+
+
+def logical_ids(blueprint: Blueprint) -> dict[str, set[str]]:
+    return {
+        stack.node.id: set(assertions.Template.from_stack(stack).to_json()["Resources"])
+        for stack in blueprint.stacks
+    }
+
+
+@pytest.fixture(scope="module")
+def before_and_after(tmp_path_factory: pytest.TempPathFactory) -> tuple[Blueprint, Blueprint]:
+    shipped = datasets_folder(tmp_path_factory.mktemp("before"))
+    # The third declaration is the documented example, copied as a newcomer would copy it.
+    extended = datasets_folder(
+        tmp_path_factory.mktemp("after"), ("payments.toml", docs_example_declaration())
+    )
+    return (
+        make_blueprint("sandbox", datasets=str(shipped)),
+        make_blueprint("sandbox", datasets=str(extended)),
+    )
+
+
+def test_a_declaration_adds_exactly_its_own_stack(
+    before_and_after: tuple[Blueprint, Blueprint],
+) -> None:
+    before, after = (logical_ids(b) for b in before_and_after)
+    assert set(after) - set(before) == {"Dataset-payments"}
+    for stack, ids in before.items():
+        assert after[stack] == ids, f"{stack}: logical IDs changed"
+    # Same shape as orders (a CSV batch source with hashed columns, the same readers): the
+    # same resources, created from the declaration alone.
+    assert after["Dataset-payments"] == before["Dataset-orders"]
+
+
+def test_only_the_tag_values_change_elsewhere(
+    before_and_after: tuple[Blueprint, Blueprint],
+) -> None:
+    before, after = before_and_after
+    for stack_before, stack_after in zip(before.stacks, after.stacks, strict=False):
+        if stack_before.node.id == "Governance":
+            continue
+        old = assertions.Template.from_stack(stack_before).to_json()
+        new = assertions.Template.from_stack(stack_after).to_json()
+        assert old == new, f"{stack_before.node.id} changed"
+    tags_after = {
+        r["Properties"]["TagKey"]: r["Properties"]["TagValues"]
+        for r in assertions.Template.from_stack(after.governance)
+        .find_resources("AWS::LakeFormation::Tag")
+        .values()
+    }
+    assert "payments" in tags_after["dataset"]
+    assert "finance" in tags_after["domain"]
+
+
+def test_the_documented_example_passes_every_pack(
+    before_and_after: tuple[Blueprint, Blueprint],
+) -> None:
+    _, after = before_and_after
+    for pack in compliance.nag_packs():
+        report = pack.validate_scope(after.app)
+        assert report.success, [v.rule_name for v in report.violations]
+
+
+def test_a_folder_of_datasets_can_be_chosen_with_context(tmp_path: Path) -> None:
+    folder = datasets_folder(tmp_path / "d", ("payments.toml", docs_example_declaration()))
+    blueprint = make_blueprint("sandbox", datasets=str(folder))
+    assert sorted(blueprint.dataset_stacks) == ["clickstream", "orders", "payments"]

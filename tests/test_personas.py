@@ -1,0 +1,167 @@
+"""What each persona can and cannot reach, proved from the synthesized templates.
+
+The lake holds the two sample datasets, the documented example (payments) and a customers
+dataset that keeps a personal-data column in clear and names only the scientist as reader, so
+every treatment (keep, hash, drop) and reader rule is exercised.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from blueprint.datasets import Dataset
+from tests.conftest import CUSTOMERS, datasets_folder, docs_example_declaration, make_blueprint
+from tests.lake_model import LakeModel
+
+
+@pytest.fixture(scope="module")
+def lake(tmp_path_factory: pytest.TempPathFactory) -> LakeModel:
+    folder = datasets_folder(
+        tmp_path_factory.mktemp("datasets"),
+        ("payments.toml", docs_example_declaration()),
+        ("customers.toml", CUSTOMERS),
+    )
+    return LakeModel(make_blueprint("sandbox", datasets=str(folder)))
+
+
+def zone_of(lake: LakeModel, database: str) -> str:
+    return database.rsplit("_", 1)[1]
+
+
+def curated_columns(
+    lake: LakeModel, dataset: Dataset, *, pii: set[str | None]
+) -> set[tuple[str, str, str]]:
+    database = lake.blueprint.config.database_name("curated")
+    return {
+        (database, dataset.name, c.name)
+        for c in dataset.columns
+        if c.pii in pii and c.pii != "drop"
+    }
+
+
+def test_the_model_sees_every_declared_table(lake: LakeModel) -> None:
+    names = {d.name for d in lake.blueprint.datasets}
+    assert names == {"orders", "clickstream", "payments", "customers"}
+    assert {name for (_, name) in lake.tables} == names
+    assert len(lake.tables) == 2 * len(names)  # raw and curated
+
+
+def test_analyst_reads_no_personal_data_and_nothing_raw(lake: LakeModel) -> None:
+    readable = lake.selectable("analyst")
+    assert readable, "the analyst should read something"
+    for database, table, column in readable:
+        assert zone_of(lake, database) in ("curated", "analytics"), (database, table)
+        dataset = next(d for d in lake.blueprint.datasets if d.name == table)
+        assert dataset.column(column).pii is None, f"analyst reads PII {table}.{column}"
+
+
+def test_analyst_reads_every_general_column_of_the_datasets_naming_it(lake: LakeModel) -> None:
+    expected = set()
+    for dataset in lake.blueprint.datasets:
+        if "analyst" in dataset.readers:
+            expected |= curated_columns(lake, dataset, pii={None})
+    assert lake.selectable("analyst") == expected
+    assert not any(t == "customers" for _, t, _ in expected)  # it is not a reader there
+
+
+def test_scientist_reads_personal_data_only_hashed(lake: LakeModel) -> None:
+    expected = set()
+    for dataset in lake.blueprint.datasets:
+        if "scientist" in dataset.readers:
+            expected |= curated_columns(lake, dataset, pii={None, "hash"})
+    readable = lake.selectable("scientist")
+    assert readable == expected
+    customers = lake.blueprint.config.database_name("curated"), "customers"
+    assert (*customers, "email") in readable  # hashed
+    assert (*customers, "full_name") not in readable  # kept in clear: never
+    assert not any(zone_of(lake, db) == "raw" for db, _, _ in readable)
+
+
+def test_engineer_reads_every_zone_including_personal_data(lake: LakeModel) -> None:
+    everything = {
+        (table.database, table.name, column)
+        for table in lake.tables.values()
+        for column in table.columns
+    }
+    assert lake.selectable("engineer") == everything
+
+
+def test_security_officer_reads_no_table_data_but_every_definition(lake: LakeModel) -> None:
+    assert lake.selectable("security_officer") == set()
+    assert lake.describable_tables("security_officer") == set(lake.tables)
+    assert lake.describable_databases("security_officer") == {
+        lake.blueprint.config.database_name(zone) for zone in ("raw", "curated", "analytics")
+    }
+
+
+@pytest.mark.parametrize("persona", ["analyst", "scientist"])
+def test_readers_see_no_raw_database(lake: LakeModel, persona: str) -> None:
+    config = lake.blueprint.config
+    assert lake.describable_databases(persona) == {
+        config.database_name("curated"),
+        config.database_name("analytics"),
+    }
+
+
+@pytest.mark.parametrize("persona", ["analyst", "scientist", "engineer"])
+def test_data_personas_reach_data_only_through_lake_formation(
+    lake: LakeModel, persona: str
+) -> None:
+    actions = [a for s in lake.iam_statements(persona) for a in _actions(s)]
+    assert "lakeformation:GetDataAccess" in actions
+    assert not [a for a in actions if a.startswith(("s3:", "kms:"))], persona
+
+
+def test_security_officer_reads_audit_records_but_gets_no_data_credentials(
+    lake: LakeModel,
+) -> None:
+    statements = lake.iam_statements("security_officer")
+    actions = [a for s in statements for a in _actions(s)]
+    assert "lakeformation:GetDataAccess" not in actions
+    assert "cloudtrail:LookupEvents" in actions
+    storage = lake.templates["Storage"]["Resources"]
+    for statement in statements:
+        for action in _actions(statement):
+            if action.startswith(("s3:", "kms:")):
+                resources = statement["Resource"]
+                resources = resources if isinstance(resources, list) else [resources]
+                for resource in resources:
+                    logical_id = _referenced(resource)
+                    assert logical_id.startswith("AuditLogs"), (action, resource)
+                    assert storage[logical_id]["Type"] in ("AWS::S3::Bucket", "AWS::KMS::Key")
+
+
+def _actions(statement: dict) -> list[str]:  # type: ignore[type-arg]
+    actions = statement["Action"]
+    return actions if isinstance(actions, list) else [actions]
+
+
+def _referenced(resource: object) -> str:
+    """The logical ID an ARN expression is built on."""
+    if isinstance(resource, dict) and "Fn::GetAtt" in resource:
+        return str(resource["Fn::GetAtt"][0])
+    if isinstance(resource, dict) and "Fn::Join" in resource:
+        return next(_referenced(part) for part in resource["Fn::Join"][1] if isinstance(part, dict))
+    raise AssertionError(f"unexpected resource {resource}")
+
+
+def test_a_persona_reaches_nothing_without_its_grants(lake: LakeModel) -> None:
+    """The model is not vacuous: drop the analyst's grants and it reads nothing."""
+    analyst = lake.role("analyst")
+    kept = lake.grants
+    lake.grants = [g for g in kept if g.principal != analyst]
+    try:
+        assert lake.selectable("analyst") == set()
+    finally:
+        lake.grants = kept
+
+
+def test_crawlers_may_create_tables_only_in_raw(lake: LakeModel) -> None:
+    raw = lake.blueprint.config.database_name("raw")
+    for stack_id, _, props in lake._resources("AWS::LakeFormation::PrincipalPermissions"):
+        database = props["Resource"].get("Database")
+        if database is None:
+            continue
+        assert lake.database_name(stack_id, database["Name"]) == raw
+        assert set(props["Permissions"]) == {"CREATE_TABLE", "DESCRIBE"}
+        assert stack_id.startswith("Dataset-")
