@@ -28,7 +28,6 @@ from cdk_constructs.lake_formation_tags import (
     grant_by_tags,
 )
 from cdk_constructs.persona_role import PersonaRole
-from cdk_constructs.removal import data_removal_policy
 
 DESCRIPTIONS = {
     "raw": "Data as it arrived, one table per dataset, found by the dataset's crawler. May "
@@ -85,7 +84,11 @@ class CatalogStack(cdk.Stack):
                 database_name=config.database_name(zone),
                 description=DESCRIPTIONS[zone],
                 location_uri=zone_buckets[zone].s3_url_for_object(),
-                removal_policy=data_removal_policy(config.remove_data_on_destroy),
+                # Deleted with the stack in every environment: a database is only metadata
+                # (the data stays in its retained bucket), declared tables are recreated on
+                # deploy and crawlers rebuild raw tables, while a retained database would
+                # block the next deploy under the same name.
+                removal_policy=cdk.RemovalPolicy.DESTROY,
             )
             resource = lakeformation.CfnTagAssociation.ResourceProperty(
                 database=lakeformation.CfnTagAssociation.DatabaseResourceProperty(

@@ -37,6 +37,12 @@ def test_a_described_database_per_zone(catalog: assertions.Template, env: str) -
         assert "LocationUri" in database
 
 
+def test_databases_never_block_a_redeploy(catalog: assertions.Template) -> None:
+    """Fixed names, so they go with the stack; the data stays in the retained buckets."""
+    for logical_id, database in resources(catalog, "AWS::Glue::Database").items():
+        assert database["DeletionPolicy"] == "Delete", logical_id
+
+
 def test_the_security_configuration_encrypts_everything_with_the_data_key(
     catalog: assertions.Template,
 ) -> None:
