@@ -62,6 +62,12 @@ def resources(tmpl: assertions.Template, type_: str) -> dict[str, dict[str, Any]
     return dict(tmpl.find_resources(type_))
 
 
+def only(tmpl: assertions.Template, type_: str) -> dict[str, Any]:
+    """The properties of the one resource of ``type_``."""
+    (resource,) = resources(tmpl, type_).values()
+    return dict(resource["Properties"])
+
+
 def construct_id(logical_id: str) -> str:
     """The construct path a logical ID was made from (CDK adds an 8-character hash)."""
     return logical_id[:-8]

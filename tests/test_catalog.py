@@ -9,7 +9,7 @@ import pytest
 from aws_cdk import assertions
 
 from blueprint.datasets import Dataset
-from tests.conftest import built, resources, template
+from tests.conftest import built, only, resources, template
 
 ZONES = ("raw", "curated", "analytics")
 
@@ -17,11 +17,6 @@ ZONES = ("raw", "curated", "analytics")
 @pytest.fixture
 def catalog(env: str) -> assertions.Template:
     return template(env, "Catalog")
-
-
-def only(tmpl: assertions.Template, type_: str) -> dict[str, Any]:
-    (resource,) = resources(tmpl, type_).values()
-    return dict(resource["Properties"])
 
 
 def test_a_described_database_per_zone(catalog: assertions.Template, env: str) -> None:

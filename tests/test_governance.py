@@ -7,17 +7,12 @@ from typing import Any
 import pytest
 from aws_cdk import assertions
 
-from tests.conftest import built, construct_id, make_blueprint, resources, template
+from tests.conftest import built, construct_id, make_blueprint, only, resources, template
 
 
 @pytest.fixture
 def governance(env: str) -> assertions.Template:
     return template(env, "Governance")
-
-
-def only(tmpl: assertions.Template, type_: str) -> dict[str, Any]:
-    (resource,) = resources(tmpl, type_).values()
-    return dict(resource["Properties"])
 
 
 def test_settings_append_the_deployment_role_as_admin_and_open_nothing_by_default(
