@@ -309,4 +309,16 @@ def load_config(context: Mapping[str, Any]) -> EnvironmentConfig:
         )
     # Every environment is validated, so a broken prod entry fails a sandbox synth in CI too.
     configs = {env: _environment(project, env, data) for env, data in environments.items()}
+    # Lake Formation settings and tags are account-wide: one environment per account and region.
+    placed: dict[tuple[str, str], str] = {}
+    for env, config in configs.items():
+        if config.account is None or config.region is None:
+            continue
+        other = placed.setdefault((config.account, config.region), env)
+        if other != env:
+            raise ConfigError(
+                f"{SOURCE}: context.environments.{env}.account = {config.account!r}: expected "
+                f"an account and region of its own; {other} is deployed there too, and Lake "
+                "Formation settings and tags are shared by the whole account and region"
+            )
     return configs[name]

@@ -22,7 +22,21 @@ _DOMAIN_RE = re.compile(r"^[a-z][a-z0-9-]{0,49}$")
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[a-zA-Z]{2,}$")
 # EventBridge schedule expressions: rate(1 hour), rate(5 minutes), or six-field cron(...).
 _RATE_RE = re.compile(r"^rate\((1 (minute|hour|day)|([2-9]|[1-9]\d+) (minutes|hours|days))\)$")
-_CRON_RE = re.compile(r"^cron\((\S+ ){5}\S+\)$")
+# cron(minutes hours day-of-month month day-of-week year)
+_CRON_RE = re.compile(
+    r"^cron\(([0-9*,/-]+) ([0-9*,/-]+) ([0-9*,/LW-]+|\?) ([0-9A-Z*,/-]+) ([0-9A-Z*,/#L-]+|\?) "
+    r"([0-9*,/-]+)\)$"
+)
+
+
+def _valid_schedule(value: str) -> bool:
+    """rate(...), or cron(...) with six fields and "?" in day-of-month or day-of-week."""
+    if _RATE_RE.match(value):
+        return True
+    match = _CRON_RE.match(value)
+    return match is not None and (match[3] == "?") != (match[5] == "?")
+
+
 # Glue Data Quality (DQDL) rule types a declaration may use.
 RULE_TYPES = (
     "ColumnCount",
@@ -47,7 +61,9 @@ PII_TREATMENTS = ("keep", "hash", "drop")
 # Personas that may be named as readers. The engineer reads every dataset anyway (it runs the
 # pipelines); the security officer reads no table data at all.
 READER_PERSONAS = ("analyst", "scientist", "engineer")
-PARTITION_TYPES = ("string", "date")  # what Athena partition projection can enumerate
+# Curated partitions are found by Athena partition projection, which enumerates dates by
+# itself; a string partition would need a value in every query's WHERE clause.
+PARTITION_TYPES = ("date",)
 
 
 class DatasetError(ValueError):
@@ -321,7 +337,7 @@ def load_dataset(path: Path) -> Dataset:
         quality_rules=tuple(rules),
         schedule=fields.text(
             "schedule",
-            valid=lambda v: _RATE_RE.match(v) or _CRON_RE.match(v),
+            valid=_valid_schedule,
             expected="an EventBridge schedule such as rate(1 hour) or cron(0 2 * * ? *)",
         ),
         start_on_arrival=fields.flag("start_on_arrival", False),

@@ -84,16 +84,13 @@ class CuratedTable(Construct):
         ]
         partitions = [dataset.column(p) for p in dataset.partition_by]
         projection = {
-            p.name: (
-                glue.PartitionProjectionConfiguration.date(
-                    min=history_start, max="NOW", format="yyyy-MM-dd"
-                )
-                if p.type == "date"
-                else glue.PartitionProjectionConfiguration.injected()
+            p.name: glue.PartitionProjectionConfiguration.date(
+                min=history_start, max="NOW", format="yyyy-MM-dd"
             )
             for p in partitions
         }
         pii = [c for c in dataset.columns if c.pii]
+        pii_in_table = [c for c in dataset.curated_columns if c.pii]
         self.table = glue.S3Table(
             self,
             "Table",
@@ -117,7 +114,7 @@ class CuratedTable(Construct):
                 "data_classification": dataset.classification,
                 "dataset": dataset.name,
                 "source_mode": dataset.source.mode,
-                "pii_columns": ",".join(c.name for c in pii),
+                "pii_columns": ",".join(c.name for c in pii_in_table),
                 "pii_treatments": ",".join(f"{c.name}:{c.pii}" for c in pii),
                 "parquet.compression": "SNAPPY",
             },
@@ -134,21 +131,22 @@ class CuratedTable(Construct):
             tags={DATASET: dataset.name, DOMAIN: dataset.domain},
             after=[self.table],
         )
-        for treatment, sensitivity in SENSITIVITY_BY_TREATMENT.items():
-            names = [c.name for c in dataset.curated_columns if c.pii == treatment]
-            if not names:
+        # One association per column, named after it: changing one column's treatment, or
+        # adding a column, never replaces (and so never briefly untags) another column.
+        for column in dataset.curated_columns:
+            if not column.pii:
                 continue
             associate(
                 self,
-                f"{treatment.capitalize()}ColumnTags",
+                f"ColumnTags-{column.name}",
                 resource=lakeformation.CfnTagAssociation.ResourceProperty(
                     table_with_columns=lakeformation.CfnTagAssociation.TableWithColumnsResourceProperty(
                         catalog_id=Stack.of(self).account,
                         database_name=database.database_name,
                         name=dataset.name,
-                        column_names=names,
+                        column_names=[column.name],
                     )
                 ),
-                tags={SENSITIVITY: sensitivity},
+                tags={SENSITIVITY: SENSITIVITY_BY_TREATMENT[column.pii]},
                 after=[self.table],
             )

@@ -21,11 +21,20 @@ class LakeFormationSettings(Construct):
     stacks that create databases, tags and grants deploy; those stacks depend on this one.
     """
 
-    def __init__(self, scope: Construct, id: str, *, admins: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        admins: Sequence[str] = (),
+        read_only_admins: Sequence[str] = (),
+    ) -> None:
         """Apply the settings.
 
         :param admins: IAM principal ARNs to make admins besides the deployment role.
             Default: only the deployment role.
+        :param read_only_admins: principals that may see every grant, tag and setting but
+            change nothing (and read no data). Default: none.
         """
         super().__init__(scope, id)
         stack = cdk.Stack.of(self)
@@ -46,6 +55,12 @@ class LakeFormationSettings(Construct):
                     data_lake_principal_identifier=arn
                 )
                 for arn in principals
+            ],
+            read_only_admins=[
+                lakeformation.CfnDataLakeSettings.DataLakePrincipalProperty(
+                    data_lake_principal_identifier=arn
+                )
+                for arn in read_only_admins
             ],
             create_database_default_permissions=[],
             create_table_default_permissions=[],

@@ -28,8 +28,9 @@ class RawCrawler(Construct):
     * schema changes are logged, not applied (required by incremental crawls, and a changed
       source schema should be a decision, not a side effect); new partitions inherit the
       table's schema;
-    * one table per dataset: the table is made at the dataset folder (level 2 of the path)
-      and compatible schemas are combined, so ingest-date folders become partitions;
+    * one table per dataset, at the include path (the dataset's folder): compatible schemas
+      are combined, so ingest-date folders become partitions, and a run that would make a
+      second table fails instead (table threshold 1);
     * CSV sources get a classifier built from the declaration's delimiter and header.
 
     It has no schedule of its own: the dataset's pipeline starts it.
@@ -171,11 +172,13 @@ class RawCrawler(Construct):
             configuration=json.dumps(
                 {
                     "Version": 1.0,
-                    "Grouping": {
-                        "TableGroupingPolicy": "CombineCompatibleSchemas",
-                        "TableLevelConfiguration": 2,
+                    "Grouping": {"TableGroupingPolicy": "CombineCompatibleSchemas"},
+                    # One table, at the include path: a layout that would make more fails the
+                    # crawl instead of scattering tables the pipeline does not know.
+                    "CrawlerOutput": {
+                        "Partitions": {"AddOrUpdateBehavior": "InheritFromTable"},
+                        "Tables": {"TableThreshold": 1},
                     },
-                    "CrawlerOutput": {"Partitions": {"AddOrUpdateBehavior": "InheritFromTable"}},
                     "CreatePartitionIndex": True,
                 },
                 sort_keys=True,
@@ -191,8 +194,8 @@ class RawCrawler(Construct):
             "AwsSolutions-GL1",
         )
 
-        # Lake Formation: create the dataset's table in the raw database, over the raw
-        # location (the crawler then owns that table).
+        # Lake Formation: create the dataset's table in the raw database, over the dataset's
+        # folder of the raw location only (the crawler then owns that table).
         principal = lakeformation.CfnPrincipalPermissions.DataLakePrincipalProperty(
             data_lake_principal_identifier=self.role.role_arn
         )
@@ -214,7 +217,7 @@ class RawCrawler(Construct):
             principal=principal,
             resource=lakeformation.CfnPrincipalPermissions.ResourceProperty(
                 data_location=lakeformation.CfnPrincipalPermissions.DataLocationResourceProperty(
-                    catalog_id=stack.account, resource_arn=bucket.bucket_arn
+                    catalog_id=stack.account, resource_arn=f"{bucket.bucket_arn}/{dataset.name}"
                 )
             ),
             permissions=["DATA_LOCATION_ACCESS"],

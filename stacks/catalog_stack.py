@@ -90,6 +90,11 @@ class CatalogStack(cdk.Stack):
                 # block the next deploy under the same name.
                 removal_policy=cdk.RemovalPolicy.DESTROY,
             )
+            # New tables get no default permissions from the database either, whatever the
+            # account's defaults were before the governance stack's settings.
+            cfn_database = database.node.default_child
+            assert isinstance(cfn_database, glue.CfnDatabase)
+            cfn_database.add_property_override("DatabaseInput.CreateTableDefaultPermissions", [])
             resource = lakeformation.CfnTagAssociation.ResourceProperty(
                 database=lakeformation.CfnTagAssociation.DatabaseResourceProperty(
                     catalog_id=self.account, name=database.database_name

@@ -46,13 +46,44 @@ class GovernanceStack(cdk.Stack):
         zone_buckets: Mapping[str, s3.IBucket],
         data_access_role: iam.IRole,
         audit_read_policy: iam.IManagedPolicy,
+        landing_read_policy: iam.IManagedPolicy,
         trail_log_group: logs.ILogGroup,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id, **kwargs)
         self.config = config
+        personas = config.personas
+        self.personas: dict[str, PersonaRole] = {}
+        for name, principals in (
+            ("analyst", personas.analyst),
+            ("scientist", personas.scientist),
+            ("engineer", personas.engineer),
+        ):
+            role = PersonaRole(
+                self, f"{name.capitalize()}Role", persona=name, principals=principals
+            )
+            self._allow_lake_queries(role, READABLE_ZONES[name])
+            self.personas[name] = role
+        engineer = self.personas["engineer"]
+        self._allow_crawler_operation(engineer)
+        # Every zone includes landing, which is not catalogued: plain S3 reads for it.
+        engineer.add_managed_policy(landing_read_policy)
+        officer = PersonaRole(
+            self,
+            "SecurityOfficerRole",
+            persona="data security officer",
+            principals=personas.security_officer,
+        )
+        self._allow_audit_review(officer, audit_read_policy, trail_log_group)
+        self.personas["security_officer"] = officer
+
+        # The security officer is a read-only Lake Formation admin: it sees every grant, tag
+        # and setting, changes none, and (without data credentials) reads no table data.
         self.settings = LakeFormationSettings(
-            self, "LakeFormationSettings", admins=config.lake_formation_admins
+            self,
+            "LakeFormationSettings",
+            admins=config.lake_formation_admins,
+            read_only_admins=[officer.role_arn],
         )
         self.lf_tags = LakeFormationTags(
             self,
@@ -71,28 +102,6 @@ class GovernanceStack(cdk.Stack):
         )
         for location in self.locations.locations.values():
             location.node.add_dependency(self.settings)
-
-        personas = config.personas
-        self.personas: dict[str, PersonaRole] = {}
-        for name, principals in (
-            ("analyst", personas.analyst),
-            ("scientist", personas.scientist),
-            ("engineer", personas.engineer),
-        ):
-            role = PersonaRole(
-                self, f"{name.capitalize()}Role", persona=name, principals=principals
-            )
-            self._allow_lake_queries(role, READABLE_ZONES[name])
-            self.personas[name] = role
-        self._allow_crawler_operation(self.personas["engineer"])
-        officer = PersonaRole(
-            self,
-            "SecurityOfficerRole",
-            persona="data security officer",
-            principals=personas.security_officer,
-        )
-        self._allow_audit_review(officer, audit_read_policy, trail_log_group)
-        self.personas["security_officer"] = officer
 
     def _catalog_arns(self, zones: Sequence[str], *, tables: bool) -> list[str]:
         arns = [self.format_arn(service="glue", resource="catalog")]

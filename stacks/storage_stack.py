@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
@@ -25,6 +26,7 @@ from blueprint.config import EnvironmentConfig
 from cdk_constructs.access_log_bucket import AccessLogBucket
 from cdk_constructs.audit_log_store import AuditLogStore
 from cdk_constructs.encryption_key import EncryptionKey
+from cdk_constructs.nag import acknowledge, arn_in_finding
 from cdk_constructs.registered_locations import DataAccessRole
 from cdk_constructs.secure_bucket import SecureBucket
 
@@ -142,6 +144,31 @@ class StorageStack(cdk.Stack):
             self,
             "LakeFormationDataAccessRole",
             buckets=[self.zone_buckets[zone] for zone in ("raw", "curated", "analytics")],
+        )
+
+        # Files waiting in landing, for whoever operates ingest (the engineer persona).
+        landing = self.zone_buckets["landing"]
+        self.landing_read_policy = iam.ManagedPolicy(
+            self,
+            "LandingReadPolicy",
+            description="Read files waiting in the landing bucket, and decrypt them.",
+            statements=[
+                iam.PolicyStatement(
+                    actions=["s3:ListBucket", "s3:GetBucketLocation"],
+                    resources=[landing.bucket_arn],
+                ),
+                iam.PolicyStatement(
+                    actions=["s3:GetObject", "s3:GetObjectVersion"],
+                    resources=[landing.arn_for_objects("*")],
+                ),
+                iam.PolicyStatement(actions=["kms:Decrypt"], resources=[self.data_key.key_arn]),
+            ],
+        )
+        acknowledge(
+            self.landing_read_policy,
+            "Operating ingest means looking at any file waiting in landing; the policy reads "
+            "only the landing bucket and decrypts only with the data key.",
+            f"AwsSolutions-IAM5[Resource::{arn_in_finding(landing)}/*]",
         )
 
         for name, bucket in {
