@@ -38,6 +38,14 @@ def test_databases_never_block_a_redeploy(catalog: assertions.Template) -> None:
         assert database["DeletionPolicy"] == "Delete", logical_id
 
 
+def test_databases_give_new_tables_no_default_permissions(catalog: assertions.Template) -> None:
+    """Not even IAMAllowedPrincipals, whatever the account's defaults were."""
+    for logical_id, database in resources(catalog, "AWS::Glue::Database").items():
+        assert database["Properties"]["DatabaseInput"]["CreateTableDefaultPermissions"] == [], (
+            logical_id
+        )
+
+
 def test_the_security_configuration_encrypts_everything_with_the_data_key(
     catalog: assertions.Template,
 ) -> None:
@@ -82,11 +90,12 @@ def test_crawler_settings_are_deliberate(dataset: Dataset) -> None:
     assert crawler["LakeFormationConfiguration"]["UseLakeFormationCredentials"] is True
     assert "Schedule" not in crawler  # the dataset's pipeline starts it
     configuration = json.loads(crawler["Configuration"])
-    assert configuration["Grouping"] == {
-        "TableGroupingPolicy": "CombineCompatibleSchemas",
-        "TableLevelConfiguration": 2,
+    # One table at the include path; a crawl that would make a second one fails.
+    assert configuration["Grouping"] == {"TableGroupingPolicy": "CombineCompatibleSchemas"}
+    assert configuration["CrawlerOutput"] == {
+        "Partitions": {"AddOrUpdateBehavior": "InheritFromTable"},
+        "Tables": {"TableThreshold": 1},
     }
-    assert configuration["CrawlerOutput"]["Partitions"]["AddOrUpdateBehavior"] == "InheritFromTable"
     (target,) = crawler["Targets"]["S3Targets"]
     assert target["Path"]["Fn::Join"][1][-1] == f"/{dataset.name}/"
     classifiers = resources(tmpl, "AWS::Glue::Classifier")
@@ -120,7 +129,12 @@ def test_curated_table_is_declared_from_the_declaration(dataset: Dataset) -> Non
     assert parameters["owner"] == dataset.owner
     assert parameters["domain"] == dataset.domain
     assert parameters["data_classification"] == dataset.classification
-    assert parameters["pii_columns"].split(",") == [c.name for c in dataset.pii_columns]
+    assert parameters["pii_columns"].split(",") == [
+        c.name for c in dataset.curated_columns if c.pii
+    ]
+    assert {c.name for c in dataset.pii_columns if c.pii == "drop"} <= {
+        t.split(":")[0] for t in parameters["pii_treatments"].split(",")
+    }
     for partition in dataset.partition_by:
         assert parameters["projection.enabled"] == "true"
         assert parameters[f"projection.{partition}.type"] == "date"
@@ -144,3 +158,9 @@ def test_curated_table_and_personal_columns_carry_lf_tags(dataset: Dataset) -> N
     assert column_tags == {
         c.name: {"sensitivity": expected[c.pii]} for c in dataset.curated_columns if c.pii
     }
+    # One association per column, named after it, so no change to one touches another.
+    names = {lid for lid in resources(tmpl, "AWS::LakeFormation::TagAssociation")}
+    for column in column_tags:
+        assert any(
+            lid.startswith(f"CuratedTableColumnTags{column.replace('_', '')}") for lid in names
+        )

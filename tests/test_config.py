@@ -187,6 +187,19 @@ def test_a_bad_value_fails_with_a_message_naming_key_value_and_expectation(
         assert str(error.value).startswith("cdk.json: ")
 
 
+def test_two_environments_cannot_share_an_account_and_region() -> None:
+    ctx = context("sandbox", account="123456789012", region="eu-west-1")
+    ctx["environments"]["prod"] |= {"account": "123456789012", "region": "eu-west-1"}
+    expected = (
+        r"environments\.prod\.account = '123456789012': expected an account and region of its "
+        r"own; sandbox is deployed there too"
+    )
+    with pytest.raises(ConfigError, match=expected):
+        load_config(ctx)
+    ctx["environments"]["prod"]["region"] = "eu-central-1"
+    assert load_config(ctx).account == "123456789012"
+
+
 def test_a_broken_prod_entry_fails_a_sandbox_synth_too() -> None:
     ctx = context("sandbox")
     ctx["environments"]["prod"]["lifecycle"]["rawGlacierDays"] = 1

@@ -89,7 +89,7 @@ BAD_DECLARATIONS = [
     ),
     pytest.param(
         change('partition_by = ["payment_date"]', 'partition_by = ["amount"]'),
-        "expected columns of type string, date; 'amount' is decimal(10,2)",
+        "expected columns of type date; 'amount' is decimal(10,2)",
         id="partition-type-not-projectable",
     ),
     pytest.param(
@@ -106,6 +106,16 @@ BAD_DECLARATIONS = [
         change('schedule = "cron(30 3 * * ? *)"', 'schedule = "cron(30 3 * * *)"'),
         "schedule = 'cron(30 3 * * *)'",
         id="five-field-cron",
+    ),
+    pytest.param(
+        change('schedule = "cron(30 3 * * ? *)"', 'schedule = "cron(30 3 * * * *)"'),
+        "schedule = 'cron(30 3 * * * *)'",
+        id="cron-without-question-mark",
+    ),
+    pytest.param(
+        change('partition_by = ["payment_date"]', 'partition_by = ["currency"]'),
+        "expected columns of type date; 'currency' is string",
+        id="string-partition",
     ),
     pytest.param(
         change("'IsUnique \"payment_id\"'", "'IsUnique \"payment\"'"),

@@ -29,6 +29,15 @@ def test_settings_append_the_deployment_role_as_admin_and_open_nothing_by_defaul
     }
 
 
+def test_the_security_officer_is_a_read_only_admin(governance: assertions.Template) -> None:
+    """It sees every grant, tag and setting; it changes none and reads no data."""
+    settings = only(governance, "AWS::LakeFormation::DataLakeSettings")
+    (reader,) = settings["ReadOnlyAdmins"]
+    (role_id, attribute) = reader["DataLakePrincipalIdentifier"]["Fn::GetAtt"]
+    assert role_id.startswith("SecurityOfficerRole")
+    assert attribute == "Arn"
+
+
 def test_configured_admins_are_appended_too() -> None:
     context_env = built("sandbox").app.node.try_get_context("environments")["sandbox"]
     admin = "arn:aws:iam::123456789012:role/DataPlatformAdmin"

@@ -39,9 +39,14 @@ def test_a_declaration_adds_exactly_its_own_stack(
     assert set(after) - set(before) == {"Dataset-payments"}
     for stack, ids in before.items():
         assert after[stack] == ids, f"{stack}: logical IDs changed"
-    # Same shape as orders (a CSV batch source with hashed columns, the same readers): the
-    # same resources, created from the declaration alone.
-    assert after["Dataset-payments"] == before["Dataset-orders"]
+
+    # Same shape as orders (a CSV batch source, the same readers): the same resources, but
+    # for one tag association per personal-data column, created from the declaration alone.
+    def shared(ids: set[str]) -> set[str]:
+        return {i for i in ids if not i.startswith("CuratedTableColumnTags")}
+
+    assert shared(after["Dataset-payments"]) == shared(before["Dataset-orders"])
+    assert any(i.startswith("CuratedTableColumnTagspayeremail") for i in after["Dataset-payments"])
 
 
 def test_only_the_tag_values_change_elsewhere(
@@ -71,6 +76,26 @@ def test_the_documented_example_passes_every_pack(
     for pack in compliance.nag_packs():
         report = pack.validate_scope(after.app)
         assert report.success, [v.rule_name for v in report.violations]
+
+
+def test_a_new_personal_data_column_leaves_the_other_column_tags_alone(tmp_path: Path) -> None:
+    """Replacing an association would untag its columns for a moment; none is replaced."""
+    before = make_blueprint("sandbox", datasets=str(datasets_folder(tmp_path / "before")))
+    folder = datasets_folder(tmp_path / "after")
+    text = (folder / "orders.toml").read_text()
+    (folder / "orders.toml").write_text(
+        text + '\n[[columns]]\nname = "phone"\ntype = "string"\n'
+        'description = "Phone number."\npii = "hash"\n'
+    )
+    after = make_blueprint("sandbox", datasets=str(folder))
+    old = assertions.Template.from_stack(before.dataset_stacks["orders"]).to_json()["Resources"]
+    new = assertions.Template.from_stack(after.dataset_stacks["orders"]).to_json()["Resources"]
+    associations = {k for k, v in old.items() if v["Type"] == "AWS::LakeFormation::TagAssociation"}
+    for logical_id in associations:
+        assert new[logical_id] == old[logical_id], logical_id
+    added = set(new) - set(old)
+    assert len(added) == 1
+    assert next(iter(added)).startswith("CuratedTableColumnTagsphone")
 
 
 def test_a_folder_of_datasets_can_be_chosen_with_context(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from blueprint.datasets import Dataset
 from tests.conftest import CUSTOMERS, datasets_folder, docs_example_declaration, make_blueprint
-from tests.lake_model import LakeModel
+from tests.lake_model import Grant, LakeModel
 
 
 @pytest.fixture(scope="module")
@@ -103,13 +103,37 @@ def test_readers_see_no_raw_database(lake: LakeModel, persona: str) -> None:
     }
 
 
-@pytest.mark.parametrize("persona", ["analyst", "scientist", "engineer"])
-def test_data_personas_reach_data_only_through_lake_formation(
-    lake: LakeModel, persona: str
-) -> None:
+@pytest.mark.parametrize("persona", ["analyst", "scientist", "security_officer", "engineer"])
+def test_persona_grants_are_all_tag_expressions(lake: LakeModel, persona: str) -> None:
+    """So the model above sees every grant a persona has: none is on a named resource."""
+    role = lake.role(persona)
+    assert not [g for g in lake.named_grants if g[0] == role]
+    assert [g for g in lake.grants if g.principal == role]
+
+
+@pytest.mark.parametrize("persona", ["analyst", "scientist"])
+def test_readers_reach_data_only_through_lake_formation(lake: LakeModel, persona: str) -> None:
     actions = [a for s in lake.iam_statements(persona) for a in _actions(s)]
     assert "lakeformation:GetDataAccess" in actions
     assert not [a for a in actions if a.startswith(("s3:", "kms:"))], persona
+
+
+def test_engineer_reads_landing_directly_and_the_rest_through_lake_formation(
+    lake: LakeModel,
+) -> None:
+    statements = lake.iam_statements("engineer")
+    assert "lakeformation:GetDataAccess" in [a for s in statements for a in _actions(s)]
+    storage = lake.templates["Storage"]["Resources"]
+    direct = [s for s in statements if any(a.startswith(("s3:", "kms:")) for a in _actions(s))]
+    assert direct
+    for statement in direct:
+        assert set(_actions(statement)) <= {
+            "s3:ListBucket", "s3:GetBucketLocation", "s3:GetObject", "s3:GetObjectVersion",
+            "kms:Decrypt",
+        }  # fmt: skip
+        logical_id = _referenced(statement["Resource"])
+        assert logical_id.startswith(("LandingBucket", "DataKey")), logical_id
+        assert storage[logical_id]["Type"] in ("AWS::S3::Bucket", "AWS::KMS::Key")
 
 
 def test_security_officer_reads_audit_records_but_gets_no_data_credentials(
@@ -143,6 +167,17 @@ def _referenced(resource: object) -> str:
     if isinstance(resource, dict) and "Fn::Join" in resource:
         return next(_referenced(part) for part in resource["Fn::Join"][1] if isinstance(part, dict))
     raise AssertionError(f"unexpected resource {resource}")
+
+
+def test_a_grant_of_all_counts_as_select(lake: LakeModel) -> None:
+    """The model treats ALL as every permission, as Lake Formation does."""
+    analyst = lake.role("analyst")
+    extra = Grant(analyst, "TABLE", {"zone": ["raw"]}, ["ALL"])
+    lake.grants.append(extra)
+    try:
+        assert any(db.endswith("_raw") for db, _, _ in lake.selectable("analyst"))
+    finally:
+        lake.grants.remove(extra)
 
 
 def test_a_persona_reaches_nothing_without_its_grants(lake: LakeModel) -> None:
