@@ -119,6 +119,15 @@ class Dataset:
         """Columns of the curated table, partition columns excluded: dropped PII is gone."""
         return tuple(c for c in self.columns if c.pii != "drop" and c.name not in self.partition_by)
 
+    def landing_spec(self) -> dict[str, Any]:
+        """What the ingest function checks a landed file against (it reads this as JSON)."""
+        return {
+            "format": self.source.format,
+            "delimiter": self.source.delimiter,
+            "header": self.source.header,
+            "columns": [c.name for c in self.columns if not c.derived_from],
+        }
+
     def curated_type(self, column: Column) -> str:
         """Hashed PII becomes a hex digest string in the curated zone."""
         return "string" if column.pii == "hash" else column.type

@@ -1,0 +1,65 @@
+"""Lambda entry point: an EventBridge "Object Created" event from the landing bucket in, one
+file moved to raw or quarantine out. The work is in ingest.py; this only wires it up."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote_plus
+
+import boto3
+
+from ingest import Outcome, ingest_object
+from observability import log, metric
+
+SPECS_FILE = Path(__file__).with_name("datasets.json")
+
+
+@cache
+def _s3() -> Any:
+    return boto3.client("s3")
+
+
+@cache
+def specs() -> dict[str, Any]:
+    """The declared datasets, as the stack wrote them beside this file."""
+    return dict(json.loads(SPECS_FILE.read_text()))
+
+
+def handler(event: dict[str, Any], context: Any = None, s3: Any = None) -> dict[str, Any]:
+    detail = event["detail"]
+    landing_bucket = detail["bucket"]["name"]
+    key = unquote_plus(detail["object"]["key"])
+    landed_at = datetime.fromisoformat(event["time"].replace("Z", "+00:00")).astimezone(UTC)
+    outcome = ingest_object(
+        s3 or _s3(),
+        specs=specs(),
+        landing_bucket=landing_bucket,
+        key=key,
+        raw_bucket=os.environ["RAW_BUCKET"],
+        landed_at=landed_at,
+        max_bytes=int(os.environ["MAX_BYTES"]),
+    )
+    report(outcome)
+    return {
+        "status": outcome.status,
+        "destination": outcome.destination_key,
+        "reason": outcome.reason,
+    }
+
+
+def report(outcome: Outcome) -> None:
+    level = "WARNING" if outcome.status == "quarantined" else "INFO"
+    log(level, f"{outcome.source_key}: {outcome.status}", **outcome.__dict__)
+    dataset = outcome.dataset or "_unknown"
+    if outcome.status == "ingested":
+        metric("Ingested", dimensions={"Dataset": dataset})
+        metric("IngestedBytes", outcome.size, dimensions={"Dataset": dataset}, unit="Bytes")
+    elif outcome.status == "quarantined":
+        metric("Quarantined", dimensions={"Dataset": dataset, "Reason": str(outcome.reason)})
+    elif outcome.status == "duplicate":
+        metric("Duplicates", dimensions={"Dataset": dataset})
