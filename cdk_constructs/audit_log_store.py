@@ -8,7 +8,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from cdk_constructs.encryption_key import EncryptionKey
-from cdk_constructs.nag import acknowledge, arn_in_finding
+from cdk_constructs.nag import acknowledge, in_finding
 from cdk_constructs.secure_bucket import SecureBucket
 
 
@@ -150,5 +150,5 @@ class AuditLogStore(Construct):
             self.read_policy,
             "Reviewing the audit trail means reading any of its log and digest files; the "
             "policy reads only the audit bucket and decrypts only with the audit key.",
-            f"AwsSolutions-IAM5[Resource::{arn_in_finding(self.bucket)}/*]",
+            f"AwsSolutions-IAM5[Resource::{in_finding(self.bucket, self.bucket.bucket_arn)}/*]",
         )

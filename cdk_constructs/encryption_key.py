@@ -68,3 +68,17 @@ class EncryptionKey(kms.Key):
                 conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_groups}},
             )
         )
+
+    def allow_service(self, service: str, *actions: str) -> None:
+        """Let an AWS service of this account use the key for its own calls (for example
+        EventBridge writing to an encrypted dead-letter queue)."""
+        stack = cdk.Stack.of(self)
+        self.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid=f"Allow{service.split('.')[0].capitalize()}ToUseKey",
+                principals=[iam.ServicePrincipal(service)],
+                actions=list(actions),
+                resources=["*"],
+                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
+            )
+        )

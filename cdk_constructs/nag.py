@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import aws_cdk as cdk
 from constructs import IConstruct
 
@@ -22,9 +25,26 @@ def acknowledge(scope: IConstruct, reason: str, *finding_ids: str) -> None:
     )
 
 
-def arn_in_finding(resource: IConstruct) -> str:
-    """How cdk-nag writes the ARN of ``resource`` (in its own stack) in a finding ID."""
-    cfn = resource.node.default_child
-    if not isinstance(cfn, cdk.CfnElement):
-        raise ValueError(f"{resource.node.path} has no CloudFormation resource")
-    return f"<{cdk.Stack.of(resource).get_logical_id(cfn)}.Arn>"
+def in_finding(scope: IConstruct, value: str) -> str:
+    """How cdk-nag writes ``value`` (an ARN, often a token) in a finding ID, seen from ``scope``.
+
+    ``<LogicalId.Arn>`` for an attribute of a resource in the same stack, the intrinsic as
+    JSON for anything else (such as an explicit ``Fn::GetStackOutput``), joined parts
+    concatenated. Cross-stack references that CDK makes itself are not final until synthesis,
+    so pass values from explicit outputs (``StorageStack.shared``) instead.
+    """
+    return _render(cdk.Stack.of(scope).resolve(value))
+
+
+def _render(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return str(separator).join(_render(part) for part in parts)
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        logical_id, attribute = value["Fn::GetAtt"]
+        return f"<{logical_id}.{attribute}>"
+    if isinstance(value, dict) and "Ref" in value:
+        return f"<{value['Ref']}>"
+    return json.dumps(value, separators=(",", ":"))

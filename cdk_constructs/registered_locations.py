@@ -10,7 +10,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from cdk_constructs.managed_role import ManagedRole
-from cdk_constructs.nag import acknowledge, arn_in_finding
+from cdk_constructs.nag import acknowledge, in_finding
 
 
 class DataAccessRole(ManagedRole):
@@ -48,7 +48,7 @@ class DataAccessRole(ManagedRole):
             "Lake Formation vends this role's access to the engines that query the lake, so it "
             "reads and writes whole registered buckets; what each principal may reach is "
             "decided by Lake Formation grants, never by this policy.",
-            *(f"AwsSolutions-IAM5[Resource::{arn_in_finding(b)}/*]" for b in buckets),
+            *(f"AwsSolutions-IAM5[Resource::{in_finding(b, b.bucket_arn)}/*]" for b in buckets),
             "AwsSolutions-IAM5[Action::s3:Abort*]",
             "AwsSolutions-IAM5[Action::s3:DeleteObject*]",
             "AwsSolutions-IAM5[Action::s3:GetBucket*]",

@@ -19,6 +19,7 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
@@ -26,7 +27,7 @@ from blueprint.config import EnvironmentConfig
 from cdk_constructs.access_log_bucket import AccessLogBucket
 from cdk_constructs.audit_log_store import AuditLogStore
 from cdk_constructs.encryption_key import EncryptionKey
-from cdk_constructs.nag import acknowledge, arn_in_finding
+from cdk_constructs.nag import acknowledge, in_finding
 from cdk_constructs.registered_locations import DataAccessRole
 from cdk_constructs.secure_bucket import SecureBucket
 
@@ -51,6 +52,8 @@ class StorageStack(cdk.Stack):
         )
         # Pipeline logs (Glue jobs and crawlers, later functions) can hold sample rows.
         self.data_key.allow_cloudwatch_logs()
+        # EventBridge puts undeliverable landing events in an encrypted dead-letter queue.
+        self.data_key.allow_service("events.amazonaws.com", "kms:GenerateDataKey", "kms:Decrypt")
 
         self.access_logs_bucket = AccessLogBucket(
             self,
@@ -168,7 +171,7 @@ class StorageStack(cdk.Stack):
             self.landing_read_policy,
             "Operating ingest means looking at any file waiting in landing; the policy reads "
             "only the landing bucket and decrypts only with the data key.",
-            f"AwsSolutions-IAM5[Resource::{arn_in_finding(landing)}/*]",
+            f"AwsSolutions-IAM5[Resource::{in_finding(landing, landing.bucket_arn)}/*]",
         )
 
         for name, bucket in {
@@ -177,6 +180,34 @@ class StorageStack(cdk.Stack):
             "AuditLogsBucketName": self.audit_logs.bucket,
         }.items():
             cdk.CfnOutput(self, name, value=bucket.bucket_name)
+        # Read by the stateless stacks by name (see shared()).
+        for zone in ("landing", "raw"):
+            cdk.CfnOutput(
+                self, f"{zone.capitalize()}BucketArn", value=self.zone_buckets[zone].bucket_arn
+            )
+        cdk.CfnOutput(self, "DataKeyArn", value=self.data_key.key_arn)
+
+    def shared(self, output: str) -> str:
+        """One of this stack's outputs, for another stack in the same account and region.
+
+        An explicit ``Fn::GetStackOutput`` rather than CDK's automatic reference, so the
+        value is final when the consumer is built: its cdk-nag acknowledgments can name it.
+        Consumers must depend on this stack.
+        """
+        if self.node.try_find_child(output) is None:
+            raise ValueError(f"{self.node.path} has no output {output!r}")
+        return cdk.Fn.get_stack_output(self.stack_name, output, cdk.Aws.REGION)
+
+    def shared_bucket(self, scope: Construct, zone: str, key: kms.IKey) -> s3.IBucket:
+        """A zone bucket, for a construct in another stack (see ``shared``)."""
+        name = zone.capitalize()
+        return s3.Bucket.from_bucket_attributes(
+            scope,
+            f"{name}Bucket",
+            bucket_arn=self.shared(f"{name}BucketArn"),
+            bucket_name=self.shared(f"{name}BucketName"),
+            encryption_key=key,
+        )
 
     @property
     def lake_buckets(self) -> list[s3.Bucket]:
