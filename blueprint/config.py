@@ -55,6 +55,14 @@ class Lifecycle:
 
 
 @dataclass(frozen=True)
+class Ingest:
+    """Limits of the batch ingest function."""
+
+    max_file_megabytes: int
+    reserved_concurrency: int
+
+
+@dataclass(frozen=True)
 class Tags:
     """Tags applied to every resource of the environment."""
 
@@ -102,6 +110,7 @@ class EnvironmentConfig:
     tags: Tags
     lake_formation_admins: tuple[str, ...]
     personas: Personas
+    ingest: Ingest
 
     def stack_name(self, stage: str) -> str:
         """CloudFormation stack name, unique per project and environment."""
@@ -146,7 +155,7 @@ class _Section:
     def integer(self, key: str, default: int, *, minimum: int = 1) -> int:
         value = self._get(key, default)
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise self.fail(key, f"a whole number of days, at least {minimum}")
+            raise self.fail(key, f"a whole number, at least {minimum}")
         return value
 
     def string(self, key: str, default: str | None, pattern: re.Pattern[str], expected: str) -> Any:
@@ -234,6 +243,19 @@ def _tags(section: _Section, project: str, environment: str) -> Tags:
     return tags
 
 
+def _ingest(section: _Section) -> Ingest:
+    megabytes = section.integer("maxFileMegabytes", 512)
+    # One CopyObject call copies at most 5 GiB.
+    if megabytes > 5120:
+        raise section.fail("maxFileMegabytes", "at most 5120 (S3 copies up to 5 GiB in one call)")
+    ingest = Ingest(
+        max_file_megabytes=megabytes,
+        reserved_concurrency=section.integer("reservedConcurrency", 10),
+    )
+    section.reject_unknown()
+    return ingest
+
+
 def _personas(section: _Section) -> Personas:
     personas = Personas(
         analyst=section.principals("analyst"),
@@ -267,6 +289,7 @@ def _environment(project: str, name: str, data: Any) -> EnvironmentConfig:
         tags=_tags(section.section("tags"), project, name),
         lake_formation_admins=section.principals("lakeFormationAdmins"),
         personas=_personas(section.section("personas")),
+        ingest=_ingest(section.section("ingest")),
     )
     if config.remove_data_on_destroy and config.termination_protection:
         raise section.fail(

@@ -84,7 +84,7 @@ BAD_CONFIGURATIONS = [
     pytest.param(
         context(lifecycle__rawInfrequentAccessDays=10),
         "context.environments.sandbox.lifecycle.rawInfrequentAccessDays = 10: expected a whole "
-        "number of days, at least 30",
+        "number, at least 30",
         id="infrequent-access-before-30-days",
     ),
     pytest.param(
@@ -96,7 +96,7 @@ BAD_CONFIGURATIONS = [
     pytest.param(
         context(lifecycle__landingExpirationDays="7"),
         "context.environments.sandbox.lifecycle.landingExpirationDays = '7': expected a whole "
-        "number of days, at least 1",
+        "number, at least 1",
         id="days-as-a-string",
     ),
     pytest.param(
@@ -140,7 +140,7 @@ BAD_CONFIGURATIONS = [
     pytest.param(
         context(retentionDays=30),
         "context.environments.sandbox.retentionDays = 30: unknown setting; expected one of "
-        "account, alertEmail, lakeFormationAdmins, lifecycle",
+        "account, alertEmail, ingest, lakeFormationAdmins, lifecycle",
         id="misspelt-setting",
     ),
     pytest.param(
