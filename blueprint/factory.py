@@ -17,6 +17,7 @@ from stacks.audit_stack import AuditStack
 from stacks.catalog_stack import CatalogStack
 from stacks.dataset_stack import DatasetStack
 from stacks.governance_stack import GovernanceStack
+from stacks.ingest_stack import IngestStack
 from stacks.storage_stack import StorageStack
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,6 +40,7 @@ class Blueprint:
     audit: AuditStack
     governance: GovernanceStack
     catalog: CatalogStack
+    ingest: IngestStack
     dataset_stacks: dict[str, DatasetStack]
 
     @property
@@ -48,6 +50,7 @@ class Blueprint:
             self.audit,
             self.governance,
             self.catalog,
+            self.ingest,
             *self.dataset_stacks.values(),
         ]
 
@@ -136,6 +139,15 @@ def build_app(
     # Lake Formation settings (the deployment role as admin) and tags must exist first; the
     # catalog refers to tags by name, so the order is stated, not inferred.
     catalog.add_dependency(governance)
+    ingest = IngestStack(
+        app,
+        "Ingest",
+        stack_name=config.stack_name("ingest"),
+        description=f"{config.project} ({config.name}): batch ingest from landing to raw",
+        datasets=datasets,
+        storage=storage,
+        **common,
+    )
     dataset_stacks = {}
     for dataset in datasets:
         stack = DatasetStack(
@@ -149,6 +161,7 @@ def build_app(
             data_key=storage.data_key,
             security_configuration=str(catalog.security_configuration.name),
             personas=governance.personas,
+            storage=storage,
             **common,
         )
         stack.add_dependency(catalog)
@@ -166,6 +179,7 @@ def build_app(
         audit=audit,
         governance=governance,
         catalog=catalog,
+        ingest=ingest,
         dataset_stacks=dataset_stacks,
     )
 
