@@ -30,6 +30,8 @@ from cdk_constructs.lake_formation_tags import (
 )
 from cdk_constructs.persona_role import PersonaRole
 from cdk_constructs.raw_crawler import RawCrawler
+from cdk_constructs.stream_ingest import StreamIngest
+from stacks.storage_stack import StorageStack
 
 # What a reader of a dataset may see of it, by persona. The engineer reads every zone through
 # a zone-wide grant (catalog stack), so it needs nothing per dataset.
@@ -40,7 +42,8 @@ READER_EXPRESSIONS: dict[str, Expression] = {
 
 
 class DatasetStack(cdk.Stack):
-    """The raw crawler, the curated table and the reader grants of one dataset."""
+    """The raw crawler, the curated table, the reader grants and, for a streaming source,
+    the Firehose delivery stream of one dataset."""
 
     def __init__(
         self,
@@ -54,6 +57,7 @@ class DatasetStack(cdk.Stack):
         data_key: kms.IKey,
         security_configuration: str,
         personas: Mapping[str, PersonaRole],
+        storage: StorageStack,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id, **kwargs)
@@ -75,6 +79,21 @@ class DatasetStack(cdk.Stack):
             database=databases["curated"],
             bucket=zone_buckets["curated"],
         )
+        self.stream: StreamIngest | None = None
+        if dataset.source.mode == "streaming":
+            self.add_dependency(storage)
+            shared_key = kms.Key.from_key_arn(self, "SharedDataKey", storage.shared("DataKeyArn"))
+            self.stream = StreamIngest(
+                self,
+                "StreamIngest",
+                dataset=dataset,
+                stream_name=config.resource_name(dataset.name),
+                raw_bucket=storage.shared_bucket(self, "raw", shared_key),
+                encryption_key=shared_key,
+                log_retention_days=config.retention.log_group_days,
+                remove_on_destroy=config.remove_data_on_destroy,
+            )
+            cdk.CfnOutput(self, "DeliveryStreamName", value=self.stream.stream.delivery_stream_name)
         for persona in dataset.readers:
             if persona not in READER_EXPRESSIONS:
                 continue
