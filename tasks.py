@@ -7,6 +7,8 @@
     python3 tasks.py lint          ruff (lint and format check) and mypy
     python3 tasks.py cfn-lint      synthesize every environment and cfn-lint the templates
     python3 tasks.py bench         time a full synth against an empty CDK app
+    python3 tasks.py feed [ENV]    send the sample data to a deployed environment (needs AWS
+                                   credentials)
     python3 tasks.py ci            everything CI runs, in CI's order
 
 Each command first makes sure that .venv holds the pinned Python packages (among them Node.js
@@ -128,6 +130,11 @@ def bench() -> None:
     _run(PYTHON, "scripts/bench_synth.py")
 
 
+def feed(env_name: str = "sandbox") -> None:
+    ensure_environment(dev=True)
+    _run(PYTHON, "scripts/feed.py", "--env", env_name)
+
+
 def ci() -> None:
     lint()
     test()
@@ -141,6 +148,7 @@ COMMANDS = {
     "lint": lint,
     "cfn-lint": cfn_lint,
     "bench": bench,
+    "feed": feed,
     "ci": ci,
 }
 

@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""Send the repo's sample data to a deployed environment, to try the pipeline in a sandbox.
+
+Batch datasets: each sample file (``datasets/samples/<dataset>.<ext>``) is uploaded to the
+landing bucket under ``<dataset>/``, where the ingest function picks it up. Streaming datasets:
+each line of the sample file is put to the dataset's Firehose delivery stream as one record.
+Bucket and stream names are read from the stacks' outputs. Needs AWS credentials.
+
+    python3 tasks.py feed [ENV]      # or: python scripts/feed.py --env sandbox
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from blueprint.datasets import Dataset, load_datasets  # noqa: E402
+from blueprint.factory import cdk_json_context  # noqa: E402
+
+SAMPLES = ROOT / "datasets" / "samples"
+SUFFIX = {"csv": ".csv", "jsonl": ".jsonl", "parquet": ".parquet"}
+BATCH_LIMIT = 500  # records per PutRecordBatch call
+
+
+def sample_of(dataset: Dataset, samples: Path = SAMPLES) -> Path | None:
+    path = samples / f"{dataset.name}{SUFFIX[dataset.source.format]}"
+    return path if path.is_file() else None
+
+
+def feed(
+    *,
+    s3: Any,
+    firehose: Any,
+    landing_bucket: str,
+    streams: dict[str, str],
+    datasets: Sequence[Dataset],
+    samples: Path = SAMPLES,
+    now: datetime | None = None,
+) -> list[str]:
+    """Send every sample; return one line per dataset saying what was sent where."""
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    report = []
+    for dataset in datasets:
+        sample = sample_of(dataset, samples)
+        if sample is None:
+            report.append(f"{dataset.name}: no sample file in {samples.name}/, skipped")
+        elif dataset.source.mode == "batch":
+            key = f"{dataset.name}/sample-{stamp}{sample.suffix}"
+            s3.upload_file(str(sample), landing_bucket, key)
+            report.append(f"{dataset.name}: uploaded {sample.name} to s3://{landing_bucket}/{key}")
+        else:
+            lines = [line for line in sample.read_bytes().splitlines() if line.strip()]
+            failed = 0
+            for start in range(0, len(lines), BATCH_LIMIT):
+                records = [{"Data": line + b"\n"} for line in lines[start : start + BATCH_LIMIT]]
+                response = firehose.put_record_batch(
+                    DeliveryStreamName=streams[dataset.name], Records=records
+                )
+                failed += int(response["FailedPutCount"])
+            if failed:
+                raise RuntimeError(f"{dataset.name}: {failed} records were not accepted")
+            report.append(
+                f"{dataset.name}: put {len(lines)} records to stream {streams[dataset.name]}"
+            )
+    return report
+
+
+def outputs(cloudformation: Any, stack_name: str) -> dict[str, str]:
+    (stack,) = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
+    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+
+
+def main() -> None:
+    import boto3
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--env", default="sandbox", help="environment of cdk.json (sandbox)")
+    args = parser.parse_args()
+    project = cdk_json_context()["project"]
+    datasets = load_datasets(ROOT / "datasets")
+    cloudformation = boto3.client("cloudformation")
+    landing = outputs(cloudformation, f"{project}-{args.env}-storage")["LandingBucketName"]
+    streams = {
+        d.name: outputs(cloudformation, f"{project}-{args.env}-dataset-{d.name}")[
+            "DeliveryStreamName"
+        ]
+        for d in datasets
+        if d.source.mode == "streaming"
+    }
+    for line in feed(
+        s3=boto3.client("s3"),
+        firehose=boto3.client("firehose"),
+        landing_bucket=landing,
+        streams=streams,
+        datasets=datasets,
+    ):
+        print(line)
+
+
+if __name__ == "__main__":
+    main()
