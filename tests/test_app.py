@@ -38,6 +38,7 @@ def test_synth_writes_every_stack_with_no_finding_from_any_pack(tmp_path: Path) 
         "Audit": "datalake-sandbox-audit",
         "Governance": "datalake-sandbox-governance",
         "Catalog": "datalake-sandbox-catalog",
+        "Ingest": "datalake-sandbox-ingest",
         "Dataset-clickstream": "datalake-sandbox-dataset-clickstream",
         "Dataset-orders": "datalake-sandbox-dataset-orders",
     }

@@ -111,6 +111,37 @@ def test_acknowledgments_are_the_reviewed_ones(blueprint: Blueprint) -> None:
     }
     for role, findings in personas.items():
         expected |= {(f"Governance/{role}", f) for f in findings | {f"{iam5}[Resource::*]"}}
+    storage_output = (
+        '{"Fn::GetStackOutput":{"StackName":"datalake-%s-storage","Region":{"Ref":'
+        '"AWS::Region"},"OutputName":"%sBucketArn"}}'
+    )
+    bucket_access = {
+        f"{iam5}[Action::s3:{a}*]"
+        for a in ("GetObject", "GetBucket", "List", "DeleteObject", "Abort")
+    } | {f"{iam5}[Action::kms:GenerateDataKey*]", f"{iam5}[Action::kms:ReEncrypt*]"}
+    env = blueprint.config.name
+    expected |= {
+        ("Ingest/BatchIngest/Role", finding)
+        for finding in bucket_access
+        | {
+            f"{iam5}[Resource::{storage_output % (env, 'Landing')}/*]",
+            f"{iam5}[Resource::{storage_output % (env, 'Raw')}/*]",
+            f"{iam5}[Resource::*]",
+        }
+    }
+    expected |= {
+        ("Ingest/BatchIngest/DeadLetterQueue", "AwsSolutions-SQS3"),
+        ("Ingest/BatchIngest/DeadLetterQueue", "Serverless-SQSRedrivePolicy"),
+        ("Ingest/BatchIngest/Function", "Serverless-LambdaAsyncFailureDestination"),
+        *(("Ingest/BatchIngest/Function", f"{p}-LambdaInsideVPC") for p in packs),
+    }
+    for name, stack in blueprint.dataset_stacks.items():
+        if stack.dataset.source.mode == "streaming":
+            expected |= {
+                (f"Dataset-{name}/StreamIngest/Role", finding)
+                for finding in bucket_access
+                | {f"{iam5}[Resource::{storage_output % (env, 'Raw')}/*]"}
+            }
     for name in blueprint.dataset_stacks:
         crawler = f"Dataset-{name}/RawCrawler"
         expected |= {
@@ -146,6 +177,7 @@ def test_the_shipped_app_synthesizes_with_the_packs_enforced() -> None:
             "audit",
             "governance",
             "catalog",
+            "ingest",
             "dataset-clickstream",
             "dataset-orders",
         )

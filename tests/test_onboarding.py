@@ -58,6 +58,12 @@ def test_only_the_tag_values_change_elsewhere(
             continue
         old = assertions.Template.from_stack(stack_before).to_json()
         new = assertions.Template.from_stack(stack_after).to_json()
+        if stack_before.node.id == "Ingest":
+            # The ingest function carries the declarations with its code: only its asset
+            # (the S3 key of the code) changes.
+            old_code = old["Resources"]["BatchIngestFunctionC929C51D"]["Properties"].pop("Code")
+            new_code = new["Resources"]["BatchIngestFunctionC929C51D"]["Properties"].pop("Code")
+            assert old_code["S3Key"] != new_code["S3Key"]
         assert old == new, f"{stack_before.node.id} changed"
     tags_after = {
         r["Properties"]["TagKey"]: r["Properties"]["TagValues"]

@@ -278,18 +278,24 @@ def service_principals(key: dict[str, Any]) -> set[str]:
     return found
 
 
-def test_only_cloudwatch_logs_may_use_the_data_key_through_its_key_policy(
+def test_only_logs_and_eventbridge_of_this_account_may_use_the_data_key_as_services(
     storage: assertions.Template,
 ) -> None:
-    """Pipeline log groups are encrypted with it; everyone else needs an IAM grant."""
+    """Pipeline log groups and the ingest dead-letter queue are encrypted with it; everyone
+    else needs an IAM grant."""
     data_key = resources(storage, "AWS::KMS::Key")[key_id(storage, "DataKey")]
-    assert service_principals(data_key) == {"logs.<region>.amazonaws.com"}
-    (statement,) = [
-        s for s in data_key["Properties"]["KeyPolicy"]["Statement"] if "Service" in s["Principal"]
-    ]
-    assert statement["Condition"] == {
+    assert service_principals(data_key) == {"logs.<region>.amazonaws.com", "events.amazonaws.com"}
+    statements = {
+        str(s["Principal"]["Service"]) if isinstance(s["Principal"]["Service"], str) else "logs": s
+        for s in data_key["Properties"]["KeyPolicy"]["Statement"]
+        if "Service" in s["Principal"]
+    }
+    assert statements["logs"]["Condition"] == {
         "ArnLike": {"kms:EncryptionContext:aws:logs:arn": THIS_ACCOUNTS_LOG_GROUPS}
     }
+    events = statements["events.amazonaws.com"]
+    assert sorted(events["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert events["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
 
 
 def test_the_audit_key_serves_only_this_accounts_cloudtrail_and_logs(
