@@ -122,7 +122,7 @@ def build_app(
         zone_buckets=storage.zone_buckets,
         data_access_role=storage.data_access_role,
         audit_read_policy=storage.audit_logs.read_policy,
-        landing_read_policy=storage.landing_read_policy,
+        ingest_review_policy=storage.ingest_review_policy,
         trail_log_group=audit.audit_trail.log_group,
         **common,
     )

@@ -46,7 +46,7 @@ class GovernanceStack(cdk.Stack):
         zone_buckets: Mapping[str, s3.IBucket],
         data_access_role: iam.IRole,
         audit_read_policy: iam.IManagedPolicy,
-        landing_read_policy: iam.IManagedPolicy,
+        ingest_review_policy: iam.IManagedPolicy,
         trail_log_group: logs.ILogGroup,
         **kwargs: Any,
     ) -> None:
@@ -66,8 +66,9 @@ class GovernanceStack(cdk.Stack):
             self.personas[name] = role
         engineer = self.personas["engineer"]
         self._allow_crawler_operation(engineer)
-        # Every zone includes landing, which is not catalogued: plain S3 reads for it.
-        engineer.add_managed_policy(landing_read_policy)
+        # Every zone includes landing, which is not catalogued, and quarantined files in raw:
+        # plain S3 reads for those.
+        engineer.add_managed_policy(ingest_review_policy)
         officer = PersonaRole(
             self,
             "SecurityOfficerRole",

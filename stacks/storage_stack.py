@@ -149,29 +149,36 @@ class StorageStack(cdk.Stack):
             buckets=[self.zone_buckets[zone] for zone in ("raw", "curated", "analytics")],
         )
 
-        # Files waiting in landing, for whoever operates ingest (the engineer persona).
-        landing = self.zone_buckets["landing"]
-        self.landing_read_policy = iam.ManagedPolicy(
+        # What whoever operates ingest (the engineer persona) looks at: files waiting in
+        # landing, and files quarantined in raw with their reasons.
+        landing, raw = self.zone_buckets["landing"], self.zone_buckets["raw"]
+        self.ingest_review_policy = iam.ManagedPolicy(
             self,
-            "LandingReadPolicy",
-            description="Read files waiting in the landing bucket, and decrypt them.",
+            "IngestReviewPolicy",
+            description="Read files waiting in landing and quarantined in raw, and decrypt them.",
             statements=[
                 iam.PolicyStatement(
                     actions=["s3:ListBucket", "s3:GetBucketLocation"],
                     resources=[landing.bucket_arn],
                 ),
                 iam.PolicyStatement(
-                    actions=["s3:GetObject", "s3:GetObjectVersion"],
-                    resources=[landing.arn_for_objects("*")],
+                    actions=["s3:ListBucket"],
+                    resources=[raw.bucket_arn],
+                    conditions={"StringLike": {"s3:prefix": ["_quarantine/*"]}},
+                ),
+                iam.PolicyStatement(
+                    actions=["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging"],
+                    resources=[landing.arn_for_objects("*"), raw.arn_for_objects("_quarantine/*")],
                 ),
                 iam.PolicyStatement(actions=["kms:Decrypt"], resources=[self.data_key.key_arn]),
             ],
         )
         acknowledge(
-            self.landing_read_policy,
-            "Operating ingest means looking at any file waiting in landing; the policy reads "
-            "only the landing bucket and decrypts only with the data key.",
+            self.ingest_review_policy,
+            "Operating ingest means looking at any file waiting in landing or quarantined in "
+            "raw; the policy reads only those, and decrypts only with the data key.",
             f"AwsSolutions-IAM5[Resource::{in_finding(landing, landing.bucket_arn)}/*]",
+            f"AwsSolutions-IAM5[Resource::{in_finding(raw, raw.bucket_arn)}/_quarantine/*]",
         )
 
         for name, bucket in {

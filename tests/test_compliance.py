@@ -100,7 +100,8 @@ def test_acknowledgments_are_the_reviewed_ones(blueprint: Blueprint) -> None:
     }  # fmt: skip
     expected |= {
         ("Storage/AuditLogs/ReadPolicy", f"{iam5}[Resource::<AuditLogsBucketCBA431F7.Arn>/*]"),
-        ("Storage/LandingReadPolicy", f"{iam5}[Resource::<LandingBucket23FE90FB.Arn>/*]"),
+        ("Storage/IngestReviewPolicy", f"{iam5}[Resource::<LandingBucket23FE90FB.Arn>/*]"),
+        ("Storage/IngestReviewPolicy", f"{iam5}[Resource::<RawBucket0C3EE094.Arn>/_quarantine/*]"),
     }
     personas = {
         "AnalystRole": tables("curated", "analytics"),

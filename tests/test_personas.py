@@ -118,7 +118,7 @@ def test_readers_reach_data_only_through_lake_formation(lake: LakeModel, persona
     assert not [a for a in actions if a.startswith(("s3:", "kms:"))], persona
 
 
-def test_engineer_reads_landing_directly_and_the_rest_through_lake_formation(
+def test_engineer_reads_landing_and_quarantine_directly_the_rest_through_lake_formation(
     lake: LakeModel,
 ) -> None:
     statements = lake.iam_statements("engineer")
@@ -129,11 +129,22 @@ def test_engineer_reads_landing_directly_and_the_rest_through_lake_formation(
     for statement in direct:
         assert set(_actions(statement)) <= {
             "s3:ListBucket", "s3:GetBucketLocation", "s3:GetObject", "s3:GetObjectVersion",
-            "kms:Decrypt",
+            "s3:GetObjectTagging", "kms:Decrypt",
         }  # fmt: skip
-        logical_id = _referenced(statement["Resource"])
-        assert logical_id.startswith(("LandingBucket", "DataKey")), logical_id
-        assert storage[logical_id]["Type"] in ("AWS::S3::Bucket", "AWS::KMS::Key")
+        targets = statement["Resource"]
+        for target in targets if isinstance(targets, list) else [targets]:
+            logical_id = _referenced(target)
+            assert storage[logical_id]["Type"] in ("AWS::S3::Bucket", "AWS::KMS::Key")
+            if logical_id.startswith("RawBucket"):
+                # In raw, only quarantined files: never the data the grants protect.
+                if "Fn::Join" in target:
+                    assert target["Fn::Join"][1][-1] == "/_quarantine/*"
+                else:
+                    assert statement["Condition"] == {
+                        "StringLike": {"s3:prefix": ["_quarantine/*"]}
+                    }
+            else:
+                assert logical_id.startswith(("LandingBucket", "DataKey")), logical_id
 
 
 def test_security_officer_reads_audit_records_but_gets_no_data_credentials(
