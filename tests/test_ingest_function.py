@@ -7,9 +7,11 @@ quarantine with its reason: objects in = objects in raw + objects in quarantine.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import unquote
 
 import boto3
 import pytest
@@ -19,6 +21,7 @@ from blueprint.datasets import load_datasets
 from tests.conftest import DATASETS
 
 import handler
+import ingest
 
 LANDING, RAW = "landing-bucket", "raw-bucket"
 MAX_BYTES = 1024 * 1024
@@ -44,15 +47,23 @@ def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         yield client
 
 
-def land(s3: Any, key: str, body: bytes) -> dict[str, Any]:
+def land(s3: Any, key: str, body: bytes, *, event_key: str | None = None) -> dict[str, Any]:
     """Put a file in landing and return the event EventBridge would deliver for it."""
-    s3.put_object(Bucket=LANDING, Key=key, Body=body)
+    put = s3.put_object(Bucket=LANDING, Key=key, Body=body)
     return {
         "version": "0",
         "detail-type": "Object Created",
         "source": "aws.s3",
         "time": "2026-11-21T09:30:00Z",
-        "detail": {"bucket": {"name": LANDING}, "object": {"key": key, "size": len(body)}},
+        "detail": {
+            "bucket": {"name": LANDING},
+            "object": {
+                "key": event_key or key,
+                "size": len(body),
+                "etag": put["ETag"].strip('"'),
+                "version-id": put["VersionId"],
+            },
+        },
     }
 
 
@@ -66,7 +77,11 @@ def body(s3: Any, bucket: str, key: str) -> bytes:
 
 
 def raw_data(s3: Any) -> list[str]:
-    return [k for k in keys(s3, RAW) if not k.startswith(("_index/", "_quarantine/"))]
+    return [k for k in keys(s3, RAW) if not k.startswith(("_ingest/", "_quarantine/"))]
+
+
+def ledger(s3: Any) -> list[dict[str, Any]]:
+    return [json.loads(body(s3, RAW, k)) for k in keys(s3, RAW, "_ingest/ledger/")]
 
 
 def quarantined(s3: Any) -> list[str]:
@@ -74,8 +89,12 @@ def quarantined(s3: Any) -> list[str]:
 
 
 def assert_conserved(s3: Any, files_in: int) -> None:
-    assert keys(s3, LANDING) == [], "landing must be empty once every file is handled"
-    assert files_in == len(raw_data(s3)) + len(quarantined(s3))
+    """Every landed upload is in raw, in quarantine, or recorded as a duplicate of raw."""
+    versions = s3.list_object_versions(Bucket=LANDING).get("Versions", [])
+    assert versions == [], "landing must hold no version once every file is handled"
+    duplicates = [r for r in ledger(s3) if r["status"] == "duplicate"]
+    assert files_in == len(raw_data(s3)) + len(quarantined(s3)) + len(duplicates)
+    assert files_in == len(ledger(s3))
 
 
 def reason_of(s3: Any, key: str) -> dict[str, Any]:
@@ -97,8 +116,10 @@ def test_a_good_csv_file_lands_in_raw_under_its_ingest_date(s3: Any) -> None:
     assert body(s3, RAW, raw_key) == content
     metadata = s3.head_object(Bucket=RAW, Key=raw_key)["Metadata"]
     assert metadata["source-key"] == "orders/export-2026-11-20.csv"
-    assert metadata["source-etag"] in raw_key
+    assert metadata["content-sha256"] == hashlib.sha256(content).hexdigest()
+    assert metadata["content-sha256"][:16] in raw_key
     assert metadata["landed-at"] == "2026-11-21T09:30:00+00:00"
+    assert "ingested-at" in metadata
     assert_conserved(s3, 1)
 
 
@@ -163,6 +184,7 @@ def test_the_same_event_twice_makes_one_raw_object(s3: Any) -> None:
     assert len(raw_data(s3)) == 1
     versions = s3.list_object_versions(Bucket=RAW, Prefix="orders/")["Versions"]
     assert len(versions) == 1  # not even a second version of the same key
+    assert first["destination"] == raw_data(s3)[0]
     assert_conserved(s3, 1)
 
 
@@ -174,7 +196,80 @@ def test_the_same_content_uploaded_twice_is_not_copied_again(s3: Any) -> None:
     assert again["destination"] == first["destination"]
     (raw_key,) = raw_data(s3)
     assert body(s3, RAW, raw_key) == content  # both uploads' bytes are in raw, once
-    assert keys(s3, LANDING) == []
+    (record,) = [r for r in ledger(s3) if r["status"] == "duplicate"]
+    assert record["source_key"] == "orders/resent-on-tuesday.csv"  # the upload is recorded
+    assert_conserved(s3, 2)
+
+
+def test_a_file_replaced_under_the_same_key_keeps_both_versions(s3: Any) -> None:
+    """Two uploads to one key, two events: each event moves its own version."""
+    first_content = (SAMPLES / "orders.csv").read_bytes()
+    second_content = (
+        first_content
+        + b"O-99999,2026-11-21T08:00:00Z,C-1,a@example.com,A,DE,consumer,1,1.00,paid\n"
+    )
+    first = land(s3, "orders/daily.csv", first_content)
+    second = land(s3, "orders/daily.csv", second_content)
+    assert handler.handler(first)["status"] == "ingested"
+    assert handler.handler(second)["status"] == "ingested"
+    assert sorted(body(s3, RAW, k) for k in raw_data(s3)) == sorted([first_content, second_content])
+    assert_conserved(s3, 2)
+
+
+def test_the_same_content_at_the_same_moment_is_retried_until_the_first_is_in_raw(
+    s3: Any,
+) -> None:
+    content = (SAMPLES / "orders.csv").read_bytes()
+    first = land(s3, "orders/a.csv", content)
+    second = land(s3, "orders/b.csv", content)
+    real_copy = s3.copy
+    # The first upload claims the content, then stops before copying (a crash, or still busy).
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(s3, "copy", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("crash")))
+        with pytest.raises(RuntimeError, match="crash"):
+            handler.handler(first, s3=s3)
+    with pytest.raises(ingest.ContentClaimedError):
+        handler.handler(second, s3=s3)  # not copied twice, not dropped: it waits for its retry
+    assert len(keys(s3, LANDING)) == 2
+    s3.copy = real_copy
+    assert handler.handler(first)["status"] == "ingested"  # the first one's retry
+    assert handler.handler(second)["status"] == "duplicate"
+    assert len(raw_data(s3)) == 1
+    assert_conserved(s3, 2)
+
+
+@pytest.mark.parametrize(
+    ("key", "event_key"),
+    [
+        ("orders/café 2026.csv", None),
+        ("orders/café 2026.csv", "orders/caf%C3%A9+2026.csv"),  # URL-encoded, as some events
+        ("orders/a+b.csv", None),  # a literal plus stays a plus
+    ],
+)
+def test_keys_with_spaces_and_accents_are_ingested(
+    s3: Any, key: str, event_key: str | None
+) -> None:
+    content = (SAMPLES / "orders.csv").read_bytes()
+    result = handler.handler(land(s3, key, content, event_key=event_key))
+    assert result["status"] == "ingested"
+    (raw_key,) = raw_data(s3)
+    assert raw_key.endswith(key.rsplit("/", 1)[1])
+    metadata = s3.head_object(Bucket=RAW, Key=raw_key)["Metadata"]
+    assert unquote(metadata["source-key"]) == key
+    assert_conserved(s3, 1)
+
+
+def test_an_event_for_a_file_never_seen_is_reported_missing(
+    s3: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    event = land(s3, "orders/gone.csv", b"x")
+    s3.delete_object(
+        Bucket=LANDING, Key="orders/gone.csv", VersionId=event["detail"]["object"]["version-id"]
+    )
+    assert handler.handler(event)["status"] == "missing"
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert any(line.get("level") == "ERROR" for line in lines)
+    assert any(line.get("_aws") and "Missing" in line for line in lines)
 
 
 class FailOnce:
@@ -188,7 +283,7 @@ class FailOnce:
         if name != self.operation or self.failed:
             return call
 
-        def fail(**kwargs: Any) -> Any:
+        def fail(*args: Any, **kwargs: Any) -> Any:
             self.failed = True
             raise self.client.exceptions.ClientError(
                 {"Error": {"Code": "InternalError", "Message": "injected"}}, name
@@ -197,7 +292,7 @@ class FailOnce:
         return fail
 
 
-@pytest.mark.parametrize("operation", ["delete_object", "put_object"])
+@pytest.mark.parametrize("operation", ["delete_object", "put_object", "copy"])
 def test_an_s3_error_between_copy_and_delete_loses_nothing_and_the_retry_finishes(
     s3: Any, operation: str
 ) -> None:
@@ -208,6 +303,8 @@ def test_an_s3_error_between_copy_and_delete_loses_nothing_and_the_retry_finishe
         handler.handler(event, s3=flaky)
     # The copy happened, the landed file is still there: nothing is lost.
     assert keys(s3, LANDING) == ["orders/day.csv"]
+    if operation == "delete_object":
+        assert body(s3, RAW, raw_data(s3)[0]) == content
     retry = handler.handler(event, s3=flaky)  # Lambda retries the failed invocation
     assert retry["status"] == "ingested"
     (raw_key,) = raw_data(s3)

@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote_plus
 
 import boto3
 
@@ -32,16 +31,16 @@ def specs() -> dict[str, Any]:
 
 def handler(event: dict[str, Any], context: Any = None, s3: Any = None) -> dict[str, Any]:
     detail = event["detail"]
-    landing_bucket = detail["bucket"]["name"]
-    key = unquote_plus(detail["object"]["key"])
     landed_at = datetime.fromisoformat(event["time"].replace("Z", "+00:00")).astimezone(UTC)
     outcome = ingest_object(
         s3 or _s3(),
         specs=specs(),
-        landing_bucket=landing_bucket,
-        key=key,
+        landing_bucket=detail["bucket"]["name"],
+        key=detail["object"]["key"],
+        version_id=detail["object"].get("version-id"),
         raw_bucket=os.environ["RAW_BUCKET"],
         landed_at=landed_at,
+        now=datetime.now(UTC),
         max_bytes=int(os.environ["MAX_BYTES"]),
     )
     report(outcome)
@@ -53,7 +52,7 @@ def handler(event: dict[str, Any], context: Any = None, s3: Any = None) -> dict[
 
 
 def report(outcome: Outcome) -> None:
-    level = "WARNING" if outcome.status == "quarantined" else "INFO"
+    level = {"quarantined": "WARNING", "missing": "ERROR"}.get(outcome.status, "INFO")
     log(level, f"{outcome.source_key}: {outcome.status}", **outcome.__dict__)
     dataset = outcome.dataset or "_unknown"
     if outcome.status == "ingested":
@@ -63,3 +62,7 @@ def report(outcome: Outcome) -> None:
         metric("Quarantined", dimensions={"Dataset": dataset, "Reason": str(outcome.reason)})
     elif outcome.status == "duplicate":
         metric("Duplicates", dimensions={"Dataset": dataset})
+    elif outcome.status == "missing":
+        # An event for a file that is neither in landing nor recorded as handled: a replay
+        # after landing expired it, or a key the event could not name. Someone must look.
+        metric("Missing", dimensions={"Dataset": dataset})

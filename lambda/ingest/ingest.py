@@ -2,40 +2,43 @@
 
 The order of steps is what makes it safe to crash anywhere and run again:
 
-1. read the landed object (gone already: an earlier run finished, nothing to do);
+1. find the landed object version the event names (gone: look it up in the ledger);
 2. check it (name, size, content) against its dataset's declaration;
-3. copy it to its destination, under a key derived only from the event (dataset, the day it
-   landed, its ETag and name), so a repeated event writes the same key and the same content
-   uploaded again is found in the content index and not copied twice;
-4. confirm the copy (size and source ETag);
-5. only then delete the landed object.
+3. copy that exact version to its destination, under a key derived only from the event and
+   the content (so a repeated event writes the same key); a valid file's content is first
+   claimed in a content index, so the same content uploaded again, even at the same moment,
+   is not copied twice;
+4. confirm the copy (size and content hash);
+5. record the outcome in the ledger, and only then delete the landed version.
+
+Bookkeeping lives in the raw bucket under ``_ingest/`` (never crawled): ``index/`` maps a
+dataset's content hash to its raw object; ``ledger/`` holds one record per landed upload.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote, unquote_plus
 
 from botocore.exceptions import ClientError
 
-from validation import (
-    SAMPLE_BYTES,
-    Rejection,
-    check_content,
-    check_name,
-    check_size,
-)
+from validation import SAMPLE_BYTES, Rejection, check_content, check_name, check_size
 
 QUARANTINE_PREFIX = "_quarantine"
-INDEX_PREFIX = "_index"
+INDEX_PREFIX = "_ingest/index"
+LEDGER_PREFIX = "_ingest/ledger"
+READ_CHUNK = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True)
 class Outcome:
-    status: str  # ingested, quarantined, duplicate or already_processed
+    # ingested, quarantined, duplicate, already_processed, or missing
+    status: str
     source_key: str
     dataset: str | None = None
     destination_key: str | None = None
@@ -44,17 +47,65 @@ class Outcome:
     size: int = 0
 
 
+@dataclass(frozen=True)
+class Landed:
+    bucket: str
+    key: str
+    version_id: str | None
+    size: int
+    etag: str
+
+    def source(self) -> dict[str, Any]:
+        return {
+            "Bucket": self.bucket,
+            "Key": self.key,
+            **({"VersionId": self.version_id} if self.version_id else {}),
+        }
+
+    def metadata(self, landed_at: datetime, ingested_at: datetime) -> dict[str, str]:
+        """S3 metadata must be ASCII: the key is stored URL-encoded."""
+        return {
+            "source-bucket": self.bucket,
+            "source-key": quote(self.key, safe="/"),
+            "source-version": self.version_id or "null",
+            "source-etag": self.etag,
+            "landed-at": landed_at.isoformat(),
+            "ingested-at": ingested_at.isoformat(),
+        }
+
+
+class ContentClaimedError(RuntimeError):
+    """Another upload of the same content is being ingested right now: retry later."""
+
+
 def _missing(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound")
+    code = error.response.get("Error", {}).get("Code")
+    return code in ("404", "NoSuchKey", "NotFound", "NoSuchVersion")
 
 
-def _head(s3: Any, bucket: str, key: str) -> dict[str, Any] | None:
+def _head(s3: Any, bucket: str, key: str, version_id: str | None = None) -> dict[str, Any] | None:
     try:
-        return dict(s3.head_object(Bucket=bucket, Key=key))
+        extra = {"VersionId": version_id} if version_id else {}
+        return dict(s3.head_object(Bucket=bucket, Key=key, **extra))
     except ClientError as error:
         if _missing(error):
             return None
         raise
+
+
+def _ledger_key(bucket: str, key: str, version_id: str | None) -> str:
+    upload = hashlib.sha256(f"{bucket}\n{key}\n{version_id}".encode()).hexdigest()
+    return f"{LEDGER_PREFIX}/{upload}.json"
+
+
+def locate(s3: Any, bucket: str, key: str, version_id: str | None) -> Landed | None:
+    """The landed version; the key as the event gives it, or URL-decoded."""
+    for candidate in dict.fromkeys((key, unquote_plus(key))):
+        head = _head(s3, bucket, candidate, version_id)
+        if head is not None:
+            etag = str(head["ETag"]).strip('"')
+            return Landed(bucket, candidate, version_id, int(head["ContentLength"]), etag)
+    return None
 
 
 def ingest_object(
@@ -63,123 +114,167 @@ def ingest_object(
     specs: Mapping[str, Any],
     landing_bucket: str,
     key: str,
+    version_id: str | None,
     raw_bucket: str,
     landed_at: datetime,
+    now: datetime,
     max_bytes: int,
 ) -> Outcome:
-    """Validate ``key`` in the landing bucket and move it to raw or to quarantine."""
-    head = _head(s3, landing_bucket, key)
-    if head is None:
-        return Outcome("already_processed", key)
-    size = int(head["ContentLength"])
-    etag = str(head["ETag"]).strip('"')
+    """Validate one landed version and move it to raw or to quarantine."""
+    landed = locate(s3, landing_bucket, key, version_id)
+    if landed is None:
+        for candidate in dict.fromkeys((key, unquote_plus(key))):
+            if _head(s3, raw_bucket, _ledger_key(landing_bucket, candidate, version_id)):
+                return Outcome("already_processed", candidate)
+        return Outcome("missing", key, detail="the landed object is gone and no record of it")
 
-    dataset, rejection = check_name(key, specs)
-    rejection = rejection or check_size(size, max_bytes)
+    dataset, rejection = check_name(landed.key, specs)
+    rejection = rejection or check_size(landed.size, max_bytes)
     if rejection is None and dataset is not None:
-        sample = s3.get_object(Bucket=landing_bucket, Key=key, Range=f"bytes=0-{SAMPLE_BYTES - 1}")[
-            "Body"
-        ].read()
-        rejection = check_content(specs[dataset], sample, size)
+        sample = s3.get_object(**landed.source(), Range=f"bytes=0-{SAMPLE_BYTES - 1}")
+        rejection = check_content(specs[dataset], sample["Body"].read(), landed.size)
 
     day = landed_at.strftime("%Y-%m-%d")
-    name = key.rsplit("/", 1)[-1]
-    source = {"source-bucket": landing_bucket, "source-key": key, "source-etag": etag,
-              "landed-at": landed_at.isoformat()}  # fmt: skip
+    name = landed.key.rsplit("/", 1)[-1]
+    metadata = landed.metadata(landed_at, now)
     if rejection is not None:
-        destination = f"{QUARANTINE_PREFIX}/{dataset or '_unknown'}/ingest_date={day}/{etag}-{name}"
-        _quarantine(s3, landing_bucket, key, raw_bucket, destination, rejection, source)
-        outcome = Outcome("quarantined", key, dataset, destination, rejection.reason,
-                          rejection.detail, size)  # fmt: skip
+        folder = dataset or "_unknown"
+        destination = f"{QUARANTINE_PREFIX}/{folder}/ingest_date={day}/{landed.etag}-{name}"
+        _quarantine(s3, landed, raw_bucket, destination, rejection, metadata)
+        outcome = Outcome(
+            "quarantined",
+            landed.key,
+            dataset,
+            destination,
+            rejection.reason,
+            rejection.detail,
+            landed.size,
+        )
     else:
         assert dataset is not None
-        outcome = _ingest(s3, landing_bucket, key, raw_bucket, dataset, day, name, source, size)
-    s3.delete_object(Bucket=landing_bucket, Key=key)
+        outcome = _ingest(s3, landed, raw_bucket, dataset, day, name, metadata)
+    s3.put_object(
+        Bucket=raw_bucket,
+        Key=_ledger_key(landed.bucket, landed.key, landed.version_id),
+        Body=json.dumps({**asdict(outcome), **metadata}, indent=2).encode(),
+        ContentType="application/json",
+    )
+    s3.delete_object(**landed.source())
     return outcome
+
+
+def content_hash(s3: Any, landed: Landed) -> str:
+    """SHA-256 of the landed version's bytes (S3 ETags are not content hashes under SSE-KMS)."""
+    digest = hashlib.sha256()
+    body = s3.get_object(**landed.source())["Body"]
+    for chunk in iter(lambda: body.read(READ_CHUNK), b""):
+        digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _copy(
     s3: Any,
-    landing_bucket: str,
-    key: str,
+    landed: Landed,
     bucket: str,
     destination: str,
     metadata: dict[str, str],
     tags: str | None = None,
 ) -> None:
-    """Copy unless an earlier run already did; then confirm the copy before going on."""
+    """Copy the landed version unless an earlier run did; then confirm the copy."""
     existing = _head(s3, bucket, destination)
-    if (
-        existing is None
-        or existing.get("Metadata", {}).get("source-etag") != metadata["source-etag"]
-    ):
+    if existing is None or existing.get("Metadata", {}).get("source-etag") != landed.etag:
         extra = {"Tagging": tags, "TaggingDirective": "REPLACE"} if tags else {}
-        s3.copy_object(
-            Bucket=bucket,
-            Key=destination,
-            CopySource={"Bucket": landing_bucket, "Key": key},
-            MetadataDirective="REPLACE",
-            Metadata=metadata,
-            **extra,
+        # The managed copy switches to a multipart copy for objects above 5 GiB.
+        s3.copy(
+            landed.source(),
+            bucket,
+            destination,
+            ExtraArgs={"Metadata": metadata, "MetadataDirective": "REPLACE", **extra},
         )
     copied = _head(s3, bucket, destination)
-    source = _head(s3, landing_bucket, key)
     if (
         copied is None
-        or source is None
-        or copied["ContentLength"] != source["ContentLength"]
-        or copied.get("Metadata", {}).get("source-etag") != metadata["source-etag"]
+        or int(copied["ContentLength"]) != landed.size
+        or copied.get("Metadata", {}).get("source-etag") != landed.etag
     ):
-        raise RuntimeError(f"copy of s3://{landing_bucket}/{key} to {destination} not confirmed")
+        raise RuntimeError(
+            f"copy of s3://{landed.bucket}/{landed.key} to {destination} not confirmed"
+        )
 
 
 def _ingest(
     s3: Any,
-    landing_bucket: str,
-    key: str,
+    landed: Landed,
     raw_bucket: str,
     dataset: str,
     day: str,
     name: str,
-    source: dict[str, str],
-    size: int,
+    metadata: dict[str, str],
 ) -> Outcome:
-    index_key = f"{INDEX_PREFIX}/{dataset}/{source['source-etag']}.json"
-    index = _head(s3, raw_bucket, index_key)
-    if index is not None:
+    sha = content_hash(s3, landed)
+    metadata = {**metadata, "content-sha256": sha}
+    destination = f"{dataset}/ingest_date={day}/{sha[:16]}-{name}"
+    index_key = f"{INDEX_PREFIX}/{dataset}/{sha}.json"
+    claim = {
+        "raw_key": destination,
+        "source-key": metadata["source-key"],
+        "source-version": metadata["source-version"],
+    }
+    try:
+        s3.put_object(
+            Bucket=raw_bucket,
+            Key=index_key,
+            Body=json.dumps(claim).encode(),
+            IfNoneMatch="*",
+            ContentType="application/json",
+        )
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") not in ("PreconditionFailed", "412"):
+            raise
         earlier = json.loads(s3.get_object(Bucket=raw_bucket, Key=index_key)["Body"].read())
-        if _head(s3, raw_bucket, earlier["raw_key"]) is not None:
-            # The same upload seen again (a run that stopped before deleting it) is finished;
-            # other uploads of the same content are duplicates and are not copied again.
-            status = "ingested" if earlier["source-key"] == key else "duplicate"
-            return Outcome(status, key, dataset, earlier["raw_key"], size=size)
-    destination = f"{dataset}/ingest_date={day}/{source['source-etag']}-{name}"
-    _copy(s3, landing_bucket, key, raw_bucket, destination, source)
-    s3.put_object(
-        Bucket=raw_bucket,
-        Key=index_key,
-        Body=json.dumps({"raw_key": destination, **source}).encode(),
-        ContentType="application/json",
-    )
-    return Outcome("ingested", key, dataset, destination, size=size)
+        mine = (earlier["source-key"], earlier["source-version"]) == (
+            claim["source-key"],
+            claim["source-version"],
+        )
+        if not mine:
+            copied = _head(s3, raw_bucket, earlier["raw_key"])
+            if copied is None or copied.get("Metadata", {}).get("content-sha256") != sha:
+                raise ContentClaimedError(
+                    f"{index_key} is claimed by an upload not yet in raw"
+                ) from None
+            return Outcome("duplicate", landed.key, dataset, earlier["raw_key"], size=landed.size)
+        destination = earlier["raw_key"]  # an earlier run of this upload claimed it: finish
+    _copy(s3, landed, raw_bucket, destination, metadata)
+    return Outcome("ingested", landed.key, dataset, destination, size=landed.size)
 
 
 def _quarantine(
     s3: Any,
-    landing_bucket: str,
-    key: str,
+    landed: Landed,
     raw_bucket: str,
     destination: str,
     rejection: Rejection,
-    source: dict[str, str],
+    metadata: dict[str, str],
 ) -> None:
-    metadata = {**source, "reason": rejection.reason}
-    _copy(s3, landing_bucket, key, raw_bucket, destination, metadata, f"reason={rejection.reason}")
+    _copy(
+        s3,
+        landed,
+        raw_bucket,
+        destination,
+        {**metadata, "reason": rejection.reason},
+        f"reason={rejection.reason}",
+    )
     s3.put_object(
         Bucket=raw_bucket,
         Key=f"{destination}.reason.json",
         Body=json.dumps(
-            {"reason": rejection.reason, "detail": rejection.detail, **source}, indent=2
+            {
+                "reason": rejection.reason,
+                "detail": rejection.detail,
+                **metadata,
+                "source-key": landed.key,
+            },
+            indent=2,
         ).encode(),
         ContentType="application/json",
     )
