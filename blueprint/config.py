@@ -59,7 +59,7 @@ class Ingest:
     """Limits of the batch ingest function."""
 
     max_file_megabytes: int
-    reserved_concurrency: int
+    reserved_concurrency: int | None
 
 
 @dataclass(frozen=True)
@@ -245,12 +245,13 @@ def _tags(section: _Section, project: str, environment: str) -> Tags:
 
 def _ingest(section: _Section) -> Ingest:
     megabytes = section.integer("maxFileMegabytes", 512)
-    # One CopyObject call copies at most 5 GiB.
-    if megabytes > 5120:
-        raise section.fail("maxFileMegabytes", "at most 5120 (S3 copies up to 5 GiB in one call)")
+    # What the function can copy within its 15 minutes, with margin.
+    if megabytes > 20480:
+        raise section.fail("maxFileMegabytes", "at most 20480 (20 GiB)")
     ingest = Ingest(
         max_file_megabytes=megabytes,
-        reserved_concurrency=section.integer("reservedConcurrency", 10),
+        # 0 reserves nothing (a null would not survive CDK's context handling).
+        reserved_concurrency=section.integer("reservedConcurrency", 10, minimum=0) or None,
     )
     section.reject_unknown()
     return ingest

@@ -63,7 +63,7 @@ class IngestFunction(Construct):
         raw_bucket: s3.IBucket,
         encryption_key: kms.IKey,
         max_file_bytes: int,
-        reserved_concurrency: int,
+        reserved_concurrency: int | None,
         log_retention_days: int,
         remove_on_destroy: bool = False,
     ) -> None:
@@ -73,7 +73,8 @@ class IngestFunction(Construct):
         :param raw_bucket: where valid files go, and ``_quarantine/`` for the rest.
         :param encryption_key: the lake's data key (buckets, logs, dead-letter queue).
         :param max_file_bytes: larger files are quarantined as too large.
-        :param reserved_concurrency: the most copies running at once.
+        :param reserved_concurrency: the most files handled at once; ``None`` reserves no
+            concurrency (for accounts whose quota leaves none to reserve).
         :param log_retention_days: how long the function's logs are kept.
         :param remove_on_destroy: delete the log group with the stack. Default: retained.
         """
@@ -117,7 +118,8 @@ class IngestFunction(Construct):
             code=function_code(datasets),
             role=self.role,
             memory_size=512,
-            timeout=Duration.minutes(5),
+            # A multipart copy of a file of several GiB takes minutes.
+            timeout=Duration.minutes(15),
             reserved_concurrent_executions=reserved_concurrency,
             tracing=lambda_.Tracing.ACTIVE,
             log_group=self.log_group,
@@ -129,9 +131,21 @@ class IngestFunction(Construct):
                 "MAX_BYTES": str(max_file_bytes),
             },
         )
+        if reserved_concurrency is None:
+            acknowledge(
+                self.function,
+                "The environment reserves no concurrency for the function: new accounts have "
+                "a quota of 10 concurrent executions, all of which must stay unreserved. Set "
+                "ingest.reservedConcurrency above 0 once the quota allows it.",
+                "HIPAA.Security-LambdaConcurrency",
+                "NIST.800.53.R5-LambdaConcurrency",
+                "PCI.DSS.321-LambdaConcurrency",
+            )
         landing_bucket.grant_read(self.role)
         landing_bucket.grant_delete(self.role)
-        raw_bucket.grant_read_write(self.role)
+        # Raw: read and add, never delete (the function only ever writes new keys).
+        raw_bucket.grant_read(self.role)
+        raw_bucket.grant_put(self.role)
         self.log_group.grant_write(self.role)
 
         self.rule = events.Rule(

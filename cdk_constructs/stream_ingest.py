@@ -23,10 +23,12 @@ class StreamIngest(Construct):
     """Records put to the stream land in ``<dataset>/ingest_date=YYYY-MM-DD/`` of raw.
 
     Firehose partitions by arrival time (the same ``ingest_date`` partition the batch
-    function writes), buffers up to 5 minutes or 64 MiB, compresses with GZIP, encrypts the
-    stream and the objects with the data key, and writes records it could not deliver to
-    ``_quarantine/<dataset>/firehose/<error type>/`` with the error, so nothing is dropped.
-    Delivery errors are logged to a KMS-encrypted log group.
+    function writes), buffers up to 5 minutes or 64 MiB, compresses with GZIP and encrypts the
+    stream and the objects with the data key. Records a processing step rejects go to
+    ``_quarantine/<dataset>/firehose/<error type>/``; failed deliveries to S3 are retried for
+    up to 24 hours and logged to a KMS-encrypted log group (the monitoring stage alarms on
+    delivery freshness). Records are not parsed on the way: malformed JSON lands in raw and
+    is rejected, row by row, by the processing job.
     """
 
     def __init__(
@@ -91,9 +93,9 @@ class StreamIngest(Construct):
         Stack.of(self).node.try_remove_child("@aws-cdk--aws-kinesisfirehose.CidrBlocks")
         acknowledge(
             self.role,
-            "Firehose writes objects under keys it makes from the arrival time, in the "
-            "dataset's raw folder and its quarantine folder; the bucket is the lake's raw zone "
-            "and nothing else is reachable.",
+            "Firehose writes objects under keys it makes from the arrival time (in the "
+            "dataset's raw and quarantine folders); the Firehose construct grants read and "
+            "write on the whole raw bucket, the lake's own, and nothing else is reachable.",
             f"AwsSolutions-IAM5[Resource::{in_finding(self, raw_bucket.bucket_arn)}/*]",
             "AwsSolutions-IAM5[Action::s3:GetObject*]",
             "AwsSolutions-IAM5[Action::s3:GetBucket*]",

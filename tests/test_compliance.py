@@ -136,6 +136,8 @@ def test_acknowledgments_are_the_reviewed_ones(blueprint: Blueprint) -> None:
         ("Ingest/BatchIngest/Function", "Serverless-LambdaAsyncFailureDestination"),
         *(("Ingest/BatchIngest/Function", f"{p}-LambdaInsideVPC") for p in packs),
     }
+    if blueprint.config.ingest.reserved_concurrency is None:
+        expected |= {("Ingest/BatchIngest/Function", f"{p}-LambdaConcurrency") for p in packs}
     for name, stack in blueprint.dataset_stacks.items():
         if stack.dataset.source.mode == "streaming":
             expected |= {

@@ -105,6 +105,17 @@ BAD_CONFIGURATIONS = [
         id="days-as-a-boolean",
     ),
     pytest.param(
+        context(ingest__maxFileMegabytes=30000),
+        "context.environments.sandbox.ingest.maxFileMegabytes = 30000: expected at most 20480",
+        id="ingest-file-limit-too-high",
+    ),
+    pytest.param(
+        context(ingest__reservedConcurrency=-1),
+        "context.environments.sandbox.ingest.reservedConcurrency = -1: expected a whole number, "
+        "at least 0",
+        id="negative-concurrency",
+    ),
+    pytest.param(
         context(account="12345", region="eu-west-1"),
         "context.environments.sandbox.account = '12345': expected a 12-digit AWS account ID",
         id="short-account-id",

@@ -29,13 +29,19 @@ def test_the_function_runs_on_the_latest_python_on_arm_with_limits(env: str) -> 
     assert props["Runtime"] == "python3.14"
     assert props["Architectures"] == ["arm64"]
     assert props["Handler"] == "handler.handler"
-    assert props["Timeout"] == 300
+    assert props["Timeout"] == 900
     assert props["MemorySize"] == 512
-    assert props["ReservedConcurrentExecutions"] == config.reserved_concurrency
+    assert props.get("ReservedConcurrentExecutions") == config.reserved_concurrency
     assert props["TracingConfig"] == {"Mode": "Active"}
     variables = props["Environment"]["Variables"]
     assert variables["MAX_BYTES"] == str(config.max_file_megabytes * 1024 * 1024)
     assert storage_output(variables["RAW_BUCKET"]) == "RawBucketName"
+
+
+def test_the_sandbox_reserves_no_concurrency_and_prod_does() -> None:
+    """New accounts have 10 concurrent executions, none of which may be reserved."""
+    assert "ReservedConcurrentExecutions" not in function("sandbox")
+    assert function("prod")["ReservedConcurrentExecutions"] == 20
 
 
 def test_failed_invocations_are_retried_then_kept_in_an_encrypted_queue(env: str) -> None:
