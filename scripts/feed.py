@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -57,19 +58,25 @@ def feed(
             report.append(f"{dataset.name}: uploaded {sample.name} to s3://{landing_bucket}/{key}")
         else:
             lines = [line for line in sample.read_bytes().splitlines() if line.strip()]
-            failed = 0
             for start in range(0, len(lines), BATCH_LIMIT):
                 records = [{"Data": line + b"\n"} for line in lines[start : start + BATCH_LIMIT]]
-                response = firehose.put_record_batch(
-                    DeliveryStreamName=streams[dataset.name], Records=records
-                )
-                failed += int(response["FailedPutCount"])
-            if failed:
-                raise RuntimeError(f"{dataset.name}: {failed} records were not accepted")
+                _put(firehose, streams[dataset.name], records)
             report.append(
                 f"{dataset.name}: put {len(lines)} records to stream {streams[dataset.name]}"
             )
     return report
+
+
+def _put(firehose: Any, stream: str, records: list[dict[str, bytes]], attempts: int = 4) -> None:
+    """Put records, sending again those Firehose did not accept (throttling), with backoff."""
+    for attempt in range(attempts):
+        response = firehose.put_record_batch(DeliveryStreamName=stream, Records=records)
+        if not response["FailedPutCount"]:
+            return
+        records = [r for r, result in zip(records, response["RequestResponses"], strict=True)
+                   if "ErrorCode" in result]  # fmt: skip
+        time.sleep(0.2 * 2**attempt)
+    raise RuntimeError(f"{stream}: {len(records)} records were not accepted after {attempts} tries")
 
 
 def outputs(cloudformation: Any, stack_name: str) -> dict[str, str]:

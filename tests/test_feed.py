@@ -83,3 +83,27 @@ def test_a_dataset_without_a_sample_is_skipped_and_said(
         f"orders: no sample file in {tmp_path.name}/, skipped",
     ]
     assert "Contents" not in s3.list_objects_v2(Bucket="landing")
+
+
+class Throttling:
+    """A Firehose client that refuses the first record of the first batch once."""
+
+    def __init__(self) -> None:
+        self.calls: list[list[dict[str, bytes]]] = []
+
+    def put_record_batch(self, **call: Any) -> Any:
+        Records = call["Records"]  # noqa: N806 - the name Firehose gives it
+        self.calls.append(Records)
+        if len(self.calls) == 1:
+            responses = [{"ErrorCode": "ServiceUnavailableException"}] + [
+                {"RecordId": str(i)} for i in range(1, len(Records))
+            ]
+            return {"FailedPutCount": 1, "RequestResponses": responses}
+        return {"FailedPutCount": 0, "RequestResponses": [{"RecordId": "x"}] * len(Records)}
+
+
+def test_records_firehose_refuses_are_sent_again() -> None:
+    firehose = Throttling()
+    records = [{"Data": b"a\n"}, {"Data": b"b\n"}, {"Data": b"c\n"}]
+    feed._put(firehose, "stream", records)
+    assert firehose.calls == [records, [{"Data": b"a\n"}]]
