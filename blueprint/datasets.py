@@ -128,6 +128,25 @@ class Dataset:
             "columns": [c.name for c in self.columns if not c.derived_from],
         }
 
+    def processing_spec(self) -> dict[str, Any]:
+        """What the raw -> curated job needs of the declaration (it reads this as JSON)."""
+        return {
+            "name": self.name,
+            "columns": [
+                {
+                    "name": c.name,
+                    "type": c.type,
+                    "nullable": c.nullable,
+                    "pii": c.pii,
+                    "derived_from": c.derived_from,
+                }
+                for c in self.columns
+            ],
+            "primary_key": list(self.primary_key),
+            "partition_by": list(self.partition_by),
+            "source": self.landing_spec(),
+        }
+
     def curated_type(self, column: Column) -> str:
         """Hashed PII becomes a hex digest string in the curated zone."""
         return "string" if column.pii == "hash" else column.type

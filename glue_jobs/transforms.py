@@ -1,0 +1,192 @@
+"""raw -> curated, as plain functions from DataFrame to DataFrame, driven by a dataset spec.
+
+No ``awsglue`` here: the job's entry point (``raw_to_curated.py``) reads and writes through
+Glue, and the tests run these same functions on a local SparkSession.
+
+Every input row ends up in exactly one of two outputs: the curated rows, or the quarantine
+rows with a reason and the row's raw values. Rows in = rows curated + rows quarantined.
+
+The spec is the dataset's declaration as the stack hands it over (``Dataset.processing_spec``):
+``columns`` (name, type, nullable, pii, derived_from), ``primary_key``, ``partition_by``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as F
+
+# Columns the job adds to raw rows before the transform (never declared).
+INGEST_DATE = "_ingest_date"
+RAW = "_raw"
+REASON = "_reason"
+
+
+def source_columns(spec: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Declared columns that come from the source file (not derived)."""
+    return [c for c in spec["columns"] if not c.get("derived_from")]
+
+
+def standardize(df: DataFrame, spec: Mapping[str, Any]) -> DataFrame:
+    """Every declared source column as a trimmed string (empty = null), plus the raw row.
+
+    A declared column missing from the input becomes null (and fails its checks if it may
+    not be null); an extra input column is not carried to curated, but stays in ``_raw``.
+    """
+    present = [c for c in df.columns if c != INGEST_DATE]
+    out = df.withColumn(RAW, F.to_json(F.struct(*[F.col(c) for c in present])))
+    for column in source_columns(spec):
+        name = column["name"]
+        value = F.col(name).cast("string") if name in df.columns else F.lit(None).cast("string")
+        trimmed = F.trim(value)
+        out = out.withColumn(name, F.when(trimmed == "", None).otherwise(trimmed))
+    keep = [c["name"] for c in source_columns(spec)] + [RAW]
+    if INGEST_DATE in df.columns:
+        keep.append(INGEST_DATE)
+    return out.select(*keep)
+
+
+def _typed(name: str, type_: str) -> Column:
+    text = F.col(name)
+    if type_ == "timestamp":
+        return F.to_timestamp(text)
+    if type_ == "boolean":
+        lowered = F.lower(text)
+        return (
+            F.when(lowered.isin("true", "1", "yes"), True)
+            .when(lowered.isin("false", "0", "no"), False)
+            .otherwise(None)
+        )
+    return text.cast(type_)
+
+
+def type_and_check(df: DataFrame, spec: Mapping[str, Any]) -> DataFrame:
+    """Cast each column to its declared type; set ``_reason`` on the first failure.
+
+    Reasons: ``null_key:<col>`` (a primary-key column is empty), ``missing_value:<col>`` (a
+    column declared not nullable is empty), ``uncastable:<col>`` (a value that does not cast
+    to the declared type, such as "abc" for an int or 10^20 for a decimal(12,2)).
+    """
+    checks: list[Column] = []
+    keys = set(spec["primary_key"])
+    for column in source_columns(spec):
+        name = column["name"]
+        raw = F.col(name)
+        typed = _typed(name, column["type"])
+        if name in keys:
+            checks.append(F.when(raw.isNull(), F.lit(f"null_key:{name}")))
+        elif not column.get("nullable", True):
+            checks.append(F.when(raw.isNull(), F.lit(f"missing_value:{name}")))
+        checks.append(F.when(raw.isNotNull() & typed.isNull(), F.lit(f"uncastable:{name}")))
+    out = df.withColumn(REASON, F.coalesce(*checks) if checks else F.lit(None).cast("string"))
+    for column in source_columns(spec):
+        out = out.withColumn(column["name"], _typed(column["name"], column["type"]))
+    return out
+
+
+def derive_partitions(df: DataFrame, spec: Mapping[str, Any]) -> DataFrame:
+    """Partition columns computed from their source column (a date from a timestamp)."""
+    for column in spec["columns"]:
+        source = column.get("derived_from")
+        if source:
+            df = df.withColumn(column["name"], F.to_date(F.col(source)))
+    return df
+
+
+def deduplicate(df: DataFrame, spec: Mapping[str, Any]) -> DataFrame:
+    """Mark all but the latest record of each primary key.
+
+    Latest means the latest ingest date, then the latest value of the timestamp a partition
+    is derived from. A row identical to the one kept is an ``exact_duplicate``; an older
+    version of the key is ``superseded``.
+    """
+    data = [c["name"] for c in source_columns(spec)]
+    order: list[Column] = []
+    if INGEST_DATE in df.columns:
+        order.append(F.col(INGEST_DATE).desc_nulls_last())
+    order += [F.col(c["derived_from"]).desc_nulls_last() for c in spec["columns"]
+              if c.get("derived_from")]  # fmt: skip
+    order.append(F.col(RAW).desc())  # any fixed order, so reruns pick the same row
+    window = Window.partitionBy(*spec["primary_key"]).orderBy(*order)
+    fingerprint = F.sha2(F.to_json(F.struct(*[F.col(c) for c in data])), 256)
+    ranked = (
+        df.withColumn("_rank", F.row_number().over(window))
+        .withColumn("_fingerprint", fingerprint)
+        .withColumn("_kept_fingerprint", F.first("_fingerprint").over(window))
+    )
+    reason = (
+        F.when(F.col("_rank") == 1, F.lit(None).cast("string"))
+        .when(F.col("_fingerprint") == F.col("_kept_fingerprint"), F.lit("exact_duplicate"))
+        .otherwise(F.lit("superseded"))
+    )
+    return ranked.withColumn(REASON, reason).drop("_rank", "_fingerprint", "_kept_fingerprint")
+
+
+def protect_pii(df: DataFrame, spec: Mapping[str, Any], salt: str) -> DataFrame:
+    """Hash (salted SHA-256, hex: the same value always hashes the same, so joins still work)
+    or drop each personal-data column as declared; ``keep`` leaves it as it is."""
+    if any(c.get("pii") == "hash" for c in spec["columns"]) and not salt:
+        raise ValueError("a salt is needed to hash personal data, and none was given")
+    for column in spec["columns"]:
+        name, treatment = column["name"], column.get("pii")
+        if treatment == "hash":
+            df = df.withColumn(
+                name,
+                F.when(F.col(name).isNull(), None).otherwise(
+                    F.sha2(F.concat(F.lit(salt), F.col(name).cast("string")), 256)
+                ),
+            )
+        elif treatment == "drop":
+            df = df.drop(name)
+    return df
+
+
+def raw_to_curated(
+    df: DataFrame, spec: Mapping[str, Any], *, salt: str
+) -> tuple[DataFrame, DataFrame]:
+    """The whole transform: (curated rows, quarantined rows).
+
+    Quarantined rows carry ``dataset``, ``reason``, ``raw`` (the row as it arrived, JSON) and
+    the ingest date; nothing of them is hashed or dropped, since they must be fixable.
+    """
+    checked = type_and_check(standardize(df, spec), spec)
+    rejected = checked.filter(F.col(REASON).isNotNull())
+    valid = deduplicate(derive_partitions(checked.filter(F.col(REASON).isNull()), spec), spec)
+    superseded = valid.filter(F.col(REASON).isNotNull())
+    kept = valid.filter(F.col(REASON).isNull())
+
+    curated_columns = [c["name"] for c in spec["columns"] if c.get("pii") != "drop"]
+    curated = protect_pii(kept, spec, salt).select(*curated_columns)
+    quarantine = _quarantine_rows(rejected, spec).unionByName(_quarantine_rows(superseded, spec))
+    return curated, quarantine
+
+
+def _quarantine_rows(df: DataFrame, spec: Mapping[str, Any]) -> DataFrame:
+    ingest_date = F.col(INGEST_DATE) if INGEST_DATE in df.columns else F.lit(None).cast("date")
+    return df.select(
+        F.lit(spec["name"]).alias("dataset"),
+        F.col(REASON).alias("reason"),
+        F.col(RAW).alias("raw"),
+        ingest_date.cast("date").alias("ingest_date"),
+    )
+
+
+def counts(rows_in: int, curated: DataFrame, quarantine: DataFrame) -> dict[str, Any]:
+    """The run's figures; raises if a row went missing."""
+    written, quarantined = curated.count(), quarantine.count()
+    if rows_in != written + quarantined:
+        raise AssertionError(
+            f"rows in {rows_in} != rows written {written} + rows quarantined {quarantined}"
+        )
+    by_reason = {
+        row["reason"].split(":")[0]: row["count"]
+        for row in quarantine.groupBy(F.split("reason", ":")[0].alias("reason")).count().collect()
+    }
+    return {"rows_in": rows_in, "rows_written": written, "rows_quarantined": quarantined,
+            "quarantined_by_reason": by_reason}  # fmt: skip
+
+
+def column_names(spec: Mapping[str, Any]) -> Sequence[str]:
+    return [c["name"] for c in spec["columns"]]

