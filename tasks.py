@@ -7,6 +7,7 @@
     python3 tasks.py lint          ruff (lint and format check) and mypy
     python3 tasks.py cfn-lint      synthesize every environment and cfn-lint the templates
     python3 tasks.py bench         time a full synth against an empty CDK app
+    python3 tasks.py bench-transform  time raw -> curated on one million generated orders
     python3 tasks.py feed [ENV]    send the sample data to a deployed environment (needs AWS
                                    credentials)
     python3 tasks.py ci            everything CI runs, in CI's order
@@ -130,6 +131,11 @@ def bench() -> None:
     _run(PYTHON, "scripts/bench_synth.py")
 
 
+def bench_transform(*args: str) -> None:
+    ensure_environment(dev=True)
+    _run(PYTHON, "scripts/bench_transform.py", *args)
+
+
 def feed(env_name: str = "sandbox") -> None:
     ensure_environment(dev=True)
     _run(PYTHON, "scripts/feed.py", "--env", env_name)
@@ -148,6 +154,7 @@ COMMANDS = {
     "lint": lint,
     "cfn-lint": cfn_lint,
     "bench": bench,
+    "bench-transform": bench_transform,
     "feed": feed,
     "ci": ci,
 }

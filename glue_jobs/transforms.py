@@ -190,3 +190,12 @@ def counts(rows_in: int, curated: DataFrame, quarantine: DataFrame) -> dict[str,
 
 def column_names(spec: Mapping[str, Any]) -> Sequence[str]:
     return [c["name"] for c in spec["columns"]]
+
+
+def layout_for_writing(curated: DataFrame, spec: Mapping[str, Any]) -> DataFrame:
+    """One file per partition, rows sorted by primary key: fewer, larger Parquet files whose
+    dictionaries and runs compress far better than one file per task and partition."""
+    partitions = list(spec["partition_by"])
+    if partitions:
+        curated = curated.repartition(*partitions)
+    return curated.sortWithinPartitions(*partitions, *spec["primary_key"])
