@@ -63,6 +63,16 @@ class Ingest:
 
 
 @dataclass(frozen=True)
+class Processing:
+    """How the Glue jobs run."""
+
+    worker_type: str
+    max_workers: int
+    flex: bool
+    timeout_minutes: int
+
+
+@dataclass(frozen=True)
 class Tags:
     """Tags applied to every resource of the environment."""
 
@@ -111,6 +121,7 @@ class EnvironmentConfig:
     lake_formation_admins: tuple[str, ...]
     personas: Personas
     ingest: Ingest
+    processing: Processing
 
     def stack_name(self, stage: str) -> str:
         """CloudFormation stack name, unique per project and environment."""
@@ -257,6 +268,24 @@ def _ingest(section: _Section) -> Ingest:
     return ingest
 
 
+_WORKER_TYPE_RE = re.compile(r"^G\.(1|2|4|8)X$")
+
+
+def _processing(section: _Section) -> Processing:
+    processing = Processing(
+        worker_type=section.string(
+            "workerType", "G.1X", _WORKER_TYPE_RE, "a Glue 5.0 worker type: G.1X, G.2X, G.4X, G.8X"
+        ),
+        # Auto-scaling starts small and grows to this many workers; Glue needs at least 2.
+        max_workers=section.integer("maxWorkers", 10, minimum=2),
+        # Flex runs on spare capacity: cheaper, may start later. For schedules with slack.
+        flex=section.boolean("flex", False),
+        timeout_minutes=section.integer("timeoutMinutes", 60),
+    )
+    section.reject_unknown()
+    return processing
+
+
 def _personas(section: _Section) -> Personas:
     personas = Personas(
         analyst=section.principals("analyst"),
@@ -291,6 +320,7 @@ def _environment(project: str, name: str, data: Any) -> EnvironmentConfig:
         lake_formation_admins=section.principals("lakeFormationAdmins"),
         personas=_personas(section.section("personas")),
         ingest=_ingest(section.section("ingest")),
+        processing=_processing(section.section("processing")),
     )
     if config.remove_data_on_destroy and config.termination_protection:
         raise section.fail(

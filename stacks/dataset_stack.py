@@ -14,11 +14,13 @@ import aws_cdk as cdk
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from blueprint.config import EnvironmentConfig
 from blueprint.datasets import Dataset
 from cdk_constructs.curated_table import CuratedTable
+from cdk_constructs.curation_job import CurationJob
 from cdk_constructs.lake_formation_tags import (
     DATASET,
     GENERAL,
@@ -79,16 +81,32 @@ class DatasetStack(cdk.Stack):
             database=databases["curated"],
             bucket=zone_buckets["curated"],
         )
+        self.add_dependency(storage)
+        shared_key = kms.Key.from_key_arn(self, "SharedDataKey", storage.shared("DataKeyArn"))
+        raw = storage.shared_bucket(self, "raw", shared_key)
+        self.curation = CurationJob(
+            self,
+            "Curation",
+            dataset=dataset,
+            job_name=config.resource_name(f"{dataset.name}-curate"),
+            processing=config.processing,
+            raw_bucket=raw,
+            curated_bucket=storage.shared_bucket(self, "curated", shared_key),
+            salt=secretsmanager.Secret.from_secret_complete_arn(
+                self, "PiiSalt", storage.shared("PiiSaltArn")
+            ),
+            encryption_key=shared_key,
+            curated_database=config.database_name("curated"),
+            security_configuration=security_configuration,
+        )
         self.stream: StreamIngest | None = None
         if dataset.source.mode == "streaming":
-            self.add_dependency(storage)
-            shared_key = kms.Key.from_key_arn(self, "SharedDataKey", storage.shared("DataKeyArn"))
             self.stream = StreamIngest(
                 self,
                 "StreamIngest",
                 dataset=dataset,
                 stream_name=config.resource_name(dataset.name),
-                raw_bucket=storage.shared_bucket(self, "raw", shared_key),
+                raw_bucket=raw,
                 encryption_key=shared_key,
                 log_retention_days=config.retention.log_group_days,
                 remove_on_destroy=config.remove_data_on_destroy,

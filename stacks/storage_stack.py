@@ -21,6 +21,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from blueprint.config import EnvironmentConfig
@@ -29,6 +30,7 @@ from cdk_constructs.audit_log_store import AuditLogStore
 from cdk_constructs.encryption_key import EncryptionKey
 from cdk_constructs.nag import acknowledge, in_finding
 from cdk_constructs.registered_locations import DataAccessRole
+from cdk_constructs.removal import data_removal_policy
 from cdk_constructs.secure_bucket import SecureBucket
 
 ZONES = ("landing", "raw", "curated", "analytics")
@@ -187,8 +189,32 @@ class StorageStack(cdk.Stack):
             "AuditLogsBucketName": self.audit_logs.bucket,
         }.items():
             cdk.CfnOutput(self, name, value=bucket.bucket_name)
+        # The salt of hashed personal data: generated at deploy time, so it is in neither the
+        # code nor the template. It never rotates: a new salt would change every hash and
+        # break joins on hashed columns between old and new data.
+        self.pii_salt = secretsmanager.Secret(
+            self,
+            "PiiSalt",
+            description="Salt for hashing personal-data columns in the curated zone.",
+            encryption_key=self.data_key,
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                password_length=48, exclude_punctuation=True
+            ),
+            removal_policy=data_removal_policy(remove),
+        )
+        acknowledge(
+            self.pii_salt,
+            "The salt of hashed personal data must not rotate: a new salt would change every "
+            "hash and break joins between data curated before and after.",
+            "AwsSolutions-SMG4",
+            "HIPAA.Security-SecretsManagerRotationEnabled",
+            "NIST.800.53.R5-SecretsManagerRotationEnabled",
+            "PCI.DSS.321-SecretsManagerRotationEnabled",
+        )
+
         # Read by the stateless stacks by name (see shared()).
-        for zone in ("landing", "raw"):
+        cdk.CfnOutput(self, "PiiSaltArn", value=self.pii_salt.secret_arn)
+        for zone in ("landing", "raw", "curated"):
             cdk.CfnOutput(
                 self, f"{zone.capitalize()}BucketArn", value=self.zone_buckets[zone].bucket_arn
             )

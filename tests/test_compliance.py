@@ -145,6 +145,30 @@ def test_acknowledgments_are_the_reviewed_ones(blueprint: Blueprint) -> None:
                 for finding in bucket_access
                 | {f"{iam5}[Resource::{storage_output % (env, 'Raw')}/*]"}
             }
+    expected |= {
+        ("Storage/PiiSalt", finding)
+        for finding in {"AwsSolutions-SMG4", *(f"{p}-SecretsManagerRotationEnabled" for p in packs)}
+    }
+    for name in blueprint.dataset_stacks:
+        job_role = f"Dataset-{name}/Curation/Role"
+        expected |= {
+            (f"Dataset-{name}/Curation/Job", f) for f in ("AwsSolutions-GL1", "AwsSolutions-GL3")
+        }
+        expected |= {
+            (job_role, finding)
+            for finding in bucket_access
+            | {
+                f"{iam5}[Resource::{storage_output % (env, 'Raw')}/{name}/*]",
+                f"{iam5}[Resource::{storage_output % (env, 'Raw')}/_quarantine/{name}/"
+                "processing/*]",
+                f"{iam5}[Resource::{storage_output % (env, 'Curated')}/{name}/*]",
+                f"{iam5}[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-"
+                "<AWS::AccountId>-<AWS::Region>/*]",
+                f"{iam5}[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:"
+                "log-group:/aws-glue/*]",
+                f"{iam5}[Resource::*]",
+            }
+        }
     for name in blueprint.dataset_stacks:
         crawler = f"Dataset-{name}/RawCrawler"
         expected |= {

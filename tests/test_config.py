@@ -105,6 +105,12 @@ BAD_CONFIGURATIONS = [
         id="days-as-a-boolean",
     ),
     pytest.param(
+        context(processing__workerType="G.3X"),
+        "context.environments.sandbox.processing.workerType = 'G.3X': expected a Glue 5.0 worker "
+        "type: G.1X, G.2X, G.4X, G.8X",
+        id="unknown-worker-type",
+    ),
+    pytest.param(
         context(ingest__maxFileMegabytes=30000),
         "context.environments.sandbox.ingest.maxFileMegabytes = 30000: expected at most 20480",
         id="ingest-file-limit-too-high",
@@ -151,7 +157,7 @@ BAD_CONFIGURATIONS = [
     pytest.param(
         context(retentionDays=30),
         "context.environments.sandbox.retentionDays = 30: unknown setting; expected one of "
-        "account, alertEmail, ingest, lakeFormationAdmins, lifecycle",
+        "account, alertEmail, ingest, lakeFormationAdmins, lifecycle, personas, processing",
         id="misspelt-setting",
     ),
     pytest.param(

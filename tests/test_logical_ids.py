@@ -22,6 +22,7 @@ PINNED = {
         "AnalyticsBucket39EAAEEA": "AWS::S3::Bucket",
         "AthenaResultsBucket879938FA": "AWS::S3::Bucket",
         "AuditLogsBucketCBA431F7": "AWS::S3::Bucket",
+        "PiiSaltE671AE69": "AWS::SecretsManager::Secret",
     },
     "Audit": {
         "AuditTrailC93518EF": "AWS::CloudTrail::Trail",
@@ -48,6 +49,7 @@ STATEFUL_TYPES = {
     "AWS::Logs::LogGroup",
     "AWS::Glue::Database",
     "AWS::Glue::Table",
+    "AWS::SecretsManager::Secret",
 }
 
 

@@ -1,0 +1,122 @@
+"""Each dataset's raw -> curated Glue job and quality ruleset, as synthesized."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import raw_to_curated
+
+from blueprint.datasets import Dataset
+from tests.conftest import built, only, resources, template
+
+
+def dataset_params() -> list[Any]:
+    return [pytest.param(d, id=d.name) for d in built("sandbox").datasets]
+
+
+def job(env: str, name: str) -> dict[str, Any]:
+    return only(template(env, f"Dataset-{name}"), "AWS::Glue::Job")
+
+
+@pytest.mark.parametrize("dataset", dataset_params())
+def test_the_job_sets_exactly_the_arguments_the_script_reads(dataset: Dataset) -> None:
+    """The script's argument list and the stack's arguments cannot drift apart."""
+    arguments = job("sandbox", dataset.name)["DefaultArguments"]
+    own = {key for key in arguments if not key.startswith(("--enable-", "--job-", "--extra-"))}
+    assert own == {f"--{name}" for name in raw_to_curated.ARGUMENTS}
+    assert json.loads(arguments["--dataset_spec"]) == dataset.processing_spec()
+
+
+@pytest.mark.parametrize("dataset", dataset_params())
+def test_the_job_reads_what_the_declaration_says(dataset: Dataset) -> None:
+    spec = json.loads(job("sandbox", dataset.name)["DefaultArguments"]["--dataset_spec"])
+    options = raw_to_curated.read_options(spec, "s3://raw/x/")
+    expected = {"csv": "csv", "jsonl": "json", "parquet": "parquet"}[dataset.source.format]
+    assert options["format"] == expected
+    assert options["transformation_ctx"] == "raw"  # the job bookmark needs it
+    if dataset.source.format == "csv":
+        assert options["format_options"]["separator"] == dataset.source.delimiter
+
+
+def test_job_settings_follow_the_environment(env: str) -> None:
+    processing = built(env).config.processing
+    for name in built(env).dataset_stacks:
+        props = job(env, name)
+        assert props["Name"] == f"datalake-{env}-{name}-curate"
+        assert props["GlueVersion"] == "5.0"
+        assert props["WorkerType"] == processing.worker_type
+        assert props["NumberOfWorkers"] == processing.max_workers
+        assert props["ExecutionClass"] == ("FLEX" if processing.flex else "STANDARD")
+        assert props["Timeout"] == processing.timeout_minutes
+        assert props["MaxRetries"] == 1
+        assert props["ExecutionProperty"] == {"MaxConcurrentRuns": 1}
+        assert props["SecurityConfiguration"] == built(env).catalog.security_configuration.name
+        arguments = props["DefaultArguments"]
+        assert arguments["--job-bookmark-option"] == "job-bookmark-enable"
+        assert arguments["--enable-metrics"] == "true"
+        assert arguments["--enable-continuous-cloudwatch-log"] == "true"
+        assert arguments["--enable-auto-scaling"] == "true"
+        assert arguments["--extra-py-files"]["Fn::Sub"].endswith(".py")
+        assert props["Command"]["ScriptLocation"]["Fn::Sub"].endswith(".py")
+    assert built("sandbox").config.processing.flex is True
+    assert built("prod").config.processing.flex is False
+
+
+@pytest.mark.parametrize("dataset", dataset_params())
+def test_the_ruleset_holds_the_declared_rules_for_the_curated_table(dataset: Dataset) -> None:
+    ruleset = only(template("sandbox", f"Dataset-{dataset.name}"), "AWS::Glue::DataQualityRuleset")
+    for rule in dataset.quality_rules:
+        assert rule in ruleset["Ruleset"]
+    assert ruleset["Ruleset"].startswith("Rules = [")
+    assert ruleset["TargetTable"] == {
+        "DatabaseName": "datalake_sandbox_curated",
+        "TableName": dataset.name,
+    }
+
+
+@pytest.mark.parametrize("dataset", dataset_params())
+def test_the_job_role_reaches_only_its_dataset(dataset: Dataset) -> None:
+    tmpl = template("sandbox", f"Dataset-{dataset.name}")
+    policies = [p["Properties"] for p in resources(tmpl, "AWS::IAM::ManagedPolicy").values()
+                if "CurationRole" in json.dumps(p["Properties"]["Roles"])]  # fmt: skip
+    (policy,) = policies
+    s3_prefixes = set()
+    for statement in policy["PolicyDocument"]["Statement"]:
+        targets = (
+            statement["Resource"]
+            if isinstance(statement["Resource"], list)
+            else [statement["Resource"]]
+        )
+        for target in targets:
+            if isinstance(target, dict) and "Fn::Join" in target:
+                parts = target["Fn::Join"][1]
+                output = json.dumps(parts[0])
+                if "BucketArn" in output:
+                    zone = "raw" if "RawBucketArn" in output else "curated"
+                    s3_prefixes.add((zone, parts[-1]))
+    assert s3_prefixes == {
+        ("raw", f"/{dataset.name}/*"),
+        ("raw", f"/_quarantine/{dataset.name}/processing/*"),
+        ("curated", f"/{dataset.name}/*"),
+    }
+    deletes = [s for s in policy["PolicyDocument"]["Statement"]
+               if any(a.startswith("s3:DeleteObject") for a in _list(s["Action"]))]  # fmt: skip
+    for statement in deletes:  # deleting only in its own curated folder
+        assert "CuratedBucketArn" in json.dumps(statement["Resource"])
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def test_the_salt_is_generated_at_deploy_time_and_kept(env: str) -> None:
+    storage = template(env, "Storage")
+    (secret,) = resources(storage, "AWS::SecretsManager::Secret").values()
+    generator = secret["Properties"]["GenerateSecretString"]
+    assert generator["PasswordLength"] >= 32
+    assert "SecretString" not in secret["Properties"]  # never in the template
+    assert "DataKey" in json.dumps(secret["Properties"]["KmsKeyId"])
+    expected = "Delete" if built(env).config.remove_data_on_destroy else "Retain"
+    assert secret["DeletionPolicy"] == expected
