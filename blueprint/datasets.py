@@ -89,6 +89,32 @@ class Source:
 
 
 @dataclass(frozen=True)
+class MartColumn:
+    name: str
+    type: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Mart:
+    """An analytics table built from the dataset's curated table by one Spark SQL query."""
+
+    name: str
+    description: str
+    sql: str  # reads the view ``curated``
+    columns: tuple[MartColumn, ...]
+    partition_by: tuple[str, ...]
+
+    def spec(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "sql": self.sql,
+            "columns": [{"name": c.name, "type": c.type} for c in self.columns],
+            "partition_by": list(self.partition_by),
+        }
+
+
+@dataclass(frozen=True)
 class Dataset:
     """One source of data, as its declaration describes it."""
 
@@ -106,6 +132,7 @@ class Dataset:
     schedule: str
     start_on_arrival: bool
     readers: tuple[str, ...]
+    marts: tuple[Mart, ...] = ()
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -324,6 +351,67 @@ def _check_references(dataset: Dataset, fields: _Fields) -> None:
             )
 
 
+def _marts(fields: _Fields, file: str) -> tuple[Mart, ...]:
+    raw = fields.get("marts", [])
+    if not isinstance(raw, list):
+        raise fields.fail("marts", "a list of [[marts]] tables")
+    marts = []
+    for index, data in enumerate(raw):
+        mart = _Fields(data, file, f"marts[{index}]")
+        raw_columns = mart.get("columns")
+        if not isinstance(raw_columns, list) or not raw_columns:
+            raise mart.fail("columns", "one or more {name, type, description} tables")
+        columns = []
+        for number, column in enumerate(raw_columns):
+            entry = _Fields(column, file, f"marts[{index}].columns[{number}]")
+            columns.append(
+                MartColumn(
+                    name=entry.text("name", valid=_NAME_RE.match, expected=_NAME_EXPECTED),
+                    type=entry.text("type", valid=column_type_is_valid, expected=_TYPE_EXPECTED),
+                    description=entry.text("description"),
+                )
+            )
+            entry.reject_unknown()
+        marts.append(
+            Mart(
+                name=mart.text("name", valid=_NAME_RE.match, expected=_NAME_EXPECTED),
+                description=mart.text("description"),
+                sql=mart.text("sql", expected="a Spark SQL query that reads the view curated"),
+                columns=tuple(columns),
+                partition_by=mart.names("partition_by", []),
+            )
+        )
+        mart.reject_unknown()
+    return tuple(marts)
+
+
+def _check_marts(dataset: Dataset, file: str) -> None:
+    personal = {c.name for c in dataset.columns if c.pii}
+    for index, mart in enumerate(dataset.marts):
+        where = f"{file}: marts[{index}]"
+        names = [c.name for c in mart.columns]
+        if len(set(names)) != len(names):
+            raise DatasetError(f"{where}.columns: expected unique column names")
+        for name in names:
+            if name in personal:
+                raise DatasetError(
+                    f"{where}.columns: {name!r}: expected no personal-data column; marts are "
+                    "readable by every reader of the dataset"
+                )
+        for partition in mart.partition_by:
+            if (
+                partition not in names
+                or dict(zip(names, [c.type for c in mart.columns], strict=True))[partition]
+                != "date"
+            ):
+                raise DatasetError(
+                    f"{where}.partition_by = {list(mart.partition_by)!r}: expected date columns "
+                    "of the mart"
+                )
+        if "curated" not in mart.sql:
+            raise DatasetError(f"{where}.sql: expected a query that reads the view curated")
+
+
 def load_dataset(path: Path) -> Dataset:
     """Parse and validate one declaration."""
     file = f"{path.parent.name}/{path.name}"
@@ -370,8 +458,10 @@ def load_dataset(path: Path) -> Dataset:
         ),
         start_on_arrival=fields.flag("start_on_arrival", False),
         readers=tuple(sorted({*readers, "engineer"})),
+        marts=_marts(fields, file),
     )
     _check_references(dataset, fields)
+    _check_marts(dataset, file)
     fields.reject_unknown()
     return dataset
 

@@ -182,6 +182,42 @@ BAD_DECLARATIONS = [
 ]
 
 
+MART = """
+[[marts]]
+name = "payments_daily"
+description = "Payments per day."
+sql = "SELECT payment_date, count(*) AS payments FROM curated GROUP BY payment_date"
+partition_by = ["payment_date"]
+columns = [
+  { name = "payment_date", type = "date", description = "Day." },
+  { name = "payments", type = "bigint", description = "Payments." },
+]
+"""
+BAD_DECLARATIONS += [
+    pytest.param(
+        GOOD + MART.replace('name = "payments", type', 'name = "payer_email", type'),
+        "marts[0].columns: 'payer_email': expected no personal-data column",
+        id="mart-with-personal-data",
+    ),
+    pytest.param(
+        GOOD + MART.replace('partition_by = ["payment_date"]', 'partition_by = ["payments"]'),
+        "marts[0].partition_by = ['payments']: expected date columns of the mart",
+        id="mart-partition-not-a-date",
+    ),
+    pytest.param(
+        GOOD + MART.replace('type = "bigint"', 'type = "number"'),
+        "marts[0].columns[1].type = 'number': expected one of string",
+        id="mart-column-type",
+    ),
+]
+
+
+def test_the_documented_example_with_a_mart_is_valid(tmp_path: Path) -> None:
+    (mart,) = _load(GOOD + MART, tmp_path).marts
+    assert mart.name == "payments_daily"
+    assert [c.name for c in mart.columns] == ["payment_date", "payments"]
+
+
 @pytest.mark.parametrize(("text", "message"), BAD_DECLARATIONS)
 def test_a_bad_declaration_fails_naming_file_field_and_expectation(
     tmp_path: Path, text: str, message: str

@@ -193,3 +193,56 @@ def test_the_sample_file_goes_through(spark: SparkSession) -> None:
     figures = transforms.counts(rows_in, curated, quarantine)
     assert figures["rows_written"] == rows_in  # the sample is clean
     assert curated.filter("customer_email like '%@%'").count() == 0
+
+
+def test_every_declared_mart_builds_its_declared_columns_from_curated(spark: SparkSession) -> None:
+    """The mart's query and its declared columns (the catalog table) cannot drift apart."""
+    from blueprint.datasets import load_datasets
+
+    import marts
+
+    for dataset in load_datasets(DATASETS):
+        if not dataset.marts:
+            continue
+        spec = dataset.processing_spec()
+        sample = DATASETS / "samples" / f"{dataset.name}.csv"
+        df = (
+            spark.read.option("header", True)
+            .csv(str(sample))
+            .withColumn("_ingest_date", pyspark.sql.functions.lit("2026-11-21").cast("date"))
+        )
+        curated, _ = transforms.raw_to_curated(df, spec, salt=SALT)
+        for mart in dataset.marts:
+            table = marts.build_mart(curated, mart.spec())
+            declared = [(c.name, c.type) for c in mart.columns]
+            assert [(f.name, f.dataType.simpleString()) for f in table.schema.fields] == declared
+            assert table.count() > 0
+
+
+def test_daily_totals_by_segment_add_up(spark: SparkSession) -> None:
+    import marts
+
+    (mart,) = load_dataset(DATASETS / "orders.toml").marts
+    rows = [
+        order(order_id="O-1", segment="consumer", quantity="2", amount="10.00"),
+        order(order_id="O-2", segment="consumer", quantity="1", amount="5.50"),
+        order(order_id="O-3", segment="business", quantity="4", amount="100.00"),
+        order(order_id="O-4", segment="business", status="cancelled", amount="7.00"),
+    ]
+    df = spark.createDataFrame(rows).withColumn(
+        "_ingest_date", pyspark.sql.functions.col("_ingest_date").cast("date")
+    )
+    curated, _ = transforms.raw_to_curated(df, ORDERS, salt=SALT)
+    result = {r["segment"]: r for r in marts.build_mart(curated, mart.spec()).collect()}
+    assert (result["consumer"]["orders"], result["consumer"]["items"]) == (2, 3)
+    assert result["consumer"]["revenue"] == Decimal("15.50")
+    assert (result["business"]["orders"], result["business"]["revenue"]) == (1, Decimal("100.00"))
+
+
+def test_a_mart_query_missing_a_declared_column_fails_before_writing(spark: SparkSession) -> None:
+    import marts
+
+    df = spark.createDataFrame([{"a": 1}])
+    mart = {"name": "m", "sql": "SELECT a FROM curated", "partition_by": []}
+    with pytest.raises(ValueError, match="returns no column"):
+        marts.build_mart(df, {**mart, "columns": [{"name": "b", "type": "int"}]})
