@@ -19,6 +19,7 @@ from constructs import Construct
 
 from blueprint.config import EnvironmentConfig
 from blueprint.datasets import Dataset
+from cdk_constructs.analytics_job import AnalyticsJob
 from cdk_constructs.curated_table import CuratedTable
 from cdk_constructs.curation_job import CurationJob
 from cdk_constructs.lake_formation_tags import (
@@ -30,6 +31,7 @@ from cdk_constructs.lake_formation_tags import (
     Expression,
     grant_by_tags,
 )
+from cdk_constructs.mart_table import MartTable
 from cdk_constructs.persona_role import PersonaRole
 from cdk_constructs.raw_crawler import RawCrawler
 from cdk_constructs.stream_ingest import StreamIngest
@@ -84,6 +86,7 @@ class DatasetStack(cdk.Stack):
         self.add_dependency(storage)
         shared_key = kms.Key.from_key_arn(self, "SharedDataKey", storage.shared("DataKeyArn"))
         raw = storage.shared_bucket(self, "raw", shared_key)
+        curated = storage.shared_bucket(self, "curated", shared_key)
         self.curation = CurationJob(
             self,
             "Curation",
@@ -91,7 +94,7 @@ class DatasetStack(cdk.Stack):
             job_name=config.resource_name(f"{dataset.name}-curate"),
             processing=config.processing,
             raw_bucket=raw,
-            curated_bucket=storage.shared_bucket(self, "curated", shared_key),
+            curated_bucket=curated,
             salt=secretsmanager.Secret.from_secret_complete_arn(
                 self, "PiiSalt", storage.shared("PiiSaltArn")
             ),
@@ -99,6 +102,29 @@ class DatasetStack(cdk.Stack):
             curated_database=config.database_name("curated"),
             security_configuration=security_configuration,
         )
+        self.marts = [
+            MartTable(
+                self,
+                f"Mart-{mart.name}",
+                dataset=dataset,
+                mart=mart,
+                database=databases["analytics"],
+                bucket=zone_buckets["analytics"],
+            )
+            for mart in dataset.marts
+        ]
+        self.analytics: AnalyticsJob | None = None
+        if dataset.marts:
+            self.analytics = AnalyticsJob(
+                self,
+                "Analytics",
+                dataset=dataset,
+                job_name=config.resource_name(f"{dataset.name}-analytics"),
+                processing=config.processing,
+                curated_bucket=curated,
+                analytics_bucket=storage.shared_bucket(self, "analytics", shared_key),
+                security_configuration=security_configuration,
+            )
         self.stream: StreamIngest | None = None
         if dataset.source.mode == "streaming":
             self.stream = StreamIngest(

@@ -214,7 +214,7 @@ class StorageStack(cdk.Stack):
 
         # Read by the stateless stacks by name (see shared()).
         cdk.CfnOutput(self, "PiiSaltArn", value=self.pii_salt.secret_arn)
-        for zone in ("landing", "raw", "curated"):
+        for zone in ZONES:
             cdk.CfnOutput(
                 self, f"{zone.capitalize()}BucketArn", value=self.zone_buckets[zone].bucket_arn
             )

@@ -169,6 +169,27 @@ def test_acknowledgments_are_the_reviewed_ones(blueprint: Blueprint) -> None:
                 f"{iam5}[Resource::*]",
             }
         }
+    for name, stack in blueprint.dataset_stacks.items():
+        if not stack.dataset.marts:
+            continue
+        expected |= {
+            (f"Dataset-{name}/Analytics/Job", f) for f in ("AwsSolutions-GL1", "AwsSolutions-GL3")
+        }
+        expected |= {
+            (f"Dataset-{name}/Analytics/Role", finding)
+            for finding in bucket_access
+            | {f"{iam5}[Resource::{storage_output % (env, 'Curated')}/{name}/*]"}
+            | {
+                f"{iam5}[Resource::{storage_output % (env, 'Analytics')}/{m.name}/*]"
+                for m in stack.dataset.marts
+            }
+            | {
+                f"{iam5}[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-"
+                "<AWS::AccountId>-<AWS::Region>/*]",
+                f"{iam5}[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:"
+                "log-group:/aws-glue/*]",
+            }
+        }
     for name in blueprint.dataset_stacks:
         crawler = f"Dataset-{name}/RawCrawler"
         expected |= {

@@ -16,8 +16,10 @@ def dataset_params() -> list[Any]:
     return [pytest.param(d, id=d.name) for d in built("sandbox").datasets]
 
 
-def job(env: str, name: str) -> dict[str, Any]:
-    return only(template(env, f"Dataset-{name}"), "AWS::Glue::Job")
+def job(env: str, name: str, kind: str = "Curation") -> dict[str, Any]:
+    jobs = resources(template(env, f"Dataset-{name}"), "AWS::Glue::Job")
+    (found,) = [j["Properties"] for lid, j in jobs.items() if lid.startswith(f"{kind}Job")]
+    return dict(found)
 
 
 @pytest.mark.parametrize("dataset", dataset_params())
@@ -120,3 +122,40 @@ def test_the_salt_is_generated_at_deploy_time_and_kept(env: str) -> None:
     assert "DataKey" in json.dumps(secret["Properties"]["KmsKeyId"])
     expected = "Delete" if built(env).config.remove_data_on_destroy else "Retain"
     assert secret["DeletionPolicy"] == expected
+
+
+def test_the_analytics_job_sets_exactly_the_arguments_its_script_reads() -> None:
+    import curated_to_analytics
+
+    for name, stack in built("sandbox").dataset_stacks.items():
+        jobs = resources(template("sandbox", f"Dataset-{name}"), "AWS::Glue::Job")
+        analytics = [j for lid, j in jobs.items() if lid.startswith("AnalyticsJob")]
+        if not stack.dataset.marts:
+            assert analytics == []
+            continue
+        arguments = job("sandbox", name, "Analytics")["DefaultArguments"]
+        own = {k for k in arguments if not k.startswith(("--enable-", "--job-", "--extra-"))}
+        assert own == {f"--{a}" for a in curated_to_analytics.ARGUMENTS}
+        assert json.loads(arguments["--marts_spec"]) == [m.spec() for m in stack.dataset.marts]
+        assert "--job-bookmark-option" not in arguments  # rebuilds from all of curated
+
+
+def test_each_mart_is_a_tagged_table_in_the_analytics_database() -> None:
+    for name, stack in built("sandbox").dataset_stacks.items():
+        tmpl = template("sandbox", f"Dataset-{name}")
+        tables = {
+            t["Properties"]["TableInput"]["Name"]: t["Properties"]
+            for lid, t in resources(tmpl, "AWS::Glue::Table").items()
+            if lid.startswith("Mart")
+        }
+        assert set(tables) == {m.name for m in stack.dataset.marts}
+        for mart in stack.dataset.marts:
+            table = tables[mart.name]["TableInput"]
+            columns = [c["Name"] for c in table["StorageDescriptor"]["Columns"]]
+            columns += [p["Name"] for p in table["PartitionKeys"]]
+            assert sorted(columns) == sorted(c.name for c in mart.columns)
+            assert table["Parameters"]["projection.enabled"] == "true"
+            found = resources(tmpl, "AWS::LakeFormation::TagAssociation").items()
+            associations = [a["Properties"] for lid, a in found if lid.startswith("Mart")]
+            tags = [{t["TagKey"]: t["TagValues"] for t in a["LFTags"]} for a in associations]
+            assert {"dataset": [name], "domain": [stack.dataset.domain]} in tags
