@@ -282,6 +282,10 @@ def _processing(section: _Section) -> Processing:
         flex=section.boolean("flex", False),
         timeout_minutes=section.integer("timeoutMinutes", 60),
     )
+    # Flex runs only on the smaller workers.
+    if processing.flex and processing.worker_type not in ("G.1X", "G.2X"):
+        raise section.fail("flex", f"false with workerType {processing.worker_type} (Flex runs "
+                           "G.1X and G.2X only)")  # fmt: skip
     section.reject_unknown()
     return processing
 

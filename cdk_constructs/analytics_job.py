@@ -13,7 +13,7 @@ from constructs import Construct
 
 from blueprint.config import Processing
 from blueprint.datasets import Dataset
-from cdk_constructs.curation_job import GLUE_JOBS
+from cdk_constructs.curation_job import GLUE_JOBS, glue_modules
 from cdk_constructs.managed_role import ManagedRole
 from cdk_constructs.nag import acknowledge, in_finding
 
@@ -54,7 +54,7 @@ class AnalyticsJob(Construct):
             raise ValueError(f"AnalyticsJob {id}: dataset {dataset.name} declares no marts")
         stack = Stack.of(self)
         script = assets.Asset(self, "Script", path=str(GLUE_JOBS / "curated_to_analytics.py"))
-        module = assets.Asset(self, "Marts", path=str(GLUE_JOBS / "marts.py"))
+        module = assets.Asset(self, "Marts", path=glue_modules("marts"))
         self.role = ManagedRole(
             self,
             "Role",
@@ -75,6 +75,13 @@ class AnalyticsJob(Construct):
                                             arn_format=ArnFormat.COLON_RESOURCE_NAME)],
             )
         )  # fmt: skip
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["cloudwatch:PutMetricData"],
+                resources=["*"],
+                conditions={"StringLike": {"cloudwatch:namespace": ["Glue"]}},
+            )
+        )
         self.job = glue.CfnJob(
             self,
             "Job",
@@ -89,7 +96,7 @@ class AnalyticsJob(Construct):
             number_of_workers=processing.max_workers,
             execution_class="FLEX" if processing.flex else "STANDARD",
             timeout=processing.timeout_minutes,
-            max_retries=1,
+            max_retries=1,  # it overwrites what it writes: a retry is safe
             execution_property=glue.CfnJob.ExecutionPropertyProperty(max_concurrent_runs=1),
             security_configuration=security_configuration,
             default_arguments={
@@ -108,13 +115,15 @@ class AnalyticsJob(Construct):
             self.role,
             "The job reads its dataset's curated folder and rewrites its marts' folders "
             "(Spark commits by renaming temporary objects, hence delete there), and reads its "
-            "own script assets; every pattern is one dataset's or one mart's prefix.",
+            "own script assets; every pattern is one dataset's or one mart's prefix. Job "
+            "metrics (namespace-conditioned) have no resource-level permissions.",
             f"AwsSolutions-IAM5[Resource::{curated_arn}/{dataset.name}/*]",
             *(f"AwsSolutions-IAM5[Resource::{analytics_arn}/{m.name}/*]" for m in dataset.marts),
             "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::"
             "cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*]",
             "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:"
             "<AWS::AccountId>:log-group:/aws-glue/*]",
+            "AwsSolutions-IAM5[Resource::*]",
             "AwsSolutions-IAM5[Action::s3:GetObject*]",
             "AwsSolutions-IAM5[Action::s3:GetBucket*]",
             "AwsSolutions-IAM5[Action::s3:List*]",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 from pathlib import Path
 
 from aws_cdk import ArnFormat, Stack
@@ -23,11 +25,28 @@ GLUE_JOBS = Path(__file__).resolve().parent.parent / "glue_jobs"
 QUARANTINE_PREFIX = "_quarantine"
 
 
+def dq_ruleset(dataset: Dataset) -> str:
+    """The declared quality rules as a DQDL ruleset, or "" when none are declared."""
+    if not dataset.quality_rules:
+        return ""
+    return "Rules = [\n    " + ",\n    ".join(dataset.quality_rules) + "\n]"
+
+
+def glue_modules(*names: str) -> str:
+    """A folder holding only the named modules, to ship as one zip with --extra-py-files
+    (a single-file asset would be named after its hash, and so not be importable)."""
+    staging = Path(tempfile.mkdtemp(prefix="glue-modules-"))
+    for name in names:
+        shutil.copyfile(GLUE_JOBS / f"{name}.py", staging / f"{name}.py")
+    return str(staging)
+
+
 def job_arguments(
     dataset: Dataset, *, raw: s3.IBucket, curated: s3.IBucket, salt: secretsmanager.ISecret
 ) -> dict[str, str]:
     """The job's own arguments (``raw_to_curated.ARGUMENTS``), as the stack sets them."""
     return {
+        "--dq_ruleset": dq_ruleset(dataset),
         "--dataset_spec": json.dumps(dataset.processing_spec(), sort_keys=True),
         "--raw_path": raw.s3_url_for_object(f"{dataset.name}/"),
         "--curated_path": curated.s3_url_for_object(f"{dataset.name}/"),
@@ -45,7 +64,7 @@ class CurationJob(Construct):
     Settings, on purpose: job bookmarks (each run reads only new raw files); auto-scaling up
     to ``max_workers``; the Flex execution class where the environment allows it (cheaper,
     may start later); one run at a time (two runs would both read the same new files);
-    one retry (the job is idempotent through its bookmark); the shared security
+    no retry (a run that failed after writing would write its rows again); the shared security
     configuration; continuous logging and job metrics.
     """
 
@@ -78,7 +97,7 @@ class CurationJob(Construct):
         super().__init__(scope, id)
         stack = Stack.of(self)
         script = assets.Asset(self, "Script", path=str(GLUE_JOBS / "raw_to_curated.py"))
-        module = assets.Asset(self, "Transforms", path=str(GLUE_JOBS / "transforms.py"))
+        module = assets.Asset(self, "Transforms", path=glue_modules("transforms"))
         self.role = ManagedRole(
             self,
             "Role",
@@ -100,6 +119,13 @@ class CurationJob(Construct):
                 resources=[stack.format_arn(service="logs", resource="log-group",
                                             resource_name="/aws-glue/*",
                                             arn_format=ArnFormat.COLON_RESOURCE_NAME)],
+            )
+        )  # fmt: skip
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                # Results of in-job evaluation (not tied to a ruleset resource).
+                actions=["glue:PublishDataQuality"],
+                resources=["*"],
             )
         )  # fmt: skip
         self.role.add_to_principal_policy(
@@ -133,7 +159,8 @@ class CurationJob(Construct):
             number_of_workers=processing.max_workers,
             execution_class="FLEX" if processing.flex else "STANDARD",
             timeout=processing.timeout_minutes,
-            max_retries=1,
+            # No retry: a run that failed after writing would append the same rows again.
+            max_retries=0,
             execution_property=glue.CfnJob.ExecutionPropertyProperty(max_concurrent_runs=1),
             security_configuration=security_configuration,
             default_arguments=arguments,
@@ -147,7 +174,7 @@ class CurationJob(Construct):
                 "Ruleset",
                 name=f"{job_name}-curated",
                 description=f"Declared quality rules of {dataset.name}, on its curated table.",
-                ruleset="Rules = [\n    " + ",\n    ".join(dataset.quality_rules) + "\n]",
+                ruleset=dq_ruleset(dataset),
                 target_table=glue.CfnDataQualityRuleset.DataQualityTargetTableProperty(
                     database_name=curated_database, table_name=dataset.name
                 ),
@@ -159,7 +186,9 @@ class CurationJob(Construct):
             self.role,
             "The job reads its dataset's raw folder, writes its curated folder (Spark commits by "
             "renaming temporary objects, hence delete there) and its quarantine folder, and "
-            "reads its own script assets; every pattern is one dataset's prefix.",
+            "reads its own script assets; every pattern is one dataset's prefix. Metrics "
+            "(namespace-conditioned) and data-quality results have no resource-level "
+            "permissions.",
             f"AwsSolutions-IAM5[Resource::{raw_arn}/{dataset.name}/*]",
             f"AwsSolutions-IAM5[Resource::{raw_arn}/{QUARANTINE_PREFIX}/{dataset.name}/processing/*]",
             f"AwsSolutions-IAM5[Resource::{curated_arn}/{dataset.name}/*]",

@@ -8,6 +8,11 @@ a local SparkSession in the tests. The stack sets exactly the arguments in ``ARG
 Job bookmarks make each run read only the raw files that arrived since the last successful
 run. Deduplication therefore keeps the latest record per key among those files; records
 already in curated from earlier runs are not rewritten.
+
+Data quality is checked before anything is published: the declared rules are evaluated on
+the run's curated rows (results published to CloudWatch and EventBridge); if a rule fails,
+the rows go to the quarantine path under ``dq_failed/`` instead of curated, and the run fails,
+so the pipeline alerts and nothing bad is readable.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ ARGUMENTS = (
     "curated_path",  # s3://<curated>/<dataset>/
     "quarantine_path",  # s3://<raw>/_quarantine/<dataset>/processing/
     "salt_secret_arn",  # Secrets Manager secret holding the salt for hashed columns
+    "dq_ruleset",  # the declared quality rules as DQDL ("" when none are declared)
 )
 FORMATS = {"csv": "csv", "jsonl": "json", "parquet": "parquet"}
 SOURCE_FILE = "_source_file"
@@ -46,13 +52,21 @@ def read_options(spec: dict[str, Any], raw_path: str) -> dict[str, Any]:
     }
 
 
+def ingest_dates(df: Any, source_column: str) -> Any:
+    """The raw file's ``ingest_date=YYYY-MM-DD`` folder, as a date column, for every row."""
+    from pyspark.sql import functions as F
+
+    day = F.regexp_extract(F.col(source_column), r"ingest_date=(\d{4}-\d{2}-\d{2})", 1)
+    return F.to_date(F.when(day == "", None).otherwise(day))
+
+
 def main() -> None:
     import boto3
     from awsglue.context import GlueContext
+    from awsglue.dynamicframe import DynamicFrame
     from awsglue.job import Job
     from awsglue.utils import getResolvedOptions
     from pyspark.context import SparkContext
-    from pyspark.sql import functions as F
 
     import transforms
 
@@ -60,38 +74,78 @@ def main() -> None:
     spec = json.loads(args["dataset_spec"])
     secret = boto3.client("secretsmanager").get_secret_value(SecretId=args["salt_secret_arn"])
     glue = GlueContext(SparkContext.getOrCreate())
+    spark = glue.spark_session
+    # Timestamps without an offset are UTC, as the declarations say, wherever the job runs.
+    spark.conf.set("spark.sql.session.timeZone", "UTC")
     job = Job(glue)
     job.init(args["JOB_NAME"], args)
+    run = args.get("JOB_RUN_ID", "unknown")
 
     frame = glue.create_dynamic_frame.from_options(**read_options(spec, args["raw_path"]))
-    df = frame.toDF()
-    if SOURCE_FILE not in df.columns:
-        df = df.withColumn(SOURCE_FILE, F.input_file_name())
-    day = F.regexp_extract(F.col(SOURCE_FILE), r"ingest_date=(\d{4}-\d{2}-\d{2})", 1)
-    df = df.withColumn(transforms.INGEST_DATE, F.to_date(day)).drop(SOURCE_FILE).cache()
+    # Values of mixed types in one column (a bad value among numbers) become strings, so
+    # the transform sees what arrived, not Glue's struct of alternatives.
+    df = frame.resolveChoice(choice="cast:string").toDF()
+    df = df.withColumn(transforms.INGEST_DATE, ingest_dates(df, SOURCE_FILE))
+    df = df.drop(SOURCE_FILE).cache()
     rows_in = df.count()
+    if rows_in and df.filter(df[transforms.INGEST_DATE].isNull()).limit(1).count():
+        raise RuntimeError("raw rows without an ingest_date folder: dedup order is unknown")
 
     curated, quarantine = transforms.raw_to_curated(df, spec, salt=secret["SecretString"])
     figures = transforms.counts(rows_in, curated, quarantine)
-    if figures["rows_written"]:
+    failed_rules = []
+    if figures["rows_written"] and args["dq_ruleset"]:
+        failed_rules = evaluate_quality(glue, DynamicFrame.fromDF(curated, glue, "curated"),
+                                        args["dq_ruleset"], spec["name"])  # fmt: skip
+    if failed_rules:
+        curated.write.mode("append").json(f"{args['quarantine_path']}dq_failed/run={run}/")
+    elif figures["rows_written"]:
         transforms.layout_for_writing(curated, spec).write.mode("append").partitionBy(
             *spec["partition_by"]
         ).option("compression", "snappy").parquet(args["curated_path"])
     if figures["rows_quarantined"]:
-        run = args.get("JOB_RUN_ID", "unknown")
         quarantine.write.mode("append").json(f"{args['quarantine_path']}run={run}/")
-
-    print(json.dumps({"dataset": spec["name"], **figures}))
-    boto3.client("cloudwatch").put_metric_data(
-        Namespace=METRICS_NAMESPACE,
-        MetricData=[
-            {"MetricName": name, "Value": figures[key], "Unit": "Count",
-             "Dimensions": [{"Name": "Dataset", "Value": spec["name"]}]}
-            for name, key in (("RowsIn", "rows_in"), ("RowsWritten", "rows_written"),
-                              ("RowsQuarantined", "rows_quarantined"))
-        ],
-    )  # fmt: skip
     job.commit()
+
+    print(json.dumps({"dataset": spec["name"], **figures, "failed_rules": failed_rules}))
+    try:
+        publish(boto3.client("cloudwatch"), spec["name"], figures)
+    except Exception as error:  # the data is written: a metrics outage must not fail the run
+        print(json.dumps({"warning": f"metrics not published: {error}"}))
+    if failed_rules:
+        raise RuntimeError(f"data quality failed for {spec['name']}: {failed_rules}")
+
+
+def evaluate_quality(glue: Any, frame: Any, ruleset: str, dataset: str) -> list[str]:
+    """Evaluate the declared rules on the run's curated rows; the names of failed rules."""
+    from awsgluedq.transforms import EvaluateDataQuality
+
+    results = EvaluateDataQuality.apply(
+        frame=frame,
+        ruleset=ruleset,
+        publishing_options={
+            "dataQualityEvaluationContext": dataset,
+            "enableDataQualityCloudWatchMetrics": True,
+            "enableDataQualityResultsPublishing": True,
+        },
+    ).toDF()
+    return [row["Rule"] for row in results.filter("Outcome = 'Failed'").collect()]
+
+
+def publish(cloudwatch: Any, dataset: str, figures: dict[str, Any]) -> None:
+    """Row counts, and quarantined rows by reason (duplicates apart from real failures)."""
+    dimensions = [{"Name": "Dataset", "Value": dataset}]
+    data = [
+        {"MetricName": name, "Value": figures[key], "Unit": "Count", "Dimensions": dimensions}
+        for name, key in (("RowsIn", "rows_in"), ("RowsWritten", "rows_written"),
+                          ("RowsQuarantined", "rows_quarantined"))
+    ]  # fmt: skip
+    data += [
+        {"MetricName": "RowsQuarantinedByReason", "Value": count, "Unit": "Count",
+         "Dimensions": [*dimensions, {"Name": "Reason", "Value": reason}]}
+        for reason, count in figures["quarantined_by_reason"].items()
+    ]  # fmt: skip
+    cloudwatch.put_metric_data(Namespace=METRICS_NAMESPACE, MetricData=data)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,11 @@ RAW = "_raw"
 REASON = "_reason"
 
 
+def col(name: str) -> Column:
+    """A column by name, even one with a dot or a space in it (JSON keys can have both)."""
+    return F.col(f"`{name}`")
+
+
 def source_columns(spec: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Declared columns that come from the source file (not derived)."""
     return [c for c in spec["columns"] if not c.get("derived_from")]
@@ -36,10 +41,10 @@ def standardize(df: DataFrame, spec: Mapping[str, Any]) -> DataFrame:
     not be null); an extra input column is not carried to curated, but stays in ``_raw``.
     """
     present = [c for c in df.columns if c != INGEST_DATE]
-    out = df.withColumn(RAW, F.to_json(F.struct(*[F.col(c) for c in present])))
+    out = df.withColumn(RAW, F.to_json(F.struct(*[col(c) for c in present])))
     for column in source_columns(spec):
         name = column["name"]
-        value = F.col(name).cast("string") if name in df.columns else F.lit(None).cast("string")
+        value = col(name).cast("string") if name in df.columns else F.lit(None).cast("string")
         trimmed = F.trim(value)
         out = out.withColumn(name, F.when(trimmed == "", None).otherwise(trimmed))
     keep = [c["name"] for c in source_columns(spec)] + [RAW]
@@ -48,8 +53,41 @@ def standardize(df: DataFrame, spec: Mapping[str, Any]) -> DataFrame:
     return out.select(*keep)
 
 
+# What a value must look like before it is cast: Spark's lenient casts would otherwise turn
+# "2.5" into the int 2, round "12.345" into a decimal(12,2), read "2026" as a timestamp, or
+# accept "NaN" as a double. A value that does not match is quarantined, never changed.
+_INTEGER = r"^[+-]?[0-9]+$"
+_NUMBER = r"^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?$"
+_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+_TIMESTAMP = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?"
+    r"(Z|[+-][0-9]{2}:?[0-9]{2})?$"
+)
+_BOOLEAN = r"^(?i)(true|false|1|0|yes|no)$"
+
+
+def _well_formed(name: str, type_: str) -> Column:
+    text = col(name)
+    if type_ in ("int", "bigint"):
+        return text.rlike(_INTEGER)
+    if type_ == "double":
+        return text.rlike(_NUMBER)
+    if type_.startswith("decimal("):
+        precision, scale = (int(x) for x in type_[len("decimal(") : -1].split(","))
+        whole = precision - scale
+        fraction = f"([.][0-9]{{0,{scale}}})?" if scale else ""
+        return text.rlike(f"^[+-]?[0-9]{{1,{whole}}}{fraction}$")
+    if type_ == "date":
+        return text.rlike(_DATE)
+    if type_ == "timestamp":
+        return text.rlike(_TIMESTAMP)
+    if type_ == "boolean":
+        return text.rlike(_BOOLEAN)
+    return F.lit(True)
+
+
 def _typed(name: str, type_: str) -> Column:
-    text = F.col(name)
+    text = col(name)
     if type_ == "timestamp":
         return F.to_timestamp(text)
     if type_ == "boolean":
@@ -73,13 +111,14 @@ def type_and_check(df: DataFrame, spec: Mapping[str, Any]) -> DataFrame:
     keys = set(spec["primary_key"])
     for column in source_columns(spec):
         name = column["name"]
-        raw = F.col(name)
+        raw = col(name)
         typed = _typed(name, column["type"])
         if name in keys:
             checks.append(F.when(raw.isNull(), F.lit(f"null_key:{name}")))
         elif not column.get("nullable", True):
             checks.append(F.when(raw.isNull(), F.lit(f"missing_value:{name}")))
-        checks.append(F.when(raw.isNotNull() & typed.isNull(), F.lit(f"uncastable:{name}")))
+        wrong = ~_well_formed(name, column["type"]) | typed.isNull()
+        checks.append(F.when(raw.isNotNull() & wrong, F.lit(f"uncastable:{name}")))
     out = df.withColumn(REASON, F.coalesce(*checks) if checks else F.lit(None).cast("string"))
     for column in source_columns(spec):
         out = out.withColumn(column["name"], _typed(column["name"], column["type"]))
@@ -91,7 +130,7 @@ def derive_partitions(df: DataFrame, spec: Mapping[str, Any]) -> DataFrame:
     for column in spec["columns"]:
         source = column.get("derived_from")
         if source:
-            df = df.withColumn(column["name"], F.to_date(F.col(source)))
+            df = df.withColumn(column["name"], F.to_date(col(source)))
     return df
 
 
@@ -106,11 +145,11 @@ def deduplicate(df: DataFrame, spec: Mapping[str, Any]) -> DataFrame:
     order: list[Column] = []
     if INGEST_DATE in df.columns:
         order.append(F.col(INGEST_DATE).desc_nulls_last())
-    order += [F.col(c["derived_from"]).desc_nulls_last() for c in spec["columns"]
+    order += [col(c["derived_from"]).desc_nulls_last() for c in spec["columns"]
               if c.get("derived_from")]  # fmt: skip
     order.append(F.col(RAW).desc())  # any fixed order, so reruns pick the same row
-    window = Window.partitionBy(*spec["primary_key"]).orderBy(*order)
-    fingerprint = F.sha2(F.to_json(F.struct(*[F.col(c) for c in data])), 256)
+    window = Window.partitionBy(*[col(k) for k in spec["primary_key"]]).orderBy(*order)
+    fingerprint = F.sha2(F.to_json(F.struct(*[col(c) for c in data])), 256)
     ranked = (
         df.withColumn("_rank", F.row_number().over(window))
         .withColumn("_fingerprint", fingerprint)
@@ -134,8 +173,8 @@ def protect_pii(df: DataFrame, spec: Mapping[str, Any], salt: str) -> DataFrame:
         if treatment == "hash":
             df = df.withColumn(
                 name,
-                F.when(F.col(name).isNull(), None).otherwise(
-                    F.sha2(F.concat(F.lit(salt), F.col(name).cast("string")), 256)
+                F.when(col(name).isNull(), None).otherwise(
+                    F.sha2(F.concat(F.lit(salt), col(name).cast("string")), 256)
                 ),
             )
         elif treatment == "drop":
@@ -158,7 +197,7 @@ def raw_to_curated(
     kept = valid.filter(F.col(REASON).isNull())
 
     curated_columns = [c["name"] for c in spec["columns"] if c.get("pii") != "drop"]
-    curated = protect_pii(kept, spec, salt).select(*curated_columns)
+    curated = protect_pii(kept, spec, salt).select(*[col(c) for c in curated_columns])
     quarantine = _quarantine_rows(rejected, spec).unionByName(_quarantine_rows(superseded, spec))
     return curated, quarantine
 

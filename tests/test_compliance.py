@@ -178,7 +178,10 @@ def test_acknowledgments_are_the_reviewed_ones(blueprint: Blueprint) -> None:
         expected |= {
             (f"Dataset-{name}/Analytics/Role", finding)
             for finding in bucket_access
-            | {f"{iam5}[Resource::{storage_output % (env, 'Curated')}/{name}/*]"}
+            | {
+                f"{iam5}[Resource::{storage_output % (env, 'Curated')}/{name}/*]",
+                f"{iam5}[Resource::*]",
+            }
             | {
                 f"{iam5}[Resource::{storage_output % (env, 'Analytics')}/{m.name}/*]"
                 for m in stack.dataset.marts

@@ -111,6 +111,11 @@ BAD_CONFIGURATIONS = [
         id="unknown-worker-type",
     ),
     pytest.param(
+        context(processing__workerType="G.4X", processing__flex=True),
+        "context.environments.sandbox.processing.flex = True: expected false with workerType G.4X",
+        id="flex-on-large-workers",
+    ),
+    pytest.param(
         context(ingest__maxFileMegabytes=30000),
         "context.environments.sandbox.ingest.maxFileMegabytes = 30000: expected at most 20480",
         id="ingest-file-limit-too-high",

@@ -29,6 +29,8 @@ def test_the_job_sets_exactly_the_arguments_the_script_reads(dataset: Dataset) -
     own = {key for key in arguments if not key.startswith(("--enable-", "--job-", "--extra-"))}
     assert own == {f"--{name}" for name in raw_to_curated.ARGUMENTS}
     assert json.loads(arguments["--dataset_spec"]) == dataset.processing_spec()
+    ruleset = only(template("sandbox", f"Dataset-{dataset.name}"), "AWS::Glue::DataQualityRuleset")
+    assert arguments["--dq_ruleset"] == ruleset["Ruleset"]  # the job checks the same rules
 
 
 @pytest.mark.parametrize("dataset", dataset_params())
@@ -52,7 +54,7 @@ def test_job_settings_follow_the_environment(env: str) -> None:
         assert props["NumberOfWorkers"] == processing.max_workers
         assert props["ExecutionClass"] == ("FLEX" if processing.flex else "STANDARD")
         assert props["Timeout"] == processing.timeout_minutes
-        assert props["MaxRetries"] == 1
+        assert props["MaxRetries"] == 0  # a failed run after writing must not write again
         assert props["ExecutionProperty"] == {"MaxConcurrentRuns": 1}
         assert props["SecurityConfiguration"] == built(env).catalog.security_configuration.name
         arguments = props["DefaultArguments"]
@@ -60,7 +62,8 @@ def test_job_settings_follow_the_environment(env: str) -> None:
         assert arguments["--enable-metrics"] == "true"
         assert arguments["--enable-continuous-cloudwatch-log"] == "true"
         assert arguments["--enable-auto-scaling"] == "true"
-        assert arguments["--extra-py-files"]["Fn::Sub"].endswith(".py")
+        # A zip of the module: a single-file asset would be named after its hash.
+        assert arguments["--extra-py-files"]["Fn::Sub"].endswith(".zip")
         assert props["Command"]["ScriptLocation"]["Fn::Sub"].endswith(".py")
     assert built("sandbox").config.processing.flex is True
     assert built("prod").config.processing.flex is False
@@ -159,3 +162,33 @@ def test_each_mart_is_a_tagged_table_in_the_analytics_database() -> None:
             associations = [a["Properties"] for lid, a in found if lid.startswith("Mart")]
             tags = [{t["TagKey"]: t["TagValues"] for t in a["LFTags"]} for a in associations]
             assert {"dataset": [name], "domain": [stack.dataset.domain]} in tags
+
+
+def test_the_modules_zip_holds_only_the_importable_module() -> None:
+    import zipfile
+    from pathlib import Path
+
+    from cdk_constructs.curation_job import glue_modules
+
+    folder = Path(glue_modules("transforms"))
+    assert [p.name for p in folder.iterdir()] == ["transforms.py"]
+    archive = folder.parent / "modules.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.write(folder / "transforms.py", "transforms.py")
+    assert zipfile.ZipFile(archive).namelist() == ["transforms.py"]
+
+
+def test_row_counts_and_reasons_are_published_per_dataset() -> None:
+    class CloudWatch:
+        def put_metric_data(self, **call: Any) -> None:
+            self.call = call
+
+    cloudwatch = CloudWatch()
+    figures = {"rows_in": 10, "rows_written": 7, "rows_quarantined": 3,
+               "quarantined_by_reason": {"uncastable": 2, "exact_duplicate": 1}}  # fmt: skip
+    raw_to_curated.publish(cloudwatch, "orders", figures)
+    data = {(m["MetricName"], tuple(d["Value"] for d in m["Dimensions"])): m["Value"]
+            for m in cloudwatch.call["MetricData"]}  # fmt: skip
+    assert cloudwatch.call["Namespace"] == "DataLake/Processing"
+    assert data[("RowsIn", ("orders",))] == 10
+    assert data[("RowsQuarantinedByReason", ("orders", "exact_duplicate"))] == 1

@@ -246,3 +246,39 @@ def test_a_mart_query_missing_a_declared_column_fails_before_writing(spark: Spar
     mart = {"name": "m", "sql": "SELECT a FROM curated", "partition_by": []}
     with pytest.raises(ValueError, match="returns no column"):
         marts.build_mart(df, {**mart, "columns": [{"name": "b", "type": "int"}]})
+
+
+def test_lenient_casts_are_refused_not_rounded(spark: SparkSession) -> None:
+    curated, quarantined = run(spark, [
+        order(order_id="O-1", quantity="2.5"),  # Spark alone would make it 2
+        order(order_id="O-2", amount="12.345"),  # would round to 12.35
+        order(order_id="O-3", ordered_at="2026"),  # would read as 2026-01-01 00:00
+        order(order_id="O-4", quantity="NaN"),
+        order(order_id="O-5", amount="-3.10", quantity="+4"),  # fine
+    ])  # fmt: skip
+    assert [(r["order_id"], r["amount"], r["quantity"]) for r in curated] == [
+        ("O-5", Decimal("-3.10"), 4)
+    ]
+    reasons = {json.loads(r["raw"])["order_id"]: r["reason"] for r in quarantined}
+    assert reasons == {
+        "O-1": "uncastable:quantity", "O-2": "uncastable:amount",
+        "O-3": "uncastable:ordered_at", "O-4": "uncastable:quantity",
+    }  # fmt: skip
+
+
+def test_an_input_key_with_a_dot_does_not_break_the_run(spark: SparkSession) -> None:
+    (row,), _ = run(spark, [order(**{"promo.code": "WINTER"})])
+    assert row["order_id"] == "O-1"
+
+
+def test_the_ingest_date_comes_from_the_raw_folder(spark: SparkSession) -> None:
+    import raw_to_curated
+
+    df = spark.createDataFrame(
+        [("s3://raw/orders/ingest_date=2026-11-21/abc-day.csv",), ("s3://raw/orders/day.csv",)],
+        "source string",
+    )
+    days = [
+        r["d"] for r in df.select(raw_to_curated.ingest_dates(df, "source").alias("d")).collect()
+    ]
+    assert days == [date(2026, 11, 21), None]
