@@ -22,7 +22,7 @@ from constructs import Construct
 from blueprint.datasets import Dataset
 from cdk_constructs.log_retention import log_retention
 from cdk_constructs.managed_role import ManagedRole
-from cdk_constructs.nag import acknowledge, in_finding
+from cdk_constructs.nag import GRANT_WILDCARDS, acknowledge, in_finding
 from cdk_constructs.removal import data_removal_policy
 
 SOURCE = Path(__file__).resolve().parent.parent / "lambda" / "ingest"
@@ -176,13 +176,7 @@ class IngestFunction(Construct):
             "from each file; both buckets are the lake's own, and nothing else is reachable.",
             f"AwsSolutions-IAM5[Resource::{in_finding(self, landing_bucket.bucket_arn)}/*]",
             f"AwsSolutions-IAM5[Resource::{in_finding(self, raw_bucket.bucket_arn)}/*]",
-            "AwsSolutions-IAM5[Action::s3:GetObject*]",
-            "AwsSolutions-IAM5[Action::s3:GetBucket*]",
-            "AwsSolutions-IAM5[Action::s3:List*]",
-            "AwsSolutions-IAM5[Action::s3:DeleteObject*]",
-            "AwsSolutions-IAM5[Action::s3:Abort*]",
-            "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
-            "AwsSolutions-IAM5[Action::kms:ReEncrypt*]",
+            *GRANT_WILDCARDS,
         )
         acknowledge(
             self.role,

@@ -25,6 +25,19 @@ def acknowledge(scope: IConstruct, reason: str, *finding_ids: str) -> None:
     )
 
 
+# The wildcard actions CDK's bucket grants (grant_read, grant_put, grant_read_write) write,
+# for acknowledging them where a role is granted a bucket prefix.
+GRANT_WILDCARDS = (
+    "AwsSolutions-IAM5[Action::s3:GetObject*]",
+    "AwsSolutions-IAM5[Action::s3:GetBucket*]",
+    "AwsSolutions-IAM5[Action::s3:List*]",
+    "AwsSolutions-IAM5[Action::s3:DeleteObject*]",
+    "AwsSolutions-IAM5[Action::s3:Abort*]",
+    "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
+    "AwsSolutions-IAM5[Action::kms:ReEncrypt*]",
+)
+
+
 def in_finding(scope: IConstruct, value: str) -> str:
     """How cdk-nag writes ``value`` (an ARN, often a token) in a finding ID, seen from ``scope``.
 

@@ -10,7 +10,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from cdk_constructs.managed_role import ManagedRole
-from cdk_constructs.nag import acknowledge, in_finding
+from cdk_constructs.nag import GRANT_WILDCARDS, acknowledge, in_finding
 
 
 class DataAccessRole(ManagedRole):
@@ -49,13 +49,7 @@ class DataAccessRole(ManagedRole):
             "reads and writes whole registered buckets; what each principal may reach is "
             "decided by Lake Formation grants, never by this policy.",
             *(f"AwsSolutions-IAM5[Resource::{in_finding(b, b.bucket_arn)}/*]" for b in buckets),
-            "AwsSolutions-IAM5[Action::s3:Abort*]",
-            "AwsSolutions-IAM5[Action::s3:DeleteObject*]",
-            "AwsSolutions-IAM5[Action::s3:GetBucket*]",
-            "AwsSolutions-IAM5[Action::s3:GetObject*]",
-            "AwsSolutions-IAM5[Action::s3:List*]",
-            "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
-            "AwsSolutions-IAM5[Action::kms:ReEncrypt*]",
+            *GRANT_WILDCARDS,
         )
 
 

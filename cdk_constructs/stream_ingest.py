@@ -13,7 +13,7 @@ from constructs import Construct
 from blueprint.datasets import Dataset
 from cdk_constructs.log_retention import log_retention
 from cdk_constructs.managed_role import ManagedRole
-from cdk_constructs.nag import acknowledge, in_finding
+from cdk_constructs.nag import GRANT_WILDCARDS, acknowledge, in_finding
 from cdk_constructs.removal import data_removal_policy
 
 QUARANTINE_PREFIX = "_quarantine"
@@ -97,11 +97,5 @@ class StreamIngest(Construct):
             "dataset's raw and quarantine folders); the Firehose construct grants read and "
             "write on the whole raw bucket, the lake's own, and nothing else is reachable.",
             f"AwsSolutions-IAM5[Resource::{in_finding(self, raw_bucket.bucket_arn)}/*]",
-            "AwsSolutions-IAM5[Action::s3:GetObject*]",
-            "AwsSolutions-IAM5[Action::s3:GetBucket*]",
-            "AwsSolutions-IAM5[Action::s3:List*]",
-            "AwsSolutions-IAM5[Action::s3:DeleteObject*]",
-            "AwsSolutions-IAM5[Action::s3:Abort*]",
-            "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
-            "AwsSolutions-IAM5[Action::kms:ReEncrypt*]",
+            *GRANT_WILDCARDS,
         )

@@ -168,7 +168,7 @@ def test_the_modules_zip_holds_only_the_importable_module() -> None:
     import zipfile
     from pathlib import Path
 
-    from cdk_constructs.curation_job import glue_modules
+    from cdk_constructs.glue_job import glue_modules
 
     folder = Path(glue_modules("transforms"))
     assert [p.name for p in folder.iterdir()] == ["transforms.py"]
