@@ -55,6 +55,8 @@ RULE_TYPES = (
 )
 _COLUMN_ARG_RE = re.compile(r'^\s+"([^"]+)"')
 
+# A column every curated table has (the day the row's raw file landed), so not declarable.
+LINEAGE_COLUMN = "ingest_date"
 SOURCE_MODES = ("batch", "streaming")
 FORMATS = ("csv", "jsonl", "parquet")
 PII_TREATMENTS = ("keep", "hash", "drop")
@@ -296,6 +298,12 @@ def _source(fields: _Fields) -> Source:
 
 def _check_references(dataset: Dataset, fields: _Fields) -> None:
     names = [c.name for c in dataset.columns]
+    if LINEAGE_COLUMN in names:
+        raise fields.fail(
+            "columns",
+            f"no column named {LINEAGE_COLUMN!r}: curated tables add it themselves",
+            LINEAGE_COLUMN,
+        )
     if len(set(names)) != len(names):
         duplicate = next(n for n in names if names.count(n) > 1)
         raise fields.fail("columns", f"unique column names; {duplicate!r} appears twice", duplicate)

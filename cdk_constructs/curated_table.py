@@ -8,7 +8,7 @@ from aws_cdk import aws_lakeformation as lakeformation
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from blueprint.datasets import Column, Dataset
+from blueprint.datasets import LINEAGE_COLUMN, Column, Dataset
 from cdk_constructs.lake_formation_tags import (
     DATASET,
     DOMAIN,
@@ -82,6 +82,13 @@ class CuratedTable(Construct):
             )
             for c in dataset.curated_columns
         ]
+        columns.append(
+            glue.Column(
+                name=LINEAGE_COLUMN,
+                type=glue.Schema.DATE,
+                comment="Day the row's raw file landed (lineage; the latest wins per key).",
+            )
+        )
         partitions = [dataset.column(p) for p in dataset.partition_by]
         projection = {
             p.name: glue.PartitionProjectionConfiguration.date(

@@ -6,8 +6,8 @@ a local SparkSession in the tests. The stack sets exactly the arguments in ``ARG
 (a test holds the two together).
 
 Job bookmarks make each run read only the raw files that arrived since the last successful
-run. Deduplication therefore keeps the latest record per key among those files; records
-already in curated from earlier runs are not rewritten.
+run. The run then rewrites the curated partitions its rows touch, merged with what earlier
+runs wrote there, keeping each key's latest record.
 
 Data quality is checked before anything is published: the declared rules are evaluated on
 the run's curated rows (results published to CloudWatch and EventBridge); if a rule fails,
@@ -100,7 +100,13 @@ def main() -> None:
     if failed_rules:
         curated.write.mode("append").json(f"{args['quarantine_path']}dq_failed/run={run}/")
     elif figures["rows_written"]:
-        transforms.layout_for_writing(curated, spec).write.mode("append").partitionBy(
+        # Rewrite the touched partitions with each key's latest record (dynamic overwrite
+        # replaces only the partitions written). Raw stays the replayable record.
+        spark.conf.set("spark.sql.sources.partitionOverwriteMode", "dynamic")
+        existing = read_existing(spark, args["curated_path"])
+        merged = transforms.merge_with_existing(curated, existing, spec).cache()
+        merged.count()  # materialize before the partitions it was read from are replaced
+        transforms.layout_for_writing(merged, spec).write.mode("overwrite").partitionBy(
             *spec["partition_by"]
         ).option("compression", "snappy").parquet(args["curated_path"])
     if figures["rows_quarantined"]:
@@ -114,6 +120,16 @@ def main() -> None:
         print(json.dumps({"warning": f"metrics not published: {error}"}))
     if failed_rules:
         raise RuntimeError(f"data quality failed for {spec['name']}: {failed_rules}")
+
+
+def read_existing(spark: Any, path: str) -> Any:
+    """What earlier runs wrote to curated, or None before the first run."""
+    try:
+        return spark.read.parquet(path)
+    except Exception as error:  # Spark raises AnalysisException for a path with no data
+        if "Path does not exist" in str(error) or "Unable to infer schema" in str(error):
+            return None
+        raise
 
 
 def evaluate_quality(glue: Any, frame: Any, ruleset: str, dataset: str) -> list[str]:

@@ -20,6 +20,8 @@ from pyspark.sql import functions as F
 
 # Columns the job adds to raw rows before the transform (never declared).
 INGEST_DATE = "_ingest_date"
+# The lineage column of curated rows: the day their raw file landed (a reserved name).
+LINEAGE = "ingest_date"
 RAW = "_raw"
 REASON = "_reason"
 
@@ -196,8 +198,9 @@ def raw_to_curated(
     superseded = valid.filter(F.col(REASON).isNotNull())
     kept = valid.filter(F.col(REASON).isNull())
 
-    curated_columns = [c["name"] for c in spec["columns"] if c.get("pii") != "drop"]
-    curated = protect_pii(kept, spec, salt).select(*[col(c) for c in curated_columns])
+    curated_columns = [col(c["name"]) for c in spec["columns"] if c.get("pii") != "drop"]
+    lineage = (F.col(INGEST_DATE) if INGEST_DATE in kept.columns else F.lit(None)).cast("date")
+    curated = protect_pii(kept, spec, salt).select(*curated_columns, lineage.alias(LINEAGE))
     quarantine = _quarantine_rows(rejected, spec).unionByName(_quarantine_rows(superseded, spec))
     return curated, quarantine
 
@@ -229,6 +232,29 @@ def counts(rows_in: int, curated: DataFrame, quarantine: DataFrame) -> dict[str,
 
 def column_names(spec: Mapping[str, Any]) -> Sequence[str]:
     return [c["name"] for c in spec["columns"]]
+
+
+def merge_with_existing(
+    new: DataFrame, existing: DataFrame | None, spec: Mapping[str, Any]
+) -> DataFrame:
+    """The rows of every partition the new rows touch, with each key's latest record only.
+
+    Earlier runs' rows of those partitions are read back and deduplicated together with the
+    new ones (latest ingest date, then latest event time), so an update that arrives on a
+    later day replaces the earlier record instead of adding a row. Partitions the new rows do
+    not touch are not read, and not rewritten.
+    """
+    if existing is None or not spec["partition_by"]:
+        return new
+    touched = new.select(*spec["partition_by"]).distinct()
+    earlier = existing.join(touched, on=list(spec["partition_by"]), how="left_semi")
+    both = new.unionByName(earlier.select(*new.columns))
+    order = [F.col(LINEAGE).desc_nulls_last()]
+    order += [col(c["derived_from"]).desc_nulls_last() for c in spec["columns"]
+              if c.get("derived_from")]  # fmt: skip
+    order.append(F.sha2(F.to_json(F.struct(*[col(c) for c in new.columns])), 256).desc())
+    window = Window.partitionBy(*[col(k) for k in spec["primary_key"]]).orderBy(*order)
+    return both.withColumn("_rank", F.row_number().over(window)).filter("_rank = 1").drop("_rank")
 
 
 def layout_for_writing(curated: DataFrame, spec: Mapping[str, Any]) -> DataFrame:

@@ -120,7 +120,8 @@ def test_curated_table_is_declared_from_the_declaration(dataset: Dataset) -> Non
     assert storage["SerdeInfo"]["SerializationLibrary"].endswith("ParquetHiveSerDe")
     columns = {c["Name"]: c for c in storage["Columns"]}
     dropped = {c.name for c in dataset.columns if c.pii == "drop"}
-    assert set(columns) == {c.name for c in dataset.curated_columns}
+    assert set(columns) == {c.name for c in dataset.curated_columns} | {"ingest_date"}
+    assert columns["ingest_date"]["Type"] == "date"  # lineage: the latest wins per key
     assert not dropped & set(columns)
     for column in dataset.curated_columns:
         assert columns[column.name]["Type"] == dataset.curated_type(column)

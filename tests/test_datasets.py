@@ -175,6 +175,11 @@ BAD_DECLARATIONS = [
         id="duplicate-column",
     ),
     pytest.param(
+        change('name = "currency"', 'name = "ingest_date"'),
+        "columns = 'ingest_date': expected no column named 'ingest_date'",
+        id="reserved-lineage-column",
+    ),
+    pytest.param(
         GOOD.replace("[source]", "[source"),
         "payments.toml: not valid TOML",
         id="not-toml",

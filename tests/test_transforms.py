@@ -88,7 +88,9 @@ def test_a_good_row_is_typed_protected_and_partitioned(spark: SparkSession) -> N
     assert row["customer_email"] == salted("ann@example.com")  # hashed, joinable
     assert row["customer_id"] == salted("C-1")
     assert "customer_name" not in row.asDict()  # dropped
-    assert list(row.asDict()) == [c["name"] for c in ORDERS["columns"] if c["pii"] != "drop"]
+    declared = [c["name"] for c in ORDERS["columns"] if c["pii"] != "drop"]
+    assert list(row.asDict()) == [*declared, "ingest_date"]
+    assert row["ingest_date"] == date(2026, 11, 2)  # lineage: the day the raw file landed
 
 
 def test_uncastable_values_are_quarantined_with_the_column_and_raw_values(
@@ -282,3 +284,36 @@ def test_the_ingest_date_comes_from_the_raw_folder(spark: SparkSession) -> None:
         r["d"] for r in df.select(raw_to_curated.ingest_dates(df, "source").alias("d")).collect()
     ]
     assert days == [date(2026, 11, 21), None]
+
+
+def test_a_later_run_replaces_an_earlier_record_of_the_same_key(spark: SparkSession) -> None:
+    """Curated from an earlier run, merged with this run's rows in the partitions they touch."""
+    first, _ = run_frames(
+        spark,
+        [
+            order(order_id="O-1", status="placed", _ingest_date="2026-11-01"),
+            order(order_id="O-2", ordered_at="2026-11-05T10:00:00Z"),
+        ],
+    )
+    second, _ = run_frames(
+        spark, [order(order_id="O-1", status="shipped", _ingest_date="2026-11-03")]
+    )
+    merged = transforms.merge_with_existing(second, first, ORDERS).collect()
+    assert [(r["order_id"], r["status"]) for r in merged] == [("O-1", "shipped")]
+    # O-2's partition (2026-11-05) is not touched, so not read and not rewritten.
+    assert transforms.merge_with_existing(first, None, ORDERS).count() == 2
+
+
+def test_an_older_late_arrival_does_not_replace_a_newer_record(spark: SparkSession) -> None:
+    newer, _ = run_frames(spark, [order(status="shipped", _ingest_date="2026-11-03")])
+    older, _ = run_frames(spark, [order(status="placed", _ingest_date="2026-11-01")])
+    (row,) = transforms.merge_with_existing(older, newer, ORDERS).collect()
+    assert row["status"] == "shipped"
+
+
+def run_frames(spark: SparkSession, rows: list[dict[str, Any]]) -> Any:
+    columns = list(rows[0])
+    df = spark.createDataFrame([[r.get(c) for c in columns] for r in rows],
+                               schema=", ".join(f"`{c}` string" for c in columns))  # fmt: skip
+    df = df.withColumn("_ingest_date", df["_ingest_date"].cast("date"))
+    return transforms.raw_to_curated(df, ORDERS, salt=SALT)
