@@ -8,12 +8,10 @@ from aws_cdk import Stack
 from aws_cdk import aws_cloudtrail as cloudtrail
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from cdk_constructs.log_retention import log_retention
-from cdk_constructs.removal import data_removal_policy, warn_data_removal
+from cdk_constructs.encrypted_log_group import EncryptedLogGroup
 
 
 class AuditTrail(Construct):
@@ -55,15 +53,13 @@ class AuditTrail(Construct):
             raise ValueError(f"AuditTrail {id}: data_event_buckets must name at least one bucket")
         stack = Stack.of(self)
 
-        self.log_group = logs.LogGroup(
+        self.log_group = EncryptedLogGroup(
             self,
             "LogGroup",
             encryption_key=encryption_key,
-            retention=log_retention(log_retention_days),
-            removal_policy=data_removal_policy(remove_on_destroy),
-        )
-        warn_data_removal(
-            self.log_group, remove_on_destroy, "this log group and the CloudTrail events in it"
+            retention_days=log_retention_days,
+            holds="CloudTrail events",
+            remove_on_destroy=remove_on_destroy,
         )
 
         self.logs_role = iam.Role(

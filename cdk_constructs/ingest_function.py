@@ -14,16 +14,14 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from blueprint.datasets import Dataset
-from cdk_constructs.log_retention import log_retention
+from cdk_constructs.encrypted_log_group import EncryptedLogGroup
 from cdk_constructs.managed_role import ManagedRole
 from cdk_constructs.nag import GRANT_WILDCARDS, acknowledge, in_finding
-from cdk_constructs.removal import data_removal_policy
 
 SOURCE = Path(__file__).resolve().parent.parent / "lambda" / "ingest"
 
@@ -95,12 +93,13 @@ class IngestFunction(Construct):
             "AwsSolutions-SQS3",
             "Serverless-SQSRedrivePolicy",
         )
-        self.log_group = logs.LogGroup(
+        self.log_group = EncryptedLogGroup(
             self,
             "LogGroup",
             encryption_key=encryption_key,
-            retention=log_retention(log_retention_days),
-            removal_policy=data_removal_policy(remove_on_destroy),
+            retention_days=log_retention_days,
+            holds="ingest function's logs",
+            remove_on_destroy=remove_on_destroy,
         )
         self.role = ManagedRole(
             self,

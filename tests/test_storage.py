@@ -384,6 +384,8 @@ def test_removable_data_is_announced_at_synth() -> None:
         "/Storage/DataKey",
         "/Storage/AuditLogs/Key",
         "/Audit/AuditTrail/LogGroup",
+        "/Ingest/BatchIngest/LogGroup",
+        "/Dataset-clickstream/StreamIngest/LogGroup",
     }
     assert warnings("sandbox") == expected
     assert warnings("prod") == set()
