@@ -43,7 +43,7 @@ def add_glue_job(
     description: str,
     role_description: str,
     script: str,
-    module: str,
+    modules: Sequence[str],
     processing: Processing,
     security_configuration: str,
     arguments: Mapping[str, str],
@@ -52,6 +52,8 @@ def add_glue_job(
 ) -> GlueJobParts:
     """Add a Glue 5.0 PySpark job to ``scope``: ``Script``, ``<Module>`` assets, ``Role``, ``Job``.
 
+    ``modules`` ship in one zip beside the script (``<Module>`` is named after the first).
+
     Run settings every job shares: worker type and maximum workers from configuration with
     auto-scaling, the Flex execution class where the environment allows it, one run at a
     time, the timeout from configuration, the shared security configuration (S3 output,
@@ -59,7 +61,7 @@ def add_glue_job(
     """
     stack = Stack.of(scope)
     script_asset = assets.Asset(scope, "Script", path=str(GLUE_JOBS / f"{script}.py"))
-    module_asset = assets.Asset(scope, module.capitalize(), path=glue_modules(module))
+    module_asset = assets.Asset(scope, modules[0].capitalize(), path=glue_modules(*modules))
     role = ManagedRole(
         scope,
         "Role",

@@ -23,6 +23,7 @@ def main() -> None:
     from pyspark.context import SparkContext
 
     import marts
+    import transforms
 
     args = getResolvedOptions(sys.argv, ["JOB_NAME", *ARGUMENTS])
     glue = GlueContext(SparkContext.getOrCreate())
@@ -33,9 +34,7 @@ def main() -> None:
     curated = spark.read.parquet(args["curated_path"])
     for mart in json.loads(args["marts_spec"]):
         table = marts.build_mart(curated, mart)
-        writer = table.write.mode("overwrite").option("compression", "snappy")
-        if mart["partition_by"]:
-            writer = writer.partitionBy(*mart["partition_by"])
+        writer = transforms.parquet_writer(table, mart["partition_by"]).mode("overwrite")
         writer.parquet(f"{args['analytics_path']}{mart['name']}/")
         print(json.dumps({"mart": mart["name"], "rows": table.count()}))
     job.commit()

@@ -106,9 +106,9 @@ def main() -> None:
         existing = read_existing(spark, args["curated_path"])
         merged = transforms.merge_with_existing(curated, existing, spec).cache()
         merged.count()  # materialize before the partitions it was read from are replaced
-        transforms.layout_for_writing(merged, spec).write.mode("overwrite").partitionBy(
-            *spec["partition_by"]
-        ).option("compression", "snappy").parquet(args["curated_path"])
+        transforms.parquet_writer(
+            transforms.layout_for_writing(merged, spec), spec["partition_by"]
+        ).mode("overwrite").parquet(args["curated_path"])
     if figures["rows_quarantined"]:
         quarantine.write.mode("append").json(f"{args['quarantine_path']}run={run}/")
     job.commit()

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import Column, DataFrame, DataFrameWriter, Window
 from pyspark.sql import functions as F
 
 # Columns the job adds to raw rows before the transform (never declared).
@@ -24,6 +24,11 @@ INGEST_DATE = "_ingest_date"
 LINEAGE = "ingest_date"
 RAW = "_raw"
 REASON = "_reason"
+# Snappy, and dictionary pages up to 16 MiB instead of Parquet's 1 MiB: a hashed column holds
+# 64-character values, so the default dictionary overflows at about 15,000 distinct values per
+# file and falls back to plain encoding, which stores every hash in full. With room for
+# 250,000 distinct values, a customer hash that repeats across a day's orders is stored once.
+PARQUET_OPTIONS = {"compression": "snappy", "parquet.dictionary.page.size": str(16 * 1024 * 1024)}
 
 
 def col(name: str) -> Column:
@@ -264,3 +269,9 @@ def layout_for_writing(curated: DataFrame, spec: Mapping[str, Any]) -> DataFrame
     if partitions:
         curated = curated.repartition(*partitions)
     return curated.sortWithinPartitions(*partitions, *spec["primary_key"])
+
+
+def parquet_writer(df: DataFrame, partition_by: Sequence[str]) -> DataFrameWriter:
+    """How every zone table is written: ``PARQUET_OPTIONS``, partitioned as declared."""
+    writer = df.write.options(**PARQUET_OPTIONS)
+    return writer.partitionBy(*partition_by) if partition_by else writer

@@ -317,3 +317,30 @@ def run_frames(spark: SparkSession, rows: list[dict[str, Any]]) -> Any:
                                schema=", ".join(f"`{c}` string" for c in columns))  # fmt: skip
     df = df.withColumn("_ingest_date", df["_ingest_date"].cast("date"))
     return transforms.raw_to_curated(df, ORDERS, salt=SALT)
+
+
+def test_repeated_hashes_are_stored_once_per_file(spark: SparkSession, tmp_path: Any) -> None:
+    """100,000 orders of 20,000 customers in one partition: with Parquet's default dictionary
+    page (1 MiB) the 64-character hashes overflow it and every row stores its own; the job's
+    writer keeps them dictionary-encoded, so the file is several times smaller."""
+    from pyspark.sql import functions as F
+
+    customer = (F.col("id") % 20_000).cast("string")
+    raw = spark.range(100_000).select(
+        *[F.lit(v).alias(k) for k, v in order().items()
+          if k not in ("order_id", "customer_id", "customer_email")],
+        F.concat(F.lit("O-"), F.col("id").cast("string")).alias("order_id"),
+        F.concat(F.lit("C-"), customer).alias("customer_id"),
+        F.concat(F.lit("c"), customer, F.lit("@example.com")).alias("customer_email"),
+    )  # fmt: skip
+    raw = raw.withColumn("_ingest_date", raw["_ingest_date"].cast("date"))
+    curated, _ = transforms.raw_to_curated(raw, ORDERS, salt=SALT)
+    laid_out = transforms.layout_for_writing(curated, ORDERS).cache()
+    transforms.parquet_writer(laid_out, ORDERS["partition_by"]).parquet(str(tmp_path / "job"))
+    laid_out.write.partitionBy(*ORDERS["partition_by"]).parquet(str(tmp_path / "default"))
+
+    def size(name: str) -> int:
+        return sum(p.stat().st_size for p in (tmp_path / name).rglob("*.parquet"))
+
+    assert spark.read.parquet(str(tmp_path / "job")).count() == 100_000
+    assert size("job") < size("default") / 3
