@@ -8,6 +8,7 @@
     python3 tasks.py cfn-lint      synthesize every environment and cfn-lint the templates
     python3 tasks.py bench         time a full synth against an empty CDK app
     python3 tasks.py bench-transform  time raw -> curated on one million generated orders
+    python3 tasks.py diagrams      redraw the docs' pictures from the synthesized app
     python3 tasks.py feed [ENV]    send the sample data to a deployed environment (needs AWS
                                    credentials)
     python3 tasks.py ci            everything CI runs, in CI's order
@@ -136,6 +137,11 @@ def bench_transform(*args: str) -> None:
     _run(PYTHON, "scripts/bench_transform.py", *args)
 
 
+def diagrams() -> None:
+    ensure_environment(dev=True)
+    _run(PYTHON, "scripts/diagrams.py")
+
+
 def feed(env_name: str = "sandbox") -> None:
     ensure_environment(dev=True)
     _run(PYTHON, "scripts/feed.py", "--env", env_name)
@@ -155,6 +161,7 @@ COMMANDS = {
     "cfn-lint": cfn_lint,
     "bench": bench,
     "bench-transform": bench_transform,
+    "diagrams": diagrams,
     "feed": feed,
     "ci": ci,
 }

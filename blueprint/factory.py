@@ -13,6 +13,7 @@ import aws_cdk as cdk
 from blueprint import compliance
 from blueprint.config import ConfigError, EnvironmentConfig, load_config
 from blueprint.datasets import Dataset, load_datasets
+from stacks.alerts_stack import AlertsStack
 from stacks.audit_stack import AuditStack
 from stacks.catalog_stack import CatalogStack
 from stacks.dataset_stack import DatasetStack
@@ -41,6 +42,7 @@ class Blueprint:
     governance: GovernanceStack
     catalog: CatalogStack
     ingest: IngestStack
+    alerts: AlertsStack
     dataset_stacks: dict[str, DatasetStack]
 
     @property
@@ -51,6 +53,7 @@ class Blueprint:
             self.governance,
             self.catalog,
             self.ingest,
+            self.alerts,
             *self.dataset_stacks.values(),
         ]
 
@@ -148,6 +151,14 @@ def build_app(
         storage=storage,
         **common,
     )
+    alerts = AlertsStack(
+        app,
+        "Alerts",
+        stack_name=config.stack_name("alerts"),
+        description=f"{config.project} ({config.name}): pipeline alerts topic and rules",
+        storage=storage,
+        **common,
+    )
     dataset_stacks = {}
     for dataset in datasets:
         stack = DatasetStack(
@@ -162,6 +173,7 @@ def build_app(
             security_configuration=str(catalog.security_configuration.name),
             personas=governance.personas,
             storage=storage,
+            alerts=alerts,
             **common,
         )
         stack.add_dependency(catalog)
@@ -180,6 +192,7 @@ def build_app(
         governance=governance,
         catalog=catalog,
         ingest=ingest,
+        alerts=alerts,
         dataset_stacks=dataset_stacks,
     )
 

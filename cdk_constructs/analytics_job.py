@@ -59,7 +59,8 @@ class AnalyticsJob(Construct):
             arguments=analytics_arguments(
                 dataset, curated=curated_bucket, analytics=analytics_bucket
             ),
-            max_retries=1,  # it overwrites what it writes: a retry is safe
+            # The pipeline watches one run: a retry by Glue would be a run it does not see.
+            max_retries=0,
         )
         self.role, self.job = parts.role, parts.job
         curated_bucket.grant_read(self.role, f"{dataset.name}/*")

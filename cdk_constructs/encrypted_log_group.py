@@ -23,17 +23,20 @@ class EncryptedLogGroup(logs.LogGroup):
         retention_days: int,
         holds: str,
         remove_on_destroy: bool = False,
+        log_group_name: str | None = None,
     ) -> None:
         """Create the log group.
 
         :param retention_days: a retention period CloudWatch Logs offers.
         :param holds: what the logs are, for the synth warning when they may be removed.
         :param remove_on_destroy: delete the log group with the stack. Default: retained.
+        :param log_group_name: a fixed name. Default: generated.
         """
         super().__init__(
             scope,
             id,
             encryption_key=encryption_key,
+            log_group_name=log_group_name,
             retention=log_retention(retention_days),
             removal_policy=data_removal_policy(remove_on_destroy),
         )

@@ -15,10 +15,10 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from blueprint.datasets import Dataset
+from cdk_constructs.dead_letter_queue import dead_letter_queue
 from cdk_constructs.encrypted_log_group import EncryptedLogGroup
 from cdk_constructs.managed_role import ManagedRole
 from cdk_constructs.nag import GRANT_WILDCARDS, acknowledge, in_finding
@@ -77,21 +77,11 @@ class IngestFunction(Construct):
         :param remove_on_destroy: delete the log group with the stack. Default: retained.
         """
         super().__init__(scope, id)
-        self.dead_letter_queue = sqs.Queue(
+        self.dead_letter_queue = dead_letter_queue(
             self,
             "DeadLetterQueue",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=encryption_key,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
-        acknowledge(
-            self.dead_letter_queue,
-            "This queue is itself the dead-letter queue of the ingest function and of the "
-            "EventBridge rule's target; a dead-letter queue of a dead-letter queue would only "
-            "move the same events again. Its depth is alarmed on by the monitoring stage.",
-            "AwsSolutions-SQS3",
-            "Serverless-SQSRedrivePolicy",
+            encryption_key=encryption_key,
+            serves="the ingest function and of the EventBridge rule's target",
         )
         self.log_group = EncryptedLogGroup(
             self,

@@ -33,6 +33,9 @@ ARGUMENTS = (
 FORMATS = {"csv": "csv", "jsonl": "json", "parquet": "parquet"}
 SOURCE_FILE = "_source_file"
 METRICS_NAMESPACE = "DataLake/Processing"
+# In the run's error message when a declared rule fails: the pipeline tells a data-quality
+# failure from any other by it (a test holds it equal to the pipeline's).
+DATA_QUALITY_FAILED = "DATA_QUALITY_FAILED"
 
 
 def read_options(spec: dict[str, Any], raw_path: str) -> dict[str, Any]:
@@ -119,7 +122,12 @@ def main() -> None:
     except Exception as error:  # the data is written: a metrics outage must not fail the run
         print(json.dumps({"warning": f"metrics not published: {error}"}))
     if failed_rules:
-        raise RuntimeError(f"data quality failed for {spec['name']}: {failed_rules}")
+        raise RuntimeError(quality_failure(spec["name"], failed_rules))
+
+
+def quality_failure(dataset: str, failed_rules: list[str]) -> str:
+    """The run's error message when rules fail: marked, naming the dataset and the rules."""
+    return f"{DATA_QUALITY_FAILED} for {dataset}: {', '.join(failed_rules)}"
 
 
 def read_existing(spark: Any, path: str) -> Any:

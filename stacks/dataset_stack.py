@@ -15,6 +15,7 @@ from aws_cdk import aws_glue as glue
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from blueprint.config import EnvironmentConfig
@@ -22,6 +23,8 @@ from blueprint.datasets import Dataset
 from cdk_constructs.analytics_job import AnalyticsJob
 from cdk_constructs.curated_table import CuratedTable
 from cdk_constructs.curation_job import CurationJob
+from cdk_constructs.dataset_pipeline import DatasetPipeline
+from cdk_constructs.encrypted_log_group import EncryptedLogGroup
 from cdk_constructs.lake_formation_tags import (
     DATASET,
     GENERAL,
@@ -33,8 +36,10 @@ from cdk_constructs.lake_formation_tags import (
 )
 from cdk_constructs.mart_table import MartTable
 from cdk_constructs.persona_role import PersonaRole
+from cdk_constructs.pipeline_triggers import PipelineTriggers
 from cdk_constructs.raw_crawler import RawCrawler
 from cdk_constructs.stream_ingest import StreamIngest
+from stacks.alerts_stack import AlertsStack
 from stacks.storage_stack import StorageStack
 
 # What a reader of a dataset may see of it, by persona. The engineer reads every zone through
@@ -46,8 +51,8 @@ READER_EXPRESSIONS: dict[str, Expression] = {
 
 
 class DatasetStack(cdk.Stack):
-    """The raw crawler, the curated table, the reader grants and, for a streaming source,
-    the Firehose delivery stream of one dataset."""
+    """The raw crawler, the curated table, the jobs, the pipeline and its triggers, the reader
+    grants and, for a streaming source, the Firehose delivery stream of one dataset."""
 
     def __init__(
         self,
@@ -62,6 +67,7 @@ class DatasetStack(cdk.Stack):
         security_configuration: str,
         personas: Mapping[str, PersonaRole],
         storage: StorageStack,
+        alerts: AlertsStack,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id, **kwargs)
@@ -138,6 +144,40 @@ class DatasetStack(cdk.Stack):
                 remove_on_destroy=config.remove_data_on_destroy,
             )
             cdk.CfnOutput(self, "DeliveryStreamName", value=self.stream.stream.delivery_stream_name)
+        self.add_dependency(alerts)
+        pipeline_name = config.resource_name(f"{dataset.name}-pipeline")
+        self.pipeline = DatasetPipeline(
+            self,
+            "Pipeline",
+            dataset=dataset.name,
+            name=pipeline_name,
+            crawler=self.crawler.crawler,
+            curation_job=self.curation.job,
+            analytics_job=self.analytics.job if self.analytics else None,
+            job_timeout_minutes=config.processing.timeout_minutes,
+            alerts=sns.Topic.from_topic_arn(self, "Alerts", alerts.shared("AlertsTopicArn")),
+            log_group=EncryptedLogGroup(
+                self,
+                "PipelineLogs",
+                # Under /aws/vendedlogs/ CloudWatch Logs needs no resource policy entry per
+                # state machine (that account-wide policy is limited to 5,120 characters).
+                log_group_name=f"/aws/vendedlogs/states/{pipeline_name}",
+                encryption_key=shared_key,
+                retention_days=config.retention.log_group_days,
+                holds="pipeline execution logs",
+                remove_on_destroy=config.remove_data_on_destroy,
+            ),
+            encryption_key=shared_key,
+        )
+        self.triggers = PipelineTriggers(
+            self,
+            "Triggers",
+            dataset=dataset,
+            state_machine=self.pipeline.state_machine,
+            raw_bucket=raw,
+            encryption_key=shared_key,
+        )
+        cdk.CfnOutput(self, "PipelineArn", value=self.pipeline.state_machine.state_machine_arn)
         for persona in dataset.readers:
             if persona not in READER_EXPRESSIONS:
                 continue

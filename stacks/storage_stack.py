@@ -32,6 +32,7 @@ from cdk_constructs.nag import acknowledge, in_finding
 from cdk_constructs.registered_locations import DataAccessRole
 from cdk_constructs.removal import data_removal_policy
 from cdk_constructs.secure_bucket import SecureBucket
+from stacks.outputs import stack_output
 
 ZONES = ("landing", "raw", "curated", "analytics")
 
@@ -117,8 +118,9 @@ class StorageStack(cdk.Stack):
                 access_logs_bucket=self.access_logs_bucket,
                 lifecycle_rules=[zone_rules[zone]],
                 remove_on_destroy=remove,
-                # Ingest reacts to files arriving in landing through EventBridge.
-                event_bridge_enabled=zone == "landing",
+                # Ingest reacts to files arriving in landing, and a dataset's pipeline may
+                # start when its raw data arrives, both through EventBridge.
+                event_bridge_enabled=zone in ("landing", "raw"),
             )
             for zone in ZONES
         }
@@ -221,15 +223,8 @@ class StorageStack(cdk.Stack):
         cdk.CfnOutput(self, "DataKeyArn", value=self.data_key.key_arn)
 
     def shared(self, output: str) -> str:
-        """One of this stack's outputs, for another stack in the same account and region.
-
-        An explicit ``Fn::GetStackOutput`` rather than CDK's automatic reference, so the
-        value is final when the consumer is built: its cdk-nag acknowledgments can name it.
-        Consumers must depend on this stack.
-        """
-        if self.node.try_find_child(output) is None:
-            raise ValueError(f"{self.node.path} has no output {output!r}")
-        return cdk.Fn.get_stack_output(self.stack_name, output, cdk.Aws.REGION)
+        """One of this stack's outputs, for another stack (see ``stack_output``)."""
+        return stack_output(self, output)
 
     def shared_bucket(self, scope: Construct, zone: str, key: kms.IKey) -> s3.IBucket:
         """A zone bucket, for a construct in another stack (see ``shared``)."""

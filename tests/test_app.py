@@ -39,6 +39,7 @@ def test_synth_writes_every_stack_with_no_finding_from_any_pack(tmp_path: Path) 
         "Governance": "datalake-sandbox-governance",
         "Catalog": "datalake-sandbox-catalog",
         "Ingest": "datalake-sandbox-ingest",
+        "Alerts": "datalake-sandbox-alerts",
         "Dataset-clickstream": "datalake-sandbox-dataset-clickstream",
         "Dataset-orders": "datalake-sandbox-dataset-orders",
     }

@@ -204,6 +204,17 @@ def test_acknowledgments_are_the_reviewed_ones(blueprint: Blueprint) -> None:
                 "log-group:/aws-glue/crawlers-role/*]",
             ),
         }
+    # Pipelines: X-Ray and log delivery have no resource-level permissions; dead-letter
+    # queues get no dead-letter queue of their own.
+    dead_letter_queues = ["Alerts/PipelineAlerts/DeadLetterQueue"]
+    for name in blueprint.dataset_stacks:
+        expected.add((f"Dataset-{name}/Pipeline/Role", f"{iam5}[Resource::*]"))
+        dead_letter_queues.append(f"Dataset-{name}/Triggers/DeadLetterQueue")
+    expected |= {
+        (queue, finding)
+        for queue in dead_letter_queues
+        for finding in ("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy")
+    }
     assert acks == expected
 
 
@@ -229,6 +240,7 @@ def test_the_shipped_app_synthesizes_with_the_packs_enforced() -> None:
             "governance",
             "catalog",
             "ingest",
+            "alerts",
             "dataset-clickstream",
             "dataset-orders",
         )

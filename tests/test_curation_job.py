@@ -54,7 +54,6 @@ def test_job_settings_follow_the_environment(env: str) -> None:
         assert props["NumberOfWorkers"] == processing.max_workers
         assert props["ExecutionClass"] == ("FLEX" if processing.flex else "STANDARD")
         assert props["Timeout"] == processing.timeout_minutes
-        assert props["MaxRetries"] == 0  # a failed run after writing must not write again
         assert props["ExecutionProperty"] == {"MaxConcurrentRuns": 1}
         assert props["SecurityConfiguration"] == built(env).catalog.security_configuration.name
         arguments = props["DefaultArguments"]
@@ -67,6 +66,23 @@ def test_job_settings_follow_the_environment(env: str) -> None:
         assert props["Command"]["ScriptLocation"]["Fn::Sub"].endswith(".py")
     assert built("sandbox").config.processing.flex is True
     assert built("prod").config.processing.flex is False
+
+
+def test_no_job_is_retried_by_glue(env: str) -> None:
+    """The pipeline watches the run it started: a Glue retry would be a run it does not see
+    (and a curation run that failed after writing must not write again)."""
+    for name, stack in built(env).dataset_stacks.items():
+        kinds = ["Curation", "Analytics"] if stack.analytics else ["Curation"]
+        assert [job(env, name, kind)["MaxRetries"] for kind in kinds] == [0] * len(kinds)
+
+
+def test_a_quality_failure_carries_the_mark_the_pipeline_looks_for() -> None:
+    from cdk_constructs.dataset_pipeline import DATA_QUALITY_FAILED
+
+    message = raw_to_curated.quality_failure("orders", ['IsUnique "order_id"', "Rule_2"])
+    assert DATA_QUALITY_FAILED in message
+    assert raw_to_curated.DATA_QUALITY_FAILED == DATA_QUALITY_FAILED
+    assert message.endswith('orders: IsUnique "order_id", Rule_2')
 
 
 @pytest.mark.parametrize("dataset", dataset_params())

@@ -10,7 +10,7 @@ from aws_cdk import assertions
 
 from blueprint.datasets import load_datasets
 from cdk_constructs.ingest_function import SOURCE, function_code
-from tests.conftest import DATASETS, built, only, resources, template
+from tests.conftest import DATASETS, built, construct_id, only, resources, template
 
 
 def function(env: str) -> dict[str, Any]:
@@ -157,7 +157,8 @@ def test_each_streaming_dataset_has_a_delivery_stream_into_raw(env: str) -> None
         )
         assert s3["CloudWatchLoggingOptions"]["Enabled"] is True
         assert s3["CompressionFormat"] == "GZIP"
-        (group,) = resources(tmpl, "AWS::Logs::LogGroup").values()
+        (group,) = [g for lid, g in resources(tmpl, "AWS::Logs::LogGroup").items()
+                    if construct_id(lid) == "StreamIngestLogGroup"]  # fmt: skip
         assert storage_output(group["Properties"]["KmsKeyId"]) == "DataKeyArn"
 
 

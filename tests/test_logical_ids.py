@@ -35,8 +35,12 @@ PINNED = {
         "AnalyticsDatabase2E61F938": "AWS::Glue::Database",
     },
     "Ingest": {"BatchIngestLogGroupB46FCB72": "AWS::Logs::LogGroup"},
+    "Alerts": {},
     # Every dataset stack: the same IDs in each, so the pins hold for datasets added later.
-    "Dataset": {"CuratedTable25F9FEF1": "AWS::Glue::Table"},
+    "Dataset": {
+        "CuratedTable25F9FEF1": "AWS::Glue::Table",
+        "PipelineLogsB6C63DF7": "AWS::Logs::LogGroup",
+    },
     "Dataset-streaming": {"StreamIngestLogGroupB265E5B0": "AWS::Logs::LogGroup"},
 }
 STATEFUL_TYPES = {
@@ -78,6 +82,7 @@ def test_stack_names_are_per_project_and_environment(env: str) -> None:
         "Governance": f"datalake-{env}-governance",
         "Catalog": f"datalake-{env}-catalog",
         "Ingest": f"datalake-{env}-ingest",
+        "Alerts": f"datalake-{env}-alerts",
         "Dataset-clickstream": f"datalake-{env}-dataset-clickstream",
         "Dataset-orders": f"datalake-{env}-dataset-orders",
     }

@@ -41,12 +41,22 @@ def test_a_declaration_adds_exactly_its_own_stack(
         assert after[stack] == ids, f"{stack}: logical IDs changed"
 
     # Same shape as orders (a CSV batch source, the same readers): the same resources, but
-    # for one tag association per personal-data column, created from the declaration alone.
+    # for one tag association per personal-data column, created from the declaration alone,
+    # the marts, and the arrival trigger (orders starts on arrival, payments only on schedule).
     def shared(ids: set[str]) -> set[str]:
         return {
             i
             for i in ids
-            if not i.startswith(("CuratedTableColumnTags", "Mart", "Analytics", "SharedAnalytics"))
+            if not i.startswith(
+                (
+                    "CuratedTableColumnTags",
+                    "Mart",
+                    "Analytics",
+                    "SharedAnalytics",
+                    "TriggersOnArrival",
+                    "TriggersArrivalRole",
+                )
+            )
             and "AnalyticsBucket" not in i
         }
 

@@ -250,10 +250,11 @@ def test_changing_a_lifecycle_setting_changes_the_template() -> None:
     assert lifecycle(tmpl, "LandingBucket")["ExpirationInDays"] == 3
 
 
-def test_only_the_landing_bucket_sends_events_to_eventbridge(storage: assertions.Template) -> None:
+def test_only_landing_and_raw_send_events_to_eventbridge(storage: assertions.Template) -> None:
+    """Landing for the ingest function, raw for pipelines that start when data arrives."""
     for name, bucket in buckets(storage).items():
         notifications = bucket["Properties"].get("NotificationConfiguration")
-        if name == "LandingBucket":
+        if name in ("LandingBucket", "RawBucket"):
             assert notifications == {"EventBridgeConfiguration": {"EventBridgeEnabled": True}}
         else:
             assert notifications is None, name
@@ -386,6 +387,8 @@ def test_removable_data_is_announced_at_synth() -> None:
         "/Audit/AuditTrail/LogGroup",
         "/Ingest/BatchIngest/LogGroup",
         "/Dataset-clickstream/StreamIngest/LogGroup",
+        "/Dataset-clickstream/PipelineLogs",
+        "/Dataset-orders/PipelineLogs",
     }
     assert warnings("sandbox") == expected
     assert warnings("prod") == set()

@@ -1,0 +1,107 @@
+"""Pictures drawn from the synthesized app, so the docs cannot drift from what deploys.
+
+``python3 tasks.py diagrams`` rewrites the marked blocks in the docs; a test fails when a
+block differs from what the app synthesizes now.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+SHAPES = {
+    "Choice": '{{"{}"}}',
+    "Pass": '(["{}"])',
+    "Wait": '[/"{}"/]',
+    "Succeed": '(("{}"))',
+    "Fail": '(("{}"))',
+}
+OPERATORS = {
+    "StringEquals": "=",
+    "StringEqualsPath": "=",
+    "StringMatches": "matches",
+    "NumericGreaterThanEquals": ">=",
+    "IsPresent": "present",
+}
+
+
+def state_machine_mermaid(definition: Mapping[str, Any]) -> str:
+    """A Mermaid flowchart of an Amazon States Language definition: every state, its next
+    state, each choice with its condition, and each catch (dashed) with its errors."""
+    states: Mapping[str, Any] = definition["States"]
+    lines = ["flowchart TD", f'    entry(("start")) --> {_id(definition["StartAt"])}']
+    for name, state in states.items():
+        shape = SHAPES.get(state["Type"], '["{}"]')
+        lines.append(f"    {_id(name)}{shape.format(name)}")
+    for name, state in states.items():
+        for target, label, dashed in _edges(state):
+            arrow = "-.->" if dashed else "-->"
+            text = f'|"{label}"|' if label else ""
+            lines.append(f"    {_id(name)} {arrow}{text} {_id(target)}")
+    return "\n".join(lines) + "\n"
+
+
+def _edges(state: Mapping[str, Any]) -> Iterator[tuple[str, str, bool]]:
+    for rule in state.get("Choices", []):
+        yield rule["Next"], _condition(rule), False
+    if "Default" in state:
+        yield state["Default"], "otherwise", False
+    if "Next" in state:
+        yield state["Next"], "", False
+    for catch in state.get("Catch", []):
+        yield catch["Next"], " or ".join(catch["ErrorEquals"]), True
+
+
+def _condition(rule: Mapping[str, Any]) -> str:
+    if "And" in rule:
+        return " and ".join(_condition(r) for r in rule["And"])
+    if "Or" in rule:
+        parts = [_condition(r) for r in rule["Or"]]
+        fields = {part.split(" = ")[0] for part in parts}
+        if len(fields) == 1 and all(" = " in part for part in parts):
+            return f"{fields.pop()} in {', '.join(part.split(' = ')[1] for part in parts)}"
+        return " or ".join(parts)
+    if "Not" in rule:
+        return f"not {_condition(rule['Not'])}"
+    # The last field of a path says enough in a picture: $.curationRun.Run.JobRunState
+    variable = rule["Variable"].rsplit(".", 1)[-1]
+    operator = next(k for k in rule if k in OPERATORS)
+    value = rule[operator]
+    if operator == "IsPresent":
+        return f"{variable} {'present' if value else 'absent'}"
+    if operator.endswith("Path"):
+        value = value.rsplit(".", 1)[-1]
+    return f"{variable} {OPERATORS[operator]} {value}".replace('"', "'")
+
+
+def _id(name: str) -> str:
+    return re.sub(r"\W", "_", name)
+
+
+def replace_block(text: str, marker: str, content: str) -> str:
+    """``text`` with the block between ``<!-- marker -->`` and ``<!-- /marker -->`` set to
+    ``content`` in a mermaid code fence."""
+    begin, end = f"<!-- {marker} -->", f"<!-- /{marker} -->"
+    if begin not in text or end not in text:
+        raise ValueError(f"no {begin} ... {end} block")
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{begin}\n```mermaid\n{content}```\n{end}{tail}"
+
+
+def pipeline_definition(template: Mapping[str, Any]) -> dict[str, Any]:
+    """The state machine definition of a dataset stack's template, references as ``<ref>``."""
+    (machine,) = [r for r in template["Resources"].values()
+                  if r["Type"] == "AWS::StepFunctions::StateMachine"]  # fmt: skip
+    body = machine["Properties"]["DefinitionString"]
+    if isinstance(body, str):
+        return dict(json.loads(body))
+    separator, parts = body["Fn::Join"]
+    return dict(json.loads(separator.join(p if isinstance(p, str) else "<ref>" for p in parts)))
+
+
+ORCHESTRATION_DOC = Path(__file__).resolve().parent.parent / "docs" / "orchestration.md"
+PICTURED_DATASET = "orders"  # the sample with every step: crawl, curate, marts, publish

@@ -1,0 +1,111 @@
+"""The pipeline alerts topic, and the EventBridge rules that turn failures into readable alerts.
+
+The pipelines publish their own detailed alerts (dataset, failed step, error, failed rules).
+These rules are the backstop for what a pipeline cannot report itself: an execution that
+timed out or was stopped, a failure in the alerting step, and job runs started outside a
+pipeline (by hand or by a retry).
+"""
+
+from __future__ import annotations
+
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from constructs import Construct
+
+from cdk_constructs.dead_letter_queue import dead_letter_queue
+
+# Glue job run states that end a run without its result.
+FAILED_JOB_STATES = ("FAILED", "TIMEOUT", "ERROR")
+# Step Functions execution states that end a run without its result.
+FAILED_EXECUTION_STATES = ("FAILED", "TIMED_OUT", "ABORTED")
+
+
+class PipelineAlerts(Construct):
+    """One KMS-encrypted, TLS-only SNS topic, an optional e-mail subscription, and rules for
+    failed Glue job runs and failed, timed-out or stopped pipeline executions whose names
+    start with ``name_prefix``."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        name_prefix: str,
+        encryption_key: kms.IKey,
+        email: str | None = None,
+    ) -> None:
+        """Create the topic and rules.
+
+        :param name_prefix: the environment's resource name prefix (``datalake-sandbox-``):
+            only jobs and state machines named with it raise alerts here.
+        :param encryption_key: encrypts the topic; its policy must let EventBridge use it.
+        :param email: an address to subscribe (it must confirm). Default: none.
+        """
+        super().__init__(scope, id)
+        self.topic = sns.Topic(
+            self,
+            "Topic",
+            display_name=f"{name_prefix}alerts",
+            master_key=encryption_key,
+            enforce_ssl=True,
+        )
+        if email:
+            self.topic.add_subscription(subscriptions.EmailSubscription(email))
+
+        # Alerts EventBridge could not deliver (the topic or its key refused them).
+        self.dead_letter_queue = dead_letter_queue(
+            self, "DeadLetterQueue", encryption_key=encryption_key, serves="the alert rules"
+        )
+        field = events.EventField.from_path
+        events.Rule(
+            self,
+            "GlueJobFailed",
+            description=f"Alert on failed or timed-out runs of {name_prefix}* Glue jobs.",
+            event_pattern=events.EventPattern(
+                source=["aws.glue"],
+                detail_type=["Glue Job State Change"],
+                detail={
+                    "jobName": [{"prefix": name_prefix}],
+                    "state": list(FAILED_JOB_STATES),
+                },
+            ),
+            targets=[
+                targets.SnsTopic(
+                    self.topic,
+                    dead_letter_queue=self.dead_letter_queue,
+                    message=events.RuleTargetInput.from_text(
+                        f"Glue job {field('$.detail.jobName')} ended {field('$.detail.state')} "
+                        f"at {field('$.time')} (run {field('$.detail.jobRunId')}): "
+                        f"{field('$.detail.message')}"
+                    ),
+                )
+            ],
+        )
+        events.Rule(
+            self,
+            "PipelineFailed",
+            description=f"Alert on failed, timed-out or stopped {name_prefix}* pipelines.",
+            event_pattern=events.EventPattern(
+                source=["aws.states"],
+                detail_type=["Step Functions Execution Status Change"],
+                detail={
+                    "stateMachineArn": [{"wildcard": f"*:stateMachine:{name_prefix}*"}],
+                    "status": list(FAILED_EXECUTION_STATES),
+                },
+            ),
+            targets=[
+                targets.SnsTopic(
+                    self.topic,
+                    dead_letter_queue=self.dead_letter_queue,
+                    message=events.RuleTargetInput.from_text(
+                        f"Pipeline execution {field('$.detail.name')} ended "
+                        f"{field('$.detail.status')} at {field('$.time')}. State machine: "
+                        f"{field('$.detail.stateMachineArn')}. Error: "
+                        f"{field('$.detail.error')}. Cause: {field('$.detail.cause')}"
+                    ),
+                )
+            ],
+        )

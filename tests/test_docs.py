@@ -1,0 +1,37 @@
+"""The docs' pictures are drawn from the app: they fail here when the app changed under them."""
+
+from __future__ import annotations
+
+import re
+
+from blueprint import diagrams
+from tests.conftest import template
+
+
+def test_the_pipeline_picture_is_the_synthesized_pipeline() -> None:
+    definition = diagrams.pipeline_definition(
+        template("sandbox", f"Dataset-{diagrams.PICTURED_DATASET}").to_json()
+    )
+    expected = diagrams.state_machine_mermaid(definition)
+    doc = diagrams.ORCHESTRATION_DOC.read_text()
+    assert diagrams.replace_block(doc, "pipeline-picture", expected) == doc, (
+        "docs/orchestration.md shows an older pipeline: run `python3 tasks.py diagrams`"
+    )
+    # Every state is drawn, and every transition of the definition is an arrow.
+    drawn = set(re.findall(r"^    (\w+)[\[({/]", expected, flags=re.MULTILINE))
+    assert {re.sub(r"\W", "_", s) for s in definition["States"]} <= drawn
+    arrows = expected.count("-->") + expected.count("-.->")
+    transitions = sum(
+        len(s.get("Choices", [])) + ("Default" in s) + ("Next" in s) + len(s.get("Catch", []))
+        for s in definition["States"].values()
+    )
+    assert arrows == transitions + 1  # and the arrow from the start
+
+
+def test_conditions_read_as_short_text() -> None:
+    rule = {"Or": [{"Variable": "$.run.Run.JobRunState", "StringEquals": s} for s in ("A", "B")],
+            "Next": "X"}  # fmt: skip
+    state = {"Type": "Choice", "Choices": [rule], "Default": "Y"}
+    picture = diagrams.state_machine_mermaid({"StartAt": "C", "States": {"C": state}})
+    assert '-->|"JobRunState in A, B"| X' in picture
+    assert '-->|"otherwise"| Y' in picture
