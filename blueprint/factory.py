@@ -164,7 +164,8 @@ def build_app(
         stack = DatasetStack(
             app,
             f"Dataset-{dataset.name}",
-            stack_name=config.stack_name(f"dataset-{dataset.name}"),
+            # Stack names allow no "_"; dataset names no "-", so the two cannot collide.
+            stack_name=config.stack_name(f"dataset-{dataset.name.replace('_', '-')}"),
             description=f"{config.project} ({config.name}): dataset {dataset.name}",
             dataset=dataset,
             databases=catalog.databases,

@@ -42,6 +42,12 @@ GLUE_BUSY = (
     "Glue.ResourceNumberLimitExceededException",
     "Glue.ThrottlingException",
 )
+# How the optimized glue:startJobRun integration reports throttling ("Rate exceeded ...
+# ThrottlingException"): Glue's unmodelled error, so a start retries it too.
+GLUE_START_THROTTLED = "Glue.AWSGlueException"
+SFN_BUSY = ("Sfn.ThrottlingException",)
+# Step Functions allows 80 characters in a state machine's name.
+MAX_NAME = 80
 JOB_ENDED_BADLY = ("FAILED", "TIMEOUT", "ERROR", "STOPPED", "EXPIRED")
 
 
@@ -75,6 +81,11 @@ class DatasetPipeline(Construct):
         :param encryption_key: the key of the alerts topic.
         """
         super().__init__(scope, id)
+        if len(name) > MAX_NAME:
+            raise ValueError(
+                f"dataset {dataset}: its pipeline would be named {name!r}, {len(name)} "
+                f"characters; Step Functions allows {MAX_NAME}: choose a shorter dataset name"
+            )
         self.dataset, self.name, self.alerts = dataset, name, alerts
         self._failures: dict[str, sfn.IChainable] = {}
         self._started_jobs: list[str] = []
@@ -160,6 +171,8 @@ class DatasetPipeline(Construct):
             result_path="$.running",
             task_timeout=CALL_TIMEOUT,
         )
+        list_running.add_retry(errors=list(SFN_BUSY), interval=Duration.seconds(5), backoff_rate=2,
+                               max_attempts=5, jitter_strategy=sfn.JitterType.FULL)  # fmt: skip
         list_running.add_catch(self._failure("ListRunningExecutions"), result_path="$.error")
         # ListExecutions lists the newest first: only the oldest running execution goes on.
         find_oldest = sfn.Pass(
@@ -298,8 +311,9 @@ class DatasetPipeline(Construct):
             result_selector={"Run.$": "$.JobRun"}, result_path=f"$.{key}Run",
             task_timeout=CALL_TIMEOUT,
         )  # fmt: skip
+        self._retry_busy(start, GLUE_START_THROTTLED)
+        self._retry_busy(get)
         for task in (start, get):
-            self._retry_busy(task)
             task.add_catch(self._failure(step), result_path="$.error")
         wait = sfn.Wait(self, f"WaitFor{step}", time=sfn.WaitTime.duration(JOB_POLL))
         count = sfn.Pass(
@@ -348,8 +362,9 @@ class DatasetPipeline(Construct):
         before going on: the whole description would travel through every later state."""
         return sfn.Pass(self, id, parameters={"State.$": state}, result_path=path).next(then)
 
-    def _retry_busy(self, task: sfn.TaskStateBase | sfn.CustomState) -> None:
-        task.add_retry(errors=list(GLUE_BUSY), interval=Duration.seconds(30), backoff_rate=2,
+    def _retry_busy(self, task: sfn.TaskStateBase | sfn.CustomState, *also: str) -> None:
+        """Up to 5 retries, about 30 s, 1, 2, 4 and 8 minutes apart (full jitter)."""
+        task.add_retry(errors=[*GLUE_BUSY, *also], interval=Duration.seconds(30), backoff_rate=2,
                        max_attempts=5, jitter_strategy=sfn.JitterType.FULL)  # fmt: skip
 
     def _alert(self, id: str, subject: str, message: str) -> tasks.SnsPublish:
@@ -357,7 +372,7 @@ class DatasetPipeline(Construct):
             self,
             id,
             topic=self.alerts,
-            subject=subject[:100],
+            subject=subject[:99],  # SNS: fewer than 100 characters
             message=sfn.TaskInput.from_text(message),
             result_path=sfn.JsonPath.DISCARD,
             task_timeout=CALL_TIMEOUT,

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from cdk_constructs.dead_letter_queue import dead_letter_queue
+from cdk_constructs.managed_role import ManagedRole
+from cdk_constructs.nag import acknowledge
 
 # Glue job run states that end a run without its result.
 FAILED_JOB_STATES = ("FAILED", "TIMEOUT", "ERROR")
@@ -59,6 +62,21 @@ class PipelineAlerts(Construct):
         self.dead_letter_queue = dead_letter_queue(
             self, "DeadLetterQueue", encryption_key=encryption_key, serves="the alert rules"
         )
+        # EventBridge publishes as this role: SNS does not pass the source-account condition
+        # the data key sets on the EventBridge service, so the key is reached through the
+        # role (the target grants it the topic and its key).
+        publisher = ManagedRole(
+            self,
+            "PublishRole",
+            description=f"EventBridge publishing {name_prefix}* failures to the alerts topic.",
+            assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
+        )
+        acknowledge(
+            publisher,
+            "Publishing to a KMS-encrypted topic needs data keys from the topic's key; "
+            "CDK's topic grant names that one key with kms:GenerateDataKey*.",
+            "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
+        )
         field = events.EventField.from_path
         events.Rule(
             self,
@@ -75,6 +93,7 @@ class PipelineAlerts(Construct):
             targets=[
                 targets.SnsTopic(
                     self.topic,
+                    role=publisher,
                     dead_letter_queue=self.dead_letter_queue,
                     message=events.RuleTargetInput.from_text(
                         f"Glue job {field('$.detail.jobName')} ended {field('$.detail.state')} "
@@ -99,6 +118,7 @@ class PipelineAlerts(Construct):
             targets=[
                 targets.SnsTopic(
                     self.topic,
+                    role=publisher,
                     dead_letter_queue=self.dead_letter_queue,
                     message=events.RuleTargetInput.from_text(
                         f"Pipeline execution {field('$.detail.name')} ended "

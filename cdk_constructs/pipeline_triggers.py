@@ -48,6 +48,15 @@ class PipelineTriggers(Construct):
             encryption_key=encryption_key,
             serves=f"the {dataset.name} pipeline's schedule and arrival rule",
         )
+        # Scheduler writes a failed start to the dead-letter queue as this role, so the role
+        # needs the queue's key (the arrival rule's EventBridge uses the key policy instead).
+        schedule_role = ManagedRole(
+            self,
+            "ScheduleRole",
+            description=f"EventBridge Scheduler starting the {dataset.name} pipeline.",
+            assumed_by=iam.ServicePrincipal("scheduler.amazonaws.com"),
+        )
+        encryption_key.grant(schedule_role, "kms:GenerateDataKey", "kms:Decrypt")
         self.schedule = scheduler.Schedule(
             self,
             "Schedule",
@@ -62,12 +71,7 @@ class PipelineTriggers(Construct):
                 max_event_age=Duration.hours(1),
                 retry_attempts=3,
                 dead_letter_queue=self.dead_letter_queue,
-                role=ManagedRole(
-                    self,
-                    "ScheduleRole",
-                    description=f"EventBridge Scheduler starting the {dataset.name} pipeline.",
-                    assumed_by=iam.ServicePrincipal("scheduler.amazonaws.com"),
-                ),
+                role=schedule_role,
             ),
         )
         self.arrival: events.Rule | None = None

@@ -206,6 +206,7 @@ def test_acknowledgments_are_the_reviewed_ones(blueprint: Blueprint) -> None:
         }
     # Pipelines: X-Ray and log delivery have no resource-level permissions; dead-letter
     # queues get no dead-letter queue of their own.
+    expected.add(("Alerts/PipelineAlerts/PublishRole", f"{iam5}[Action::kms:GenerateDataKey*]"))
     dead_letter_queues = ["Alerts/PipelineAlerts/DeadLetterQueue"]
     for name in blueprint.dataset_stacks:
         expected.add((f"Dataset-{name}/Pipeline/Role", f"{iam5}[Resource::*]"))

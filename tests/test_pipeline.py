@@ -14,7 +14,9 @@ import pytest
 from cdk_constructs.dataset_pipeline import (
     CRAWLER_POLLS,
     GLUE_BUSY,
+    GLUE_START_THROTTLED,
     JOB_START_ALLOWANCE_MINUTES,
+    SFN_BUSY,
 )
 from cdk_constructs.pipeline_alerts import FAILED_EXECUTION_STATES, FAILED_JOB_STATES
 from tests.conftest import (
@@ -95,9 +97,15 @@ def test_only_a_refused_glue_call_is_retried_and_every_step_is_caught(
     env: str, dataset: str
 ) -> None:
     states = definition(env, dataset)["States"]
+    job_starts = {"Curate", "BuildMarts"}
     for name, state in states.items():
         for retry in state.get("Retry", []):
-            assert set(retry["ErrorEquals"]) == set(GLUE_BUSY), name
+            refused = (
+                SFN_BUSY if name == "ListRunningExecutions"
+                else (*GLUE_BUSY, GLUE_START_THROTTLED) if name in job_starts
+                else GLUE_BUSY
+            )  # fmt: skip
+            assert set(retry["ErrorEquals"]) == set(refused), name
             assert retry["BackoffRate"] == 2
             assert retry["MaxAttempts"] == 5
         if state["Type"] == "Task" and not name.startswith("Alert"):
@@ -167,6 +175,24 @@ def test_the_schedule_starts_the_pipeline_as_declared(env: str, dataset: str) ->
     assert target["Arn"] == {"Ref": machine}
     assert target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 3600, "MaximumRetryAttempts": 3}
     assert "DeadLetterConfig" in target
+    # Scheduler writes dead letters as the schedule's role: it needs the queue's key.
+    role_id = target["RoleArn"]["Fn::GetAtt"][0]
+    assert key_actions(tmpl, role_id) == {"kms:GenerateDataKey", "kms:Decrypt"}
+
+
+def key_actions(tmpl: Any, role_id: str) -> set[str]:
+    """What a role may do with the data key, through its managed policies."""
+    actions: set[str] = set()
+    for policy in resources(tmpl, "AWS::IAM::ManagedPolicy").values():
+        if {"Ref": role_id} not in policy["Properties"].get("Roles", []):
+            continue
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            resource = statement["Resource"]
+            reference = isinstance(resource, dict) and "Fn::GetStackOutput" in resource
+            if reference and output_name(resource) == "DataKeyArn":
+                found = statement["Action"]
+                actions |= set(found if isinstance(found, list) else [found])
+    return actions
 
 
 @pytest.mark.parametrize("dataset", dataset_names())
@@ -228,6 +254,11 @@ def test_failed_jobs_and_executions_reach_the_topic_as_readable_text(env: str) -
         (target,) = rule["Targets"]
         assert target["Arn"] == {"Ref": topic}
         assert "DeadLetterConfig" in target
+        # EventBridge publishes to the encrypted topic as a role that holds the key.
+        assert key_actions(tmpl, target["RoleArn"]["Fn::GetAtt"][0]) == {
+            "kms:GenerateDataKey*",
+            "kms:Decrypt",
+        }
         transformer = target["InputTransformer"]
         # Text with the event's fields filled in, not the raw event.
         template_text = json.loads(transformer["InputTemplate"])
@@ -238,3 +269,21 @@ def test_failed_jobs_and_executions_reach_the_topic_as_readable_text(env: str) -
             "$.detail.message", "$.detail.name", "$.detail.status", "$.detail.stateMachineArn",
             "$.detail.error", "$.detail.cause",
         }  # fmt: skip
+
+
+def test_a_dataset_name_too_long_for_its_pipeline_fails_synth(tmp_path: Any) -> None:
+    from tests.conftest import datasets_folder, docs_example_declaration
+
+    # A name with "_" is fine: its stack name has "-" instead.
+    fine = docs_example_declaration().replace('name = "payments"', 'name = "card_payments"')
+    folder = datasets_folder(tmp_path / "ok", ("card_payments.toml", fine))
+    stack = make_blueprint("prod", datasets=str(folder)).dataset_stacks["card_payments"]
+    assert stack.stack_name == "datalake-prod-dataset-card-payments"
+    assert stack.pipeline.name == "datalake-prod-card_payments-pipeline"
+
+    long_name = "payments_" + "x" * 54  # 63 characters: a valid dataset name
+    declaration = docs_example_declaration().replace('name = "payments"', f'name = "{long_name}"')
+    folder = datasets_folder(tmp_path / "d", (f"{long_name}.toml", declaration))
+    with pytest.raises(ValueError, match=f"dataset {long_name}: its pipeline would be named .*"
+                       r"Step Functions allows 80: choose a shorter dataset name"):  # fmt: skip
+        make_blueprint("prod", datasets=str(folder))

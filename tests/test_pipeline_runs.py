@@ -18,6 +18,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+from moto.core.exceptions import JsonRESTError
 from moto.glue import models as glue_models
 from moto.glue.exceptions import ConcurrentRunsExceededException
 from moto.moto_api import state_manager
@@ -229,28 +230,38 @@ def test_a_data_quality_failure_alerts_with_the_failed_rules_and_publishes_nothi
     assert lake.messages(lake.published) == []
 
 
+@pytest.mark.parametrize(
+    ("refusal", "error"),
+    [
+        (ConcurrentRunsExceededException("Job with name curate already running"),
+         "Glue.ConcurrentRunsExceededException"),
+        # How the optimized integration reports throttling: Glue's unmodelled error.
+        (JsonRESTError("AWSGlueException", "Rate exceeded (Error Code: ThrottlingException)"),
+         "Glue.AWSGlueException"),
+    ],
+    ids=["concurrency", "throttling"],
+)  # fmt: skip
 def test_a_refused_job_start_is_retried_and_the_run_succeeds(
-    aws: None, monkeypatch: pytest.MonkeyPatch
+    aws: None, monkeypatch: pytest.MonkeyPatch, refusal: Exception, error: str
 ) -> None:
     lake = Lake("orders")
     start_job_run = glue_models.FakeJob.start_job_run
     refusals = []
 
-    def busy_once(job: glue_models.FakeJob, **kwargs: Any) -> str:
+    def refused_once(job: glue_models.FakeJob, **kwargs: Any) -> str:
         if job.name == lake.jobs[0] and not refusals:
             refusals.append(job.name)
-            raise ConcurrentRunsExceededException(f"Job with name {job.name} already running")
+            raise refusal
         return start_job_run(job, **kwargs)
 
-    monkeypatch.setattr(glue_models.FakeJob, "start_job_run", busy_once)
+    monkeypatch.setattr(glue_models.FakeJob, "start_job_run", refused_once)
     execution = lake.start()
     assert lake.finish(execution)["status"] == "SUCCEEDED"
     assert refusals == [lake.jobs[0]]
     history = lake.sfn.get_execution_history(executionArn=execution, maxResults=1000)["events"]
-    failed = [
-        e["taskFailedEventDetails"]["error"] for e in history if "taskFailedEventDetails" in e
-    ]
-    assert failed == ["Glue.ConcurrentRunsExceededException"]
+    failed = [e["taskFailedEventDetails"]["error"] for e in history
+              if "taskFailedEventDetails" in e]  # fmt: skip
+    assert failed == [error]
     assert lake.path(execution).count("Curate") == 1  # one state, retried within it
     assert lake.messages(lake.alerts) == []
 
