@@ -77,37 +77,24 @@ class PipelineAlerts(Construct):
             "CDK's topic grant names that one key with kms:GenerateDataKey*.",
             "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
         )
+        self._publisher = publisher
         field = events.EventField.from_path
-        events.Rule(
-            self,
+        self._alert_on(
             "GlueJobFailed",
-            description=f"Alert on failed or timed-out runs of {name_prefix}* Glue jobs.",
-            event_pattern=events.EventPattern(
+            f"Alert on failed or timed-out runs of {name_prefix}* Glue jobs.",
+            events.EventPattern(
                 source=["aws.glue"],
                 detail_type=["Glue Job State Change"],
-                detail={
-                    "jobName": [{"prefix": name_prefix}],
-                    "state": list(FAILED_JOB_STATES),
-                },
+                detail={"jobName": [{"prefix": name_prefix}], "state": list(FAILED_JOB_STATES)},
             ),
-            targets=[
-                targets.SnsTopic(
-                    self.topic,
-                    role=publisher,
-                    dead_letter_queue=self.dead_letter_queue,
-                    message=events.RuleTargetInput.from_text(
-                        f"Glue job {field('$.detail.jobName')} ended {field('$.detail.state')} "
-                        f"at {field('$.time')} (run {field('$.detail.jobRunId')}): "
-                        f"{field('$.detail.message')}"
-                    ),
-                )
-            ],
+            f"Glue job {field('$.detail.jobName')} ended {field('$.detail.state')} "
+            f"at {field('$.time')} (run {field('$.detail.jobRunId')}): "
+            f"{field('$.detail.message')}",
         )
-        events.Rule(
-            self,
+        self._alert_on(
             "PipelineFailed",
-            description=f"Alert on failed, timed-out or stopped {name_prefix}* pipelines.",
-            event_pattern=events.EventPattern(
+            f"Alert on failed, timed-out or stopped {name_prefix}* pipelines.",
+            events.EventPattern(
                 source=["aws.states"],
                 detail_type=["Step Functions Execution Status Change"],
                 detail={
@@ -115,17 +102,27 @@ class PipelineAlerts(Construct):
                     "status": list(FAILED_EXECUTION_STATES),
                 },
             ),
+            f"Pipeline execution {field('$.detail.name')} ended "
+            f"{field('$.detail.status')} at {field('$.time')}. State machine: "
+            f"{field('$.detail.stateMachineArn')}. Error: "
+            f"{field('$.detail.error')}. Cause: {field('$.detail.cause')}",
+        )
+
+    def _alert_on(
+        self, id: str, description: str, pattern: events.EventPattern, message: str
+    ) -> events.Rule:
+        """A rule sending events of ``pattern`` to the topic as the text ``message``."""
+        return events.Rule(
+            self,
+            id,
+            description=description,
+            event_pattern=pattern,
             targets=[
                 targets.SnsTopic(
                     self.topic,
-                    role=publisher,
+                    role=self._publisher,
                     dead_letter_queue=self.dead_letter_queue,
-                    message=events.RuleTargetInput.from_text(
-                        f"Pipeline execution {field('$.detail.name')} ended "
-                        f"{field('$.detail.status')} at {field('$.time')}. State machine: "
-                        f"{field('$.detail.stateMachineArn')}. Error: "
-                        f"{field('$.detail.error')}. Cause: {field('$.detail.cause')}"
-                    ),
+                    message=events.RuleTargetInput.from_text(message),
                 )
             ],
         )
