@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -81,15 +81,40 @@ def _id(name: str) -> str:
     return re.sub(r"\W", "_", name)
 
 
-def replace_block(text: str, marker: str, content: str) -> str:
+def replace_block(text: str, marker: str, content: str, *, fence: str | None = "mermaid") -> str:
     """``text`` with the block between ``<!-- marker -->`` and ``<!-- /marker -->`` set to
-    ``content`` in a mermaid code fence."""
+    ``content``, in a code fence of ``fence`` unless it is None."""
     begin, end = f"<!-- {marker} -->", f"<!-- /{marker} -->"
     if begin not in text or end not in text:
         raise ValueError(f"no {begin} ... {end} block")
     head, rest = text.split(begin, 1)
     _, tail = rest.split(end, 1)
-    return f"{head}{begin}\n```mermaid\n{content}```\n{end}{tail}"
+    body = f"```{fence}\n{content}```\n" if fence else content
+    return f"{head}{begin}\n{body}{end}{tail}"
+
+
+def alarm_table(rows: Iterable[tuple[str, str, str, str]]) -> str:
+    """A Markdown table of alarms: name, what it watches, when it fires, what to do."""
+    lines = ["| alarm | watches | fires when | what to do |", "|---|---|---|---|"]
+    for row in rows:
+        cells = [cell.replace("|", "\\|") for cell in row]  # a | inside a cell ends it
+        lines.append(f"| {' | '.join(cells)} |")
+    return "\n".join(lines) + "\n"
+
+
+def security_alarm_rows() -> list[tuple[str, str, str, str]]:
+    """One row per security alarm, from the table the alarms are built from."""
+    from cdk_constructs.security_alarms import SECURITY_EVENTS
+
+    return [
+        (
+            f"`{event.metric}`",
+            f"trail events matching `{event.pattern}`",
+            f"{event.meaning} (one event in 5 minutes)",
+            event.response,
+        )
+        for event in SECURITY_EVENTS
+    ]
 
 
 def pipeline_definition(template: Mapping[str, Any]) -> dict[str, Any]:
@@ -103,5 +128,7 @@ def pipeline_definition(template: Mapping[str, Any]) -> dict[str, Any]:
     return dict(json.loads(separator.join(p if isinstance(p, str) else "<ref>" for p in parts)))
 
 
-ORCHESTRATION_DOC = Path(__file__).resolve().parent.parent / "docs" / "orchestration.md"
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+ORCHESTRATION_DOC = DOCS / "orchestration.md"
+MONITORING_DOC = DOCS / "monitoring.md"
 PICTURED_DATASET = "orders"  # the sample with every step: crawl, curate, marts, publish

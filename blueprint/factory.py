@@ -19,6 +19,7 @@ from stacks.catalog_stack import CatalogStack
 from stacks.dataset_stack import DatasetStack
 from stacks.governance_stack import GovernanceStack
 from stacks.ingest_stack import IngestStack
+from stacks.monitoring_stack import MonitoringStack
 from stacks.storage_stack import StorageStack
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,6 +44,7 @@ class Blueprint:
     catalog: CatalogStack
     ingest: IngestStack
     alerts: AlertsStack
+    monitoring: MonitoringStack
     dataset_stacks: dict[str, DatasetStack]
 
     @property
@@ -54,6 +56,7 @@ class Blueprint:
             self.catalog,
             self.ingest,
             self.alerts,
+            self.monitoring,
             *self.dataset_stacks.values(),
         ]
 
@@ -159,6 +162,15 @@ def build_app(
         storage=storage,
         **common,
     )
+    monitoring = MonitoringStack(
+        app,
+        "Monitoring",
+        stack_name=config.stack_name("monitoring"),
+        description=f"{config.project} ({config.name}): security alarms",
+        audit=audit,
+        alerts=alerts,
+        **common,
+    )
     dataset_stacks = {}
     for dataset in datasets:
         stack = DatasetStack(
@@ -194,6 +206,7 @@ def build_app(
         catalog=catalog,
         ingest=ingest,
         alerts=alerts,
+        monitoring=monitoring,
         dataset_stacks=dataset_stacks,
     )
 

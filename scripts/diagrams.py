@@ -30,7 +30,10 @@ def main() -> None:
     doc = diagrams.ORCHESTRATION_DOC
     text = diagrams.replace_block(doc.read_text(), "pipeline-picture", pipeline_picture())
     doc.write_text(text)
-    print(f"redrew the pipeline picture in {doc.relative_to(ROOT)}")
+    doc = diagrams.MONITORING_DOC
+    table = diagrams.alarm_table(diagrams.security_alarm_rows())
+    doc.write_text(diagrams.replace_block(doc.read_text(), "security-alarms", table, fence=None))
+    print("redrew the pipeline picture and the alarm tables in docs/")
 
 
 if __name__ == "__main__":

@@ -57,6 +57,10 @@ class StorageStack(cdk.Stack):
         self.data_key.allow_cloudwatch_logs()
         # EventBridge puts undeliverable landing events in an encrypted dead-letter queue.
         self.data_key.allow_service("events.amazonaws.com", "kms:GenerateDataKey", "kms:Decrypt")
+        # CloudWatch alarms publish to the alerts topic, which the data key encrypts.
+        self.data_key.allow_service(
+            "cloudwatch.amazonaws.com", "kms:GenerateDataKey", "kms:Decrypt"
+        )
 
         self.access_logs_bucket = AccessLogBucket(
             self,

@@ -40,6 +40,7 @@ def test_synth_writes_every_stack_with_no_finding_from_any_pack(tmp_path: Path) 
         "Catalog": "datalake-sandbox-catalog",
         "Ingest": "datalake-sandbox-ingest",
         "Alerts": "datalake-sandbox-alerts",
+        "Monitoring": "datalake-sandbox-monitoring",
         "Dataset-clickstream": "datalake-sandbox-dataset-clickstream",
         "Dataset-orders": "datalake-sandbox-dataset-orders",
     }

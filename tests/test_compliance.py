@@ -242,6 +242,7 @@ def test_the_shipped_app_synthesizes_with_the_packs_enforced() -> None:
             "catalog",
             "ingest",
             "alerts",
+            "monitoring",
             "dataset-clickstream",
             "dataset-orders",
         )

@@ -35,3 +35,17 @@ def test_conditions_read_as_short_text() -> None:
     picture = diagrams.state_machine_mermaid({"StartAt": "C", "States": {"C": state}})
     assert '-->|"JobRunState in A, B"| X' in picture
     assert '-->|"otherwise"| Y' in picture
+
+
+def test_the_alarm_tables_are_the_alarms_built() -> None:
+    doc = diagrams.MONITORING_DOC.read_text()
+    table = diagrams.alarm_table(diagrams.security_alarm_rows())
+    assert diagrams.replace_block(doc, "security-alarms", table, fence=None) == doc, (
+        "docs/monitoring.md lists other alarms than the code builds: "
+        "run `python3 tasks.py diagrams`"
+    )
+    # Every alarm the stack builds has its row.
+    from tests.conftest import built
+
+    alarms = built("sandbox").monitoring.security.alarms
+    assert all(f"| `{name}` |" in table for name in alarms)

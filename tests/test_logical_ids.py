@@ -36,6 +36,7 @@ PINNED = {
     },
     "Ingest": {"BatchIngestLogGroupB46FCB72": "AWS::Logs::LogGroup"},
     "Alerts": {},
+    "Monitoring": {},
     # Every dataset stack: the same IDs in each, so the pins hold for datasets added later.
     "Dataset": {
         "CuratedTable25F9FEF1": "AWS::Glue::Table",
@@ -83,6 +84,7 @@ def test_stack_names_are_per_project_and_environment(env: str) -> None:
         "Catalog": f"datalake-{env}-catalog",
         "Ingest": f"datalake-{env}-ingest",
         "Alerts": f"datalake-{env}-alerts",
+        "Monitoring": f"datalake-{env}-monitoring",
         "Dataset-clickstream": f"datalake-{env}-dataset-clickstream",
         "Dataset-orders": f"datalake-{env}-dataset-orders",
     }

@@ -279,13 +279,17 @@ def service_principals(key: dict[str, Any]) -> set[str]:
     return found
 
 
-def test_only_logs_and_eventbridge_of_this_account_may_use_the_data_key_as_services(
+def test_only_logs_eventbridge_and_alarms_of_this_account_may_use_the_data_key(
     storage: assertions.Template,
 ) -> None:
-    """Pipeline log groups and the ingest dead-letter queue are encrypted with it; everyone
-    else needs an IAM grant."""
+    """Pipeline log groups, the dead-letter queues and the alerts topic (which CloudWatch
+    alarms publish to) are encrypted with it; everyone else needs an IAM grant."""
     data_key = resources(storage, "AWS::KMS::Key")[key_id(storage, "DataKey")]
-    assert service_principals(data_key) == {"logs.<region>.amazonaws.com", "events.amazonaws.com"}
+    assert service_principals(data_key) == {
+        "logs.<region>.amazonaws.com",
+        "events.amazonaws.com",
+        "cloudwatch.amazonaws.com",
+    }
     statements = {
         str(s["Principal"]["Service"]) if isinstance(s["Principal"]["Service"], str) else "logs": s
         for s in data_key["Properties"]["KeyPolicy"]["Statement"]
@@ -294,9 +298,11 @@ def test_only_logs_and_eventbridge_of_this_account_may_use_the_data_key_as_servi
     assert statements["logs"]["Condition"] == {
         "ArnLike": {"kms:EncryptionContext:aws:logs:arn": THIS_ACCOUNTS_LOG_GROUPS}
     }
-    events = statements["events.amazonaws.com"]
-    assert sorted(events["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey"]
-    assert events["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+    for service in ("events.amazonaws.com", "cloudwatch.amazonaws.com"):
+        statement = statements[service]
+        assert sorted(statement["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey"]
+        this_account = {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+        assert statement["Condition"] == this_account
 
 
 def test_the_audit_key_serves_only_this_accounts_cloudtrail_and_logs(
