@@ -135,6 +135,8 @@ class Dataset:
     start_on_arrival: bool
     readers: tuple[str, ...]
     marts: tuple[Mart, ...] = ()
+    # New curated rows are expected at least this often; longer without raises the alarm.
+    fresh_within_hours: int = 26
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -232,6 +234,12 @@ class _Fields:
         value = self.get(name, default)
         if not isinstance(value, bool):
             raise self.fail(name, "true or false")
+        return value
+
+    def integer(self, name: str, *, default: int, low: int, high: int, expected: str) -> int:
+        value = self.get(name, default)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise self.fail(name, expected)
         return value
 
     def names(self, name: str, default: Any = ...) -> tuple[str, ...]:
@@ -465,6 +473,14 @@ def load_dataset(path: Path) -> Dataset:
             expected="an EventBridge schedule such as rate(1 hour) or cron(0 2 * * ? *)",
         ),
         start_on_arrival=fields.flag("start_on_arrival", False),
+        fresh_within_hours=fields.integer(
+            "fresh_within_hours",
+            default=26,
+            low=1,
+            high=168,
+            expected="whole hours from 1 to 168 (a week): how long without new curated "
+            "rows is late",
+        ),
         readers=tuple(sorted({*readers, "engineer"})),
         marts=_marts(fields, file),
     )

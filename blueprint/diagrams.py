@@ -117,6 +117,30 @@ def security_alarm_rows() -> list[tuple[str, str, str, str]]:
     ]
 
 
+def operation_alarm_rows(
+    templates: Iterable[Mapping[str, Any]], datasets: Iterable[str]
+) -> list[tuple[str, str, str, str]]:
+    """One row per named alarm in ``templates`` (a dataset's alarms once, with its name as
+    ``<dataset>``): name, the metric it watches, when it fires, what to do."""
+    rows: dict[str, tuple[str, str, str, str]] = {}
+    names = tuple(datasets)
+    for template in templates:
+        for resource in template["Resources"].values():
+            props = resource["Properties"]
+            if resource["Type"] != "AWS::CloudWatch::Alarm" or "AlarmName" not in props:
+                continue
+            name, description = props["AlarmName"], props["AlarmDescription"]
+            for dataset in names:
+                name = name.replace(f"-{dataset}-", "-<dataset>-")
+                description = re.sub(rf"\b{dataset}\b", "`<dataset>`", description)
+            description = re.sub(r" \(\d+ h\)", "", description)  # each dataset's own hours
+            metric = props if "MetricName" in props else props["Metrics"][0]["MetricStat"]["Metric"]
+            when, _, todo = description.removeprefix("Fires when ").partition(". What to do: ")
+            rows[name] = (f"`{name}`", f"`{metric['Namespace']}` `{metric['MetricName']}`",
+                          when, todo.removesuffix("."))  # fmt: skip
+    return [rows[name] for name in sorted(rows)]
+
+
 def pipeline_definition(template: Mapping[str, Any]) -> dict[str, Any]:
     """The state machine definition of a dataset stack's template, references as ``<ref>``."""
     (machine,) = [r for r in template["Resources"].values()

@@ -166,9 +166,10 @@ def build_app(
         app,
         "Monitoring",
         stack_name=config.stack_name("monitoring"),
-        description=f"{config.project} ({config.name}): security alarms",
+        description=f"{config.project} ({config.name}): dashboard, alarms, security alarms",
         audit=audit,
         alerts=alerts,
+        ingest=ingest,
         **common,
     )
     dataset_stacks = {}

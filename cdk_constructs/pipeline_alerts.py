@@ -79,7 +79,7 @@ class PipelineAlerts(Construct):
         )
         self._publisher = publisher
         field = events.EventField.from_path
-        self._alert_on(
+        self.glue_job_failed = self._alert_on(
             "GlueJobFailed",
             f"Alert on failed or timed-out runs of {name_prefix}* Glue jobs.",
             events.EventPattern(

@@ -26,13 +26,24 @@ def pipeline_picture() -> str:
     return diagrams.state_machine_mermaid(diagrams.pipeline_definition(template))
 
 
+def operation_alarm_rows() -> list[tuple[str, str, str, str]]:
+    """The alarms of the sandbox's monitoring and dataset stacks."""
+    blueprint = build_app({**cdk_json_context(), "env": "sandbox"}, enforce_compliance=False)
+    stacks = [blueprint.monitoring, *blueprint.dataset_stacks.values()]
+    templates = [assertions.Template.from_stack(stack).to_json() for stack in stacks]
+    return diagrams.operation_alarm_rows(templates, blueprint.dataset_stacks)
+
+
 def main() -> None:
     doc = diagrams.ORCHESTRATION_DOC
     text = diagrams.replace_block(doc.read_text(), "pipeline-picture", pipeline_picture())
     doc.write_text(text)
     doc = diagrams.MONITORING_DOC
+    text = doc.read_text()
     table = diagrams.alarm_table(diagrams.security_alarm_rows())
-    doc.write_text(diagrams.replace_block(doc.read_text(), "security-alarms", table, fence=None))
+    text = diagrams.replace_block(text, "security-alarms", table, fence=None)
+    table = diagrams.alarm_table(operation_alarm_rows())
+    doc.write_text(diagrams.replace_block(text, "operation-alarms", table, fence=None))
     print("redrew the pipeline picture and the alarm tables in docs/")
 
 

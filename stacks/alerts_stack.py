@@ -40,6 +40,11 @@ class AlertsStack(cdk.Stack):
             email=config.alert_email,
         )
         cdk.CfnOutput(self, "AlertsTopicArn", value=self.alerts.topic.topic_arn)
+        queue = self.alerts.dead_letter_queue
+        cdk.CfnOutput(self, "DeadLetterQueueArn", value=queue.queue_arn)
+        cdk.CfnOutput(self, "DeadLetterQueueName", value=queue.queue_name)
+        cdk.CfnOutput(self, "DeadLetterQueueUrl", value=queue.queue_url)
+        cdk.CfnOutput(self, "GlueJobFailedRuleName", value=self.alerts.glue_job_failed.rule_name)
 
     def shared(self, output: str) -> str:
         """One of this stack's outputs, for another stack (see ``stack_output``)."""

@@ -23,6 +23,7 @@ from blueprint.datasets import Dataset
 from cdk_constructs.analytics_job import AnalyticsJob
 from cdk_constructs.curated_table import CuratedTable
 from cdk_constructs.curation_job import CurationJob
+from cdk_constructs.dataset_alarms import DatasetAlarms
 from cdk_constructs.dataset_pipeline import DatasetPipeline
 from cdk_constructs.encrypted_log_group import EncryptedLogGroup
 from cdk_constructs.lake_formation_tags import (
@@ -145,6 +146,7 @@ class DatasetStack(cdk.Stack):
             )
             cdk.CfnOutput(self, "DeliveryStreamName", value=self.stream.stream.delivery_stream_name)
         self.add_dependency(alerts)
+        alerts_topic = sns.Topic.from_topic_arn(self, "Alerts", alerts.shared("AlertsTopicArn"))
         pipeline_name = config.resource_name(f"{dataset.name}-pipeline")
         self.pipeline = DatasetPipeline(
             self,
@@ -155,7 +157,7 @@ class DatasetStack(cdk.Stack):
             curation_job=self.curation.job,
             analytics_job=self.analytics.job if self.analytics else None,
             job_timeout_minutes=config.processing.timeout_minutes,
-            alerts=sns.Topic.from_topic_arn(self, "Alerts", alerts.shared("AlertsTopicArn")),
+            alerts=alerts_topic,
             log_group=EncryptedLogGroup(
                 self,
                 "PipelineLogs",
@@ -178,6 +180,16 @@ class DatasetStack(cdk.Stack):
             encryption_key=shared_key,
         )
         cdk.CfnOutput(self, "PipelineArn", value=self.pipeline.state_machine.state_machine_arn)
+        self.alarms = DatasetAlarms(
+            self,
+            "Monitoring",
+            dataset=dataset,
+            prefix=config.resource_name(dataset.name),
+            topic=alerts_topic,
+            pipeline=self.pipeline.state_machine,
+            trigger_dead_letter_queue=self.triggers.dead_letter_queue,
+            delivery_stream_name=config.resource_name(dataset.name) if self.stream else None,
+        )
         for persona in dataset.readers:
             if persona not in READER_EXPRESSIONS:
                 continue

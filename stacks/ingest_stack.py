@@ -51,3 +51,5 @@ class IngestStack(cdk.Stack):
         )
         cdk.CfnOutput(self, "IngestFunctionName", value=self.ingest.function.function_name)
         cdk.CfnOutput(self, "DeadLetterQueueUrl", value=self.ingest.dead_letter_queue.queue_url)
+        cdk.CfnOutput(self, "DeadLetterQueueArn", value=self.ingest.dead_letter_queue.queue_arn)
+        cdk.CfnOutput(self, "DeadLetterQueueName", value=self.ingest.dead_letter_queue.queue_name)

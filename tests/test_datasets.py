@@ -113,6 +113,22 @@ BAD_DECLARATIONS = [
         id="cron-without-question-mark",
     ),
     pytest.param(
+        change(
+            'schedule = "cron(30 3 * * ? *)"',
+            'schedule = "cron(30 3 * * ? *)"\nfresh_within_hours = 0',
+        ),
+        "fresh_within_hours = 0: expected whole hours from 1 to 168",
+        id="freshness-zero",
+    ),
+    pytest.param(
+        change(
+            'schedule = "cron(30 3 * * ? *)"',
+            'schedule = "cron(30 3 * * ? *)"\nfresh_within_hours = "a day"',
+        ),
+        "fresh_within_hours = 'a day': expected whole hours from 1 to 168",
+        id="freshness-not-a-number",
+    ),
+    pytest.param(
         change('partition_by = ["payment_date"]', 'partition_by = ["currency"]'),
         "expected columns of type date; 'currency' is string",
         id="string-partition",

@@ -7,6 +7,7 @@ the event it is for and stay quiet on ordinary lake traffic.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -97,7 +98,8 @@ def test_filters_count_matching_trail_events(env: str) -> None:
 def test_each_alarm_fires_on_the_first_event_and_tells_the_alerts_topic(env: str) -> None:
     tmpl = template(env, "Monitoring")
     alarms = {construct_id(lid): a["Properties"]
-              for lid, a in resources(tmpl, "AWS::CloudWatch::Alarm").items()}  # fmt: skip
+              for lid, a in resources(tmpl, "AWS::CloudWatch::Alarm").items()
+              if lid.startswith("Security")}  # fmt: skip
     assert set(alarms) == {f"Security{metric}Alarm" for metric in PATTERNS}
     for name, alarm in alarms.items():
         assert alarm["Namespace"] == NAMESPACE
@@ -111,3 +113,110 @@ def test_each_alarm_fires_on_the_first_event_and_tells_the_alerts_topic(env: str
         (action,) = alarm["AlarmActions"]
         assert action["Fn::GetStackOutput"]["OutputName"] == "AlertsTopicArn"
         assert "What to do:" in alarm["AlarmDescription"]
+
+
+def alarms(env: str, stack_id: str) -> dict[str, dict[str, Any]]:
+    """Alarms of a stack by name (security alarms, unnamed, by their metric)."""
+    found = {}
+    for alarm in resources(template(env, stack_id), "AWS::CloudWatch::Alarm").values():
+        props = alarm["Properties"]
+        found[props.get("AlarmName") or props["MetricName"]] = props
+    return found
+
+
+def watched(alarm: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
+    """(namespace, metric, dimensions) an alarm watches."""
+    if "MetricName" in alarm:
+        dims = {d["Name"]: d["Value"] for d in alarm.get("Dimensions", [])}
+        return alarm["Namespace"], alarm["MetricName"], dims
+    (query,) = alarm["Metrics"]
+    metric = query["MetricStat"]["Metric"]
+    dims = {d["Name"]: d["Value"] for d in metric.get("Dimensions", [])}
+    return metric["Namespace"], metric["MetricName"], dims
+
+
+def test_every_alarm_tells_the_alerts_topic_what_happened_and_what_to_do(env: str) -> None:
+    stacks = ["Monitoring", *(f"Dataset-{n}" for n in built(env).dataset_stacks)]
+    for stack_id in stacks:
+        for name, alarm in alarms(env, stack_id).items():
+            (action,) = alarm["AlarmActions"]
+            assert action["Fn::GetStackOutput"]["OutputName"] == "AlertsTopicArn", name
+            assert alarm["AlarmDescription"].startswith("Fires when "), name
+            assert "What to do: " in alarm["AlarmDescription"], name
+
+
+def test_shared_parts_alarm_on_the_first_failure(env: str) -> None:
+    found = alarms(env, "Monitoring")
+    prefix = f"datalake-{env}"
+    expected = {
+        f"{prefix}-ingest-Fault-Count-Critical": ("AWS/Lambda", "Errors", 0),
+        f"{prefix}-ingest-Throttled-Count-Critical": ("AWS/Lambda", "Throttles", 0),
+        f"{prefix}-ingest-dlq-Queue-Message-Count-Max-Critical":
+            ("AWS/SQS", "ApproximateNumberOfMessagesVisible", 0),
+        f"{prefix}-alerts-dlq-Queue-Message-Count-Max-Critical":
+            ("AWS/SQS", "ApproximateNumberOfMessagesVisible", 0),
+        f"{prefix}-glue-failed-runs-Critical": ("AWS/Events", "TriggeredRules", 1),
+    }  # fmt: skip
+    operational = {n: a for n, a in found.items() if n.startswith(prefix)}
+    assert set(operational) == set(expected)
+    for name, (namespace, metric, threshold) in expected.items():
+        alarm = operational[name]
+        assert watched(alarm)[:2] == (namespace, metric), name
+        assert alarm["Threshold"] == threshold, name
+        assert alarm["EvaluationPeriods"] == 1, name
+    rule = watched(operational[f"{prefix}-glue-failed-runs-Critical"])[2]["RuleName"]
+    assert rule["Fn::GetStackOutput"]["OutputName"] == "GlueJobFailedRuleName"
+    assert operational[f"{prefix}-glue-failed-runs-Critical"]["ComparisonOperator"] == (
+        "GreaterThanOrEqualToThreshold"
+    )
+
+
+@pytest.mark.parametrize("dataset", list(built("sandbox").dataset_stacks))
+def test_each_dataset_alarms_on_its_pipeline_trigger_stream_and_freshness(
+    env: str, dataset: str
+) -> None:
+    stack = built(env).dataset_stacks[dataset]
+    prefix = f"datalake-{env}-{dataset}"
+    found = alarms(env, f"Dataset-{dataset}")
+    expected = {
+        f"{prefix}-pipeline-Failure-Count-Critical": ("AWS/States", "ExecutionsFailed"),
+        f"{prefix}-pipeline-TimedOut-Count-Critical": ("AWS/States", "ExecutionsTimedOut"),
+        f"{prefix}-trigger-dlq-Queue-Message-Count-Max-Critical":
+            ("AWS/SQS", "ApproximateNumberOfMessagesVisible"),
+        f"{prefix}-data-freshness-Critical": ("DataLake/Processing", "RowsWritten"),
+    }  # fmt: skip
+    if stack.dataset.source.mode == "streaming":
+        expected[f"{prefix}-data-delivery-Critical"] = ("AWS/Firehose", "DeliveryToS3.Success")
+    assert {n: watched(a)[:2] for n, a in found.items()} == expected
+    freshness = found[f"{prefix}-data-freshness-Critical"]
+    hours = stack.dataset.fresh_within_hours
+    assert watched(freshness)[2] == {"Dataset": dataset}
+    assert (freshness["Period"], freshness["Statistic"]) == (3600, "Sum")
+    assert freshness["EvaluationPeriods"] == freshness["DatapointsToAlarm"] == hours
+    assert (freshness["Threshold"], freshness["ComparisonOperator"]) == (1, "LessThanThreshold")
+    assert freshness["TreatMissingData"] == "breaching"  # no run, no rows: late
+    for kind in ("Failure", "TimedOut"):
+        alarm = found[f"{prefix}-pipeline-{kind}-Count-Critical"]
+        assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (0, "GreaterThanThreshold")
+        machines = resources(
+            template(env, f"Dataset-{dataset}"), "AWS::StepFunctions::StateMachine"
+        )
+        assert watched(alarm)[2]["StateMachineArn"] == {"Ref": next(iter(machines))}
+
+
+def test_one_dashboard_shows_every_part(env: str) -> None:
+    (dashboard,) = resources(template(env, "Monitoring"), "AWS::CloudWatch::Dashboard").values()
+    assert dashboard["Properties"]["DashboardName"] == f"datalake-{env}-lake"
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    prefix = f"datalake-{env}-"
+    for shown in (
+        "IngestFunctionName",  # the ingest function (through the ingest stack's output)
+        "ApproximateNumberOfMessagesVisible",  # the dead-letter queues
+        f"ExecutionsFailed {prefix}",  # every dataset's pipeline, by search
+        f"DeliveryToS3.Records {prefix}",  # every delivery stream
+        f"glue.driver.aggregate.numCompletedTasks {prefix}",  # every Glue job
+        "RowsWritten",  # curated rows per dataset
+        "TriggeredRules",  # failed job runs
+        "Security alarms",
+    ):
+        assert shown in body, shown
