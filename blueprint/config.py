@@ -73,6 +73,14 @@ class Processing:
 
 
 @dataclass(frozen=True)
+class Athena:
+    """How the query workgroups limit queries."""
+
+    # A query that would scan more is cancelled (Athena's minimum is 10 MB).
+    bytes_scanned_cutoff_megabytes: int
+
+
+@dataclass(frozen=True)
 class Tags:
     """Tags applied to every resource of the environment."""
 
@@ -122,6 +130,7 @@ class EnvironmentConfig:
     personas: Personas
     ingest: Ingest
     processing: Processing
+    athena: Athena
 
     def stack_name(self, stage: str) -> str:
         """CloudFormation stack name, unique per project and environment."""
@@ -271,6 +280,16 @@ def _ingest(section: _Section) -> Ingest:
 _WORKER_TYPE_RE = re.compile(r"^G\.(1|2|4|8)X$")
 
 
+def _athena(section: _Section) -> Athena:
+    athena = Athena(
+        bytes_scanned_cutoff_megabytes=section.integer(
+            "bytesScannedCutoffMegabytes", 1024, minimum=10
+        ),
+    )
+    section.reject_unknown()
+    return athena
+
+
 def _processing(section: _Section) -> Processing:
     processing = Processing(
         worker_type=section.string(
@@ -325,6 +344,7 @@ def _environment(project: str, name: str, data: Any) -> EnvironmentConfig:
         personas=_personas(section.section("personas")),
         ingest=_ingest(section.section("ingest")),
         processing=_processing(section.section("processing")),
+        athena=_athena(section.section("athena")),
     )
     if config.remove_data_on_destroy and config.termination_protection:
         raise section.fail(

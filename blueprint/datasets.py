@@ -117,6 +117,22 @@ class Mart:
 
 
 @dataclass(frozen=True)
+class Query:
+    """A ready query for the analysts: Athena SQL naming tables as ``{curated}.<table>`` or
+    ``{analytics}.<table>`` (the environment's databases are filled in at synth)."""
+
+    name: str
+    description: str
+    sql: str
+
+    def athena_sql(self, databases: Mapping[str, str]) -> str:
+        """The SQL with the environment's database names."""
+        return self.sql.replace("{curated}", databases["curated"]).replace(
+            "{analytics}", databases["analytics"]
+        )
+
+
+@dataclass(frozen=True)
 class Dataset:
     """One source of data, as its declaration describes it."""
 
@@ -137,6 +153,7 @@ class Dataset:
     marts: tuple[Mart, ...] = ()
     # New curated rows are expected at least this often; longer without raises the alarm.
     fresh_within_hours: int = 26
+    queries: tuple[Query, ...] = ()
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -401,6 +418,49 @@ def _marts(fields: _Fields, file: str) -> tuple[Mart, ...]:
     return tuple(marts)
 
 
+_QUERY_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+_TABLE_REF_RE = re.compile(r"\{(curated|analytics)\}\.([a-z_][a-z0-9_]*)")
+
+
+def _queries(fields: _Fields, file: str) -> tuple[Query, ...]:
+    raw = fields.get("queries", [])
+    if not isinstance(raw, list):
+        raise fields.fail("queries", "a list of [[queries]] tables")
+    queries = []
+    for index, data in enumerate(raw):
+        query = _Fields(data, file, f"queries[{index}]")
+        queries.append(
+            Query(
+                name=query.text("name", valid=_QUERY_NAME_RE.match, expected=_NAME_EXPECTED),
+                description=query.text("description"),
+                sql=query.text(
+                    "sql",
+                    valid=_TABLE_REF_RE.search,
+                    expected="Athena SQL naming its tables as {curated}.<table> or "
+                    "{analytics}.<table>",
+                ),
+            )
+        )
+        query.reject_unknown()
+    names = [q.name for q in queries]
+    if len(set(names)) != len(names):
+        raise fields.fail("queries", "queries with unique names", names)
+    return tuple(queries)
+
+
+def _check_queries(dataset: Dataset, file: str) -> None:
+    """A query reads this dataset's curated table or its marts, nothing else."""
+    own = {("curated", dataset.name), *(("analytics", m.name) for m in dataset.marts)}
+    for index, query in enumerate(dataset.queries):
+        for zone, table in _TABLE_REF_RE.findall(query.sql):
+            if (zone, table) not in own:
+                tables = ", ".join(f"{{{z}}}.{t}" for z, t in sorted(own))
+                raise DatasetError(
+                    f"{file}: queries[{index}].sql reads {{{zone}}}.{table}: expected this "
+                    f"dataset's tables: {tables}"
+                )
+
+
 def _check_marts(dataset: Dataset, file: str) -> None:
     personal = {c.name for c in dataset.columns if c.pii}
     for index, mart in enumerate(dataset.marts):
@@ -483,9 +543,11 @@ def load_dataset(path: Path) -> Dataset:
         ),
         readers=tuple(sorted({*readers, "engineer"})),
         marts=_marts(fields, file),
+        queries=_queries(fields, file),
     )
     _check_references(dataset, fields)
     _check_marts(dataset, file)
+    _check_queries(dataset, file)
     fields.reject_unknown()
     return dataset
 

@@ -17,6 +17,7 @@ from stacks.alerts_stack import AlertsStack
 from stacks.audit_stack import AuditStack
 from stacks.catalog_stack import CatalogStack
 from stacks.dataset_stack import DatasetStack
+from stacks.delivery_stack import DeliveryStack
 from stacks.governance_stack import GovernanceStack
 from stacks.ingest_stack import IngestStack
 from stacks.monitoring_stack import MonitoringStack
@@ -45,6 +46,7 @@ class Blueprint:
     ingest: IngestStack
     alerts: AlertsStack
     monitoring: MonitoringStack
+    delivery: DeliveryStack
     dataset_stacks: dict[str, DatasetStack]
 
     @property
@@ -57,6 +59,7 @@ class Blueprint:
             self.ingest,
             self.alerts,
             self.monitoring,
+            self.delivery,
             *self.dataset_stacks.values(),
         ]
 
@@ -172,6 +175,15 @@ def build_app(
         ingest=ingest,
         **common,
     )
+    delivery = DeliveryStack(
+        app,
+        "Delivery",
+        stack_name=config.stack_name("delivery"),
+        description=f"{config.project} ({config.name}): Athena workgroups per persona",
+        storage=storage,
+        personas=governance.personas,
+        **common,
+    )
     dataset_stacks = {}
     for dataset in datasets:
         stack = DatasetStack(
@@ -188,6 +200,7 @@ def build_app(
             personas=governance.personas,
             storage=storage,
             alerts=alerts,
+            delivery=delivery,
             **common,
         )
         stack.add_dependency(catalog)
@@ -208,6 +221,7 @@ def build_app(
         ingest=ingest,
         alerts=alerts,
         monitoring=monitoring,
+        delivery=delivery,
         dataset_stacks=dataset_stacks,
     )
 

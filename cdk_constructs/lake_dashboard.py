@@ -164,6 +164,17 @@ class LakeDashboard(Construct):
                              MetricStatistic.MAX),
             ],
         )  # fmt: skip
+        facade.monitor_custom(
+            alarm_friendly_name="athena",
+            human_readable_name="Athena workgroups (one per persona)",
+            metric_groups=[
+                self._search("Data scanned (bytes)", "AWS/Athena", {"WorkGroup": "*"},
+                             f"ProcessedBytes {prefix}"),
+                self._search("Query time (ms)", "AWS/Athena",
+                             {"QueryState": "*", "QueryType": "*", "WorkGroup": "*"},
+                             f"TotalExecutionTime {prefix}", MetricStatistic.AVERAGE),
+            ],
+        )  # fmt: skip
         facade.add_medium_header("Security (alarms from the trail)")
         facade.add_widget(
             cloudwatch.AlarmStatusWidget(

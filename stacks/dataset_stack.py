@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_athena as athena
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -41,6 +42,7 @@ from cdk_constructs.pipeline_triggers import PipelineTriggers
 from cdk_constructs.raw_crawler import RawCrawler
 from cdk_constructs.stream_ingest import StreamIngest
 from stacks.alerts_stack import AlertsStack
+from stacks.delivery_stack import QUERYING_PERSONAS, DeliveryStack
 from stacks.storage_stack import StorageStack
 
 # What a reader of a dataset may see of it, by persona. The engineer reads every zone through
@@ -69,6 +71,7 @@ class DatasetStack(cdk.Stack):
         personas: Mapping[str, PersonaRole],
         storage: StorageStack,
         alerts: AlertsStack,
+        delivery: DeliveryStack,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id, **kwargs)
@@ -190,6 +193,20 @@ class DatasetStack(cdk.Stack):
             trigger_dead_letter_queue=self.triggers.dead_letter_queue,
             delivery_stream_name=config.resource_name(dataset.name) if self.stream else None,
         )
+        # The ready queries, saved in the workgroup of each persona that reads the dataset.
+        self.add_dependency(delivery)
+        databases_by_zone = {z: config.database_name(z) for z in ("curated", "analytics")}
+        for query in dataset.queries:
+            for persona in (p for p in QUERYING_PERSONAS if p in dataset.readers):
+                athena.CfnNamedQuery(
+                    self,
+                    f"Query-{query.name}-{persona}",
+                    name=f"{dataset.name}: {query.name}",
+                    description=query.description,
+                    database=databases_by_zone["curated"],
+                    query_string=query.athena_sql(databases_by_zone).strip(),
+                    work_group=delivery.workgroups[persona].name,
+                )
         for persona in dataset.readers:
             if persona not in READER_EXPRESSIONS:
                 continue

@@ -225,6 +225,7 @@ class StorageStack(cdk.Stack):
                 self, f"{zone.capitalize()}BucketArn", value=self.zone_buckets[zone].bucket_arn
             )
         cdk.CfnOutput(self, "DataKeyArn", value=self.data_key.key_arn)
+        cdk.CfnOutput(self, "AthenaResultsBucketArn", value=self.athena_results_bucket.bucket_arn)
 
     def shared(self, output: str) -> str:
         """One of this stack's outputs, for another stack (see ``stack_output``)."""

@@ -41,6 +41,7 @@ def test_synth_writes_every_stack_with_no_finding_from_any_pack(tmp_path: Path) 
         "Ingest": "datalake-sandbox-ingest",
         "Alerts": "datalake-sandbox-alerts",
         "Monitoring": "datalake-sandbox-monitoring",
+        "Delivery": "datalake-sandbox-delivery",
         "Dataset-clickstream": "datalake-sandbox-dataset-clickstream",
         "Dataset-orders": "datalake-sandbox-dataset-orders",
     }

@@ -207,6 +207,13 @@ def test_acknowledgments_are_the_reviewed_ones(blueprint: Blueprint) -> None:
     # Pipelines: X-Ray and log delivery have no resource-level permissions; dead-letter
     # queues get no dead-letter queue of their own.
     expected.add(("Alerts/PipelineAlerts/PublishRole", f"{iam5}[Action::kms:GenerateDataKey*]"))
+    # Each persona's Athena results: objects named by query ID under its own prefix.
+    results_output = storage_output.replace("BucketArn", "ResultsBucketArn") % (env, "Athena")
+    expected |= {
+        (f"Delivery/{persona.capitalize()}WorkGroup/Policy",
+         f"{iam5}[Resource::{results_output}/datalake-{env}-{persona}/*]")
+        for persona in ("analyst", "scientist", "engineer")
+    }  # fmt: skip
     dead_letter_queues = ["Alerts/PipelineAlerts/DeadLetterQueue"]
     for name in blueprint.dataset_stacks:
         expected.add((f"Dataset-{name}/Pipeline/Role", f"{iam5}[Resource::*]"))
@@ -243,6 +250,7 @@ def test_the_shipped_app_synthesizes_with_the_packs_enforced() -> None:
             "ingest",
             "alerts",
             "monitoring",
+            "delivery",
             "dataset-clickstream",
             "dataset-orders",
         )

@@ -162,7 +162,8 @@ BAD_CONFIGURATIONS = [
     pytest.param(
         context(retentionDays=30),
         "context.environments.sandbox.retentionDays = 30: unknown setting; expected one of "
-        "account, alertEmail, ingest, lakeFormationAdmins, lifecycle, personas, processing",
+        "account, alertEmail, athena, ingest, lakeFormationAdmins, lifecycle, personas, "
+        "processing",
         id="misspelt-setting",
     ),
     pytest.param(

@@ -129,6 +129,16 @@ BAD_DECLARATIONS = [
         id="freshness-not-a-number",
     ),
     pytest.param(
+        change("FROM {curated}.payments", "FROM {curated}.orders"),
+        "queries[0].sql reads {curated}.orders: expected this dataset's tables: {curated}.payments",
+        id="query-reads-another-dataset",
+    ),
+    pytest.param(
+        change("FROM {curated}.payments", "FROM datalake_sandbox_curated.payments"),
+        "expected Athena SQL naming its tables as {curated}.<table> or {analytics}.<table>",
+        id="query-with-a-fixed-database",
+    ),
+    pytest.param(
         change('partition_by = ["payment_date"]', 'partition_by = ["currency"]'),
         "expected columns of type date; 'currency' is string",
         id="string-partition",

@@ -37,6 +37,7 @@ PINNED = {
     "Ingest": {"BatchIngestLogGroupB46FCB72": "AWS::Logs::LogGroup"},
     "Alerts": {},
     "Monitoring": {},
+    "Delivery": {},
     # Every dataset stack: the same IDs in each, so the pins hold for datasets added later.
     "Dataset": {
         "CuratedTable25F9FEF1": "AWS::Glue::Table",
@@ -85,6 +86,7 @@ def test_stack_names_are_per_project_and_environment(env: str) -> None:
         "Ingest": f"datalake-{env}-ingest",
         "Alerts": f"datalake-{env}-alerts",
         "Monitoring": f"datalake-{env}-monitoring",
+        "Delivery": f"datalake-{env}-delivery",
         "Dataset-clickstream": f"datalake-{env}-dataset-clickstream",
         "Dataset-orders": f"datalake-{env}-dataset-orders",
     }

@@ -217,6 +217,7 @@ def test_one_dashboard_shows_every_part(env: str) -> None:
         f"glue.driver.aggregate.numCompletedTasks {prefix}",  # every Glue job
         "RowsWritten",  # curated rows per dataset
         "TriggeredRules",  # failed job runs
+        f"ProcessedBytes {prefix}",  # every Athena workgroup
         "Security alarms",
     ):
         assert shown in body, shown

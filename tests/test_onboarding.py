@@ -42,7 +42,8 @@ def test_a_declaration_adds_exactly_its_own_stack(
 
     # Same shape as orders (a CSV batch source, the same readers): the same resources, but
     # for one tag association per personal-data column, created from the declaration alone,
-    # the marts, and the arrival trigger (orders starts on arrival, payments only on schedule).
+    # the marts, the ready queries, and the arrival trigger (orders starts on arrival,
+    # payments only on schedule).
     def shared(ids: set[str]) -> set[str]:
         return {
             i
@@ -55,6 +56,7 @@ def test_a_declaration_adds_exactly_its_own_stack(
                     "SharedAnalytics",
                     "TriggersOnArrival",
                     "TriggersArrivalRole",
+                    "Query",  # ready queries, named after each declaration's own
                 )
             )
             and "AnalyticsBucket" not in i

@@ -7,6 +7,9 @@ every treatment (keep, hash, drop) and reader rule is exercised.
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import pytest
 
 from blueprint.datasets import Dataset
@@ -126,9 +129,37 @@ def test_persona_grants_are_all_tag_expressions(lake: LakeModel, persona: str) -
 
 @pytest.mark.parametrize("persona", ["analyst", "scientist"])
 def test_readers_reach_data_only_through_lake_formation(lake: LakeModel, persona: str) -> None:
-    actions = [a for s in lake.iam_statements(persona) for a in _actions(s)]
-    assert "lakeformation:GetDataAccess" in actions
-    assert not [a for a in actions if a.startswith(("s3:", "kms:"))], persona
+    statements = lake.iam_statements(persona)
+    assert "lakeformation:GetDataAccess" in [a for s in statements for a in _actions(s)]
+    direct = [s for s in statements if any(a.startswith(("s3:", "kms:")) for a in _actions(s))]
+    # Only their own Athena query results: written and read under their own prefix.
+    assert direct
+    assert all(_own_query_results(s, persona) for s in direct), persona
+
+
+def _own_query_results(statement: dict[str, Any], persona: str) -> bool:
+    """Whether a statement reaches only ``persona``'s prefix of the Athena results bucket
+    (and the data key that encrypts the results there)."""
+    resources = statement["Resource"]
+    actions = set(_actions(statement))
+    for resource in resources if isinstance(resources, list) else [resources]:
+        text = json.dumps(resource)
+        if "AthenaResultsBucketArn" in text:
+            if "Fn::Join" in resource:
+                if not resource["Fn::Join"][1][-1].endswith(f"-{persona}/*"):
+                    return False
+            elif "s3:ListBucket" in actions:
+                prefixes = statement["Condition"]["StringLike"]["s3:prefix"]
+                if not all(f"-{persona}/" in p for p in prefixes):
+                    return False
+            elif not actions <= {"s3:GetBucketLocation", "s3:ListBucketMultipartUploads"}:
+                return False
+        elif "DataKeyArn" in text:
+            if not actions <= {"kms:GenerateDataKey", "kms:Decrypt"}:
+                return False
+        else:
+            return False
+    return True
 
 
 def test_engineer_reads_landing_and_quarantine_directly_the_rest_through_lake_formation(
@@ -137,7 +168,8 @@ def test_engineer_reads_landing_and_quarantine_directly_the_rest_through_lake_fo
     statements = lake.iam_statements("engineer")
     assert "lakeformation:GetDataAccess" in [a for s in statements for a in _actions(s)]
     storage = lake.templates["Storage"]["Resources"]
-    direct = [s for s in statements if any(a.startswith(("s3:", "kms:")) for a in _actions(s))]
+    direct = [s for s in statements if any(a.startswith(("s3:", "kms:")) for a in _actions(s))
+              and not _own_query_results(s, "engineer")]  # fmt: skip
     assert direct
     for statement in direct:
         assert set(_actions(statement)) <= {

@@ -275,14 +275,22 @@ def test_a_dataset_name_too_long_for_its_pipeline_fails_synth(tmp_path: Any) -> 
     from tests.conftest import datasets_folder, docs_example_declaration
 
     # A name with "_" is fine: its stack name has "-" instead.
-    fine = docs_example_declaration().replace('name = "payments"', 'name = "card_payments"')
+    fine = (
+        docs_example_declaration()
+        .replace('name = "payments"', 'name = "card_payments"')
+        .replace("{curated}.payments", "{curated}.card_payments")
+    )
     folder = datasets_folder(tmp_path / "ok", ("card_payments.toml", fine))
     stack = make_blueprint("prod", datasets=str(folder)).dataset_stacks["card_payments"]
     assert stack.stack_name == "datalake-prod-dataset-card-payments"
     assert stack.pipeline.name == "datalake-prod-card_payments-pipeline"
 
     long_name = "payments_" + "x" * 54  # 63 characters: a valid dataset name
-    declaration = docs_example_declaration().replace('name = "payments"', f'name = "{long_name}"')
+    declaration = (
+        docs_example_declaration()
+        .replace('name = "payments"', f'name = "{long_name}"')
+        .replace("{curated}.payments", f"{{curated}}.{long_name}")
+    )
     folder = datasets_folder(tmp_path / "d", (f"{long_name}.toml", declaration))
     with pytest.raises(ValueError, match=f"dataset {long_name}: its pipeline would be named .*"
                        r"Step Functions allows 80: choose a shorter dataset name"):  # fmt: skip

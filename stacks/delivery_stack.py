@@ -1,0 +1,69 @@
+"""Delivery: where the analysts, scientists and engineers query the lake.
+
+Stateless. An Athena workgroup per persona that queries (see
+``cdk_constructs/query_workgroup.py`` for why not one), results in the Athena results bucket
+under the workgroup's own prefix. The datasets' ready queries are saved in these workgroups
+by each dataset's stack.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from blueprint.config import EnvironmentConfig
+from cdk_constructs.persona_role import PersonaRole
+from cdk_constructs.query_workgroup import QueryWorkgroup
+from stacks.outputs import stack_output
+from stacks.storage_stack import StorageStack
+
+# The personas that query table data (the security officer reads no table data).
+QUERYING_PERSONAS = ("analyst", "scientist", "engineer")
+
+
+class DeliveryStack(cdk.Stack):
+    """The Athena workgroups ``datalake-<env>-<persona>``."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        config: EnvironmentConfig,
+        storage: StorageStack,
+        personas: dict[str, PersonaRole],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, id, **kwargs)
+        self.add_dependency(storage)
+        key = kms.Key.from_key_arn(self, "DataKey", storage.shared("DataKeyArn"))
+        results = s3.Bucket.from_bucket_attributes(
+            self,
+            "AthenaResults",
+            bucket_arn=storage.shared("AthenaResultsBucketArn"),
+            bucket_name=storage.shared("AthenaResultsBucketName"),
+            encryption_key=key,
+        )
+        self.workgroups = {
+            persona: QueryWorkgroup(
+                self,
+                f"{persona.capitalize()}WorkGroup",
+                name=config.resource_name(persona),
+                persona=persona,
+                role=personas[persona],
+                results_bucket=results,
+                encryption_key=key,
+                bytes_scanned_cutoff_megabytes=config.athena.bytes_scanned_cutoff_megabytes,
+            )
+            for persona in QUERYING_PERSONAS
+        }
+        for persona, workgroup in self.workgroups.items():
+            cdk.CfnOutput(self, f"{persona.capitalize()}WorkGroupName", value=workgroup.name)
+
+    def shared(self, output: str) -> str:
+        """One of this stack's outputs, for another stack (see ``stack_output``)."""
+        return stack_output(self, output)
