@@ -22,6 +22,7 @@ _PROJECT_RE = re.compile(r"^[a-z][a-z0-9-]{1,19}$")
 _ENV_NAME_RE = re.compile(r"^[a-z][a-z0-9]{1,11}$")
 _ACCOUNT_RE = re.compile(r"^\d{12}$")
 _REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
+_ZONE_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d[a-z]$")
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[a-zA-Z]{2,}$")
 _PRINCIPAL_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(root|(role|user)/[\w+=,.@/-]+)$")
 # Characters AWS accepts in tag values across services.
@@ -81,6 +82,16 @@ class Athena:
 
 
 @dataclass(frozen=True)
+class Redshift:
+    """The optional Redshift Serverless warehouse."""
+
+    enabled: bool
+    base_capacity: int  # RPUs while queries run: 8 to 512, in steps of 8
+    # Three zones Redshift Serverless supports in the region (it needs three).
+    availability_zones: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Tags:
     """Tags applied to every resource of the environment."""
 
@@ -131,6 +142,7 @@ class EnvironmentConfig:
     ingest: Ingest
     processing: Processing
     athena: Athena
+    redshift: Redshift
 
     def stack_name(self, stage: str) -> str:
         """CloudFormation stack name, unique per project and environment."""
@@ -185,6 +197,14 @@ class _Section:
         if not isinstance(value, str) or not pattern.match(value):
             raise self.fail(key, expected)
         return value
+
+    def zones(self, key: str) -> tuple[str, ...]:
+        value = self._get(key, [])
+        if not isinstance(value, list) or not all(
+            isinstance(v, str) and _ZONE_RE.match(v) for v in value
+        ):
+            raise self.fail(key, 'a list of Availability Zone names, like ["eu-west-1a"]')
+        return tuple(value)
 
     def principals(self, key: str) -> tuple[str, ...]:
         value = self._get(key, [])
@@ -280,6 +300,24 @@ def _ingest(section: _Section) -> Ingest:
 _WORKER_TYPE_RE = re.compile(r"^G\.(1|2|4|8)X$")
 
 
+def _redshift(section: _Section) -> Redshift:
+    redshift = Redshift(
+        enabled=section.boolean("enabled", False),
+        base_capacity=section.integer("baseCapacity", 8, minimum=8),
+        availability_zones=section.zones("availabilityZones"),
+    )
+    if redshift.base_capacity % 8 or redshift.base_capacity > 512:
+        raise section.fail("baseCapacity", "RPUs from 8 to 512 in steps of 8")
+    if redshift.enabled and len(set(redshift.availability_zones)) != 3:
+        raise section.fail(
+            "availabilityZones",
+            "three different Availability Zones that Redshift Serverless supports in the "
+            'region, like ["us-east-1a", "us-east-1b", "us-east-1c"] (it needs three)',
+        )
+    section.reject_unknown()
+    return redshift
+
+
 def _athena(section: _Section) -> Athena:
     athena = Athena(
         bytes_scanned_cutoff_megabytes=section.integer(
@@ -345,6 +383,7 @@ def _environment(project: str, name: str, data: Any) -> EnvironmentConfig:
         ingest=_ingest(section.section("ingest")),
         processing=_processing(section.section("processing")),
         athena=_athena(section.section("athena")),
+        redshift=_redshift(section.section("redshift")),
     )
     if config.remove_data_on_destroy and config.termination_protection:
         raise section.fail(

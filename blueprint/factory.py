@@ -22,6 +22,7 @@ from stacks.governance_stack import GovernanceStack
 from stacks.ingest_stack import IngestStack
 from stacks.monitoring_stack import MonitoringStack
 from stacks.storage_stack import StorageStack
+from stacks.warehouse_stack import WarehouseStack
 
 ROOT = Path(__file__).resolve().parent.parent
 CDK_JSON = ROOT / "cdk.json"
@@ -47,6 +48,7 @@ class Blueprint:
     alerts: AlertsStack
     monitoring: MonitoringStack
     delivery: DeliveryStack
+    warehouse: WarehouseStack | None
     dataset_stacks: dict[str, DatasetStack]
 
     @property
@@ -60,6 +62,7 @@ class Blueprint:
             self.alerts,
             self.monitoring,
             self.delivery,
+            *([self.warehouse] if self.warehouse else []),
             *self.dataset_stacks.values(),
         ]
 
@@ -184,6 +187,18 @@ def build_app(
         personas=governance.personas,
         **common,
     )
+    warehouse = None
+    if config.redshift.enabled:
+        warehouse = WarehouseStack(
+            app,
+            "Warehouse",
+            stack_name=config.stack_name("warehouse"),
+            description=f"{config.project} ({config.name}): Redshift Serverless over the lake",
+            storage=storage,
+            **common,
+        )
+        # Lake Formation settings and tags first (the grant names tags).
+        warehouse.add_dependency(catalog)
     dataset_stacks = {}
     for dataset in datasets:
         stack = DatasetStack(
@@ -222,6 +237,7 @@ def build_app(
         alerts=alerts,
         monitoring=monitoring,
         delivery=delivery,
+        warehouse=warehouse,
         dataset_stacks=dataset_stacks,
     )
 

@@ -159,7 +159,8 @@ class DatasetAlarms(Construct):
             namespace="AWS/Firehose",
             metric_name="DeliveryToS3.Success",
             dimensions_map={"DeliveryStreamName": stream},
-            statistic="Minimum",
+            # The share of deliveries that succeeded in the period.
+            statistic="Average",
             period=Duration.minutes(5),
         )
         return CustomMetricGroup(
@@ -173,7 +174,8 @@ class DatasetAlarms(Construct):
                     evaluation_periods=3, datapoints_to_alarm=3,
                     treat_missing_data_override=cloudwatch.TreatMissingData.NOT_BREACHING,
                     alarm_description_override=doing(
-                        f"the {name} delivery stream failed to deliver to raw for 15 minutes",
+                        f"deliveries of the {name} stream to raw kept failing for 15 minutes "
+                        "(some failed in each of three 5-minute periods)",
                         "read the stream's error log group and fix the cause (usually the "
                         "bucket policy or the key) within a day: Firehose retries delivery to "
                         "S3 for 24 hours, then drops the records",

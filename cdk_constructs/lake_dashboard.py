@@ -81,6 +81,8 @@ class LakeDashboard(Construct):
             ),
         )
         facade = self.facade
+        # The search term every per-dataset resource's name carries (datalake-sandbox).
+        env = prefix.rstrip("-")
         facade.add_large_header(f"Data lake {prefix.rstrip('-')}")
         facade.monitor_lambda_function(
             lambda_function=ingest_function,
@@ -133,21 +135,20 @@ class LakeDashboard(Construct):
                         )},
                     ),
                 ]),
-                self._search("Job runs: completed tasks", "Glue",
-                             {"JobName": "*", "JobRunId": "*", "Type": "*"},
-                             f"glue.driver.aggregate.numCompletedTasks {prefix}"),
-                self._search("Curated rows written per dataset", PROCESSING_NAMESPACE,
-                             {"Dataset": "*"}, "RowsWritten"),
-                self._search("Rows quarantined per dataset", PROCESSING_NAMESPACE,
-                             {"Dataset": "*"}, "RowsQuarantined"),
+                self._search("Job runs: completed tasks", "Glue,JobName,JobRunId,Type",
+                             f'MetricName="glue.driver.aggregate.numCompletedTasks" {env}'),
+                self._search("Curated rows written per dataset", f"{PROCESSING_NAMESPACE},Dataset",
+                             'MetricName="RowsWritten"'),
+                self._search("Rows quarantined per dataset", f"{PROCESSING_NAMESPACE},Dataset",
+                             'MetricName="RowsQuarantined"'),
             ],
         )  # fmt: skip
         facade.monitor_custom(
             alarm_friendly_name="pipelines",
             human_readable_name="Pipelines (alarms per dataset in its stack)",
             metric_groups=[
-                self._search(f"Executions {what}", "AWS/States", {"StateMachineArn": "*"},
-                             f"{metric} {prefix}")
+                self._search(f"Executions {what}", "AWS/States,StateMachineArn",
+                             f'MetricName="{metric}" {env}')
                 for what, metric in (("succeeded", "ExecutionsSucceeded"),
                                      ("failed", "ExecutionsFailed"),
                                      ("timed out", "ExecutionsTimedOut"))
@@ -157,22 +158,20 @@ class LakeDashboard(Construct):
             alarm_friendly_name="streams",
             human_readable_name="Delivery streams",
             metric_groups=[
-                self._search("Records delivered to raw", "AWS/Firehose",
-                             {"DeliveryStreamName": "*"}, f"DeliveryToS3.Records {prefix}"),
-                self._search("Oldest record not yet in raw (s)", "AWS/Firehose",
-                             {"DeliveryStreamName": "*"}, f"DeliveryToS3.DataFreshness {prefix}",
-                             MetricStatistic.MAX),
+                self._search("Records delivered to raw", "AWS/Firehose,DeliveryStreamName",
+                             f'MetricName="DeliveryToS3.Records" {env}'),
+                self._search("Oldest record not yet in raw (s)", "AWS/Firehose,DeliveryStreamName",
+                             f'MetricName="DeliveryToS3.DataFreshness" {env}', MetricStatistic.MAX),
             ],
         )  # fmt: skip
         facade.monitor_custom(
             alarm_friendly_name="athena",
             human_readable_name="Athena workgroups (one per persona)",
             metric_groups=[
-                self._search("Data scanned (bytes)", "AWS/Athena", {"WorkGroup": "*"},
-                             f"ProcessedBytes {prefix}"),
-                self._search("Query time (ms)", "AWS/Athena",
-                             {"QueryState": "*", "QueryType": "*", "WorkGroup": "*"},
-                             f"TotalExecutionTime {prefix}", MetricStatistic.AVERAGE),
+                self._search("Data scanned (bytes)", "AWS/Athena,QueryState,QueryType,WorkGroup",
+                             f'MetricName="ProcessedBytes" {env}'),
+                self._search("Query time (ms)", "AWS/Athena,QueryState,QueryType,WorkGroup",
+                             f'MetricName="TotalExecutionTime" {env}', MetricStatistic.AVERAGE),
             ],
         )  # fmt: skip
         facade.add_medium_header("Security (alarms from the trail)")
@@ -185,14 +184,15 @@ class LakeDashboard(Construct):
     @staticmethod
     def _search(
         title: str,
-        namespace: str,
-        dimensions: Mapping[str, str],
+        schema: str,
         query: str,
         statistic: MetricStatistic = MetricStatistic.SUM,
     ) -> CustomMetricGroup:
+        """A graph of every metric of ``schema`` (``namespace,dimension,...``) that matches
+        ``query``. CloudWatch search has no wildcard for a dimension's value, so the
+        dimensions go into the schema and no value is pinned."""
         return CustomMetricGroup(
             title=title,
-            metrics=[CustomMetricSearch(namespace=namespace, dimensions_map=dict(dimensions),
-                                        search_query=query, statistic=statistic,
-                                        period=Duration.minutes(5))],
+            metrics=[CustomMetricSearch(namespace=schema, dimensions_map={}, search_query=query,
+                                        statistic=statistic, period=Duration.minutes(5))],
         )  # fmt: skip

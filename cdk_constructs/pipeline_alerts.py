@@ -8,6 +8,7 @@ pipeline (by hand or by a retry).
 
 from __future__ import annotations
 
+from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -55,6 +56,24 @@ class PipelineAlerts(Construct):
             master_key=encryption_key,
             enforce_ssl=True,
         )
+        # CloudWatch alarms of this account publish here; the topic policy replaces SNS's
+        # default one, so they need their own statement (and the key lets them encrypt).
+        stack = Stack.of(self)
+        self.topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowThisAccountsAlarms",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["sns:Publish"],
+                resources=[self.topic.topic_arn],
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": stack.account},
+                    "ArnLike": {"aws:SourceArn": stack.format_arn(
+                        service="cloudwatch", resource="alarm", resource_name="*",
+                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                    )},
+                },
+            )
+        )  # fmt: skip
         if email:
             self.topic.add_subscription(subscriptions.EmailSubscription(email))
 

@@ -91,6 +91,26 @@ class QueryWorkgroup(Construct):
             roles=[role],
             statements=[
                 iam.PolicyStatement(actions=QUERY_ACTIONS, resources=[arn]),
+                # The console lists workgroups and reads the catalog through Athena; what a
+                # query may read is still decided by Lake Formation.
+                iam.PolicyStatement(actions=["athena:ListWorkGroups"], resources=["*"]),
+                iam.PolicyStatement(
+                    actions=[
+                        "athena:GetDataCatalog",
+                        "athena:ListDatabases",
+                        "athena:GetDatabase",
+                        "athena:ListTableMetadata",
+                        "athena:GetTableMetadata",
+                    ],
+                    resources=[
+                        Stack.of(self).format_arn(
+                            service="athena",
+                            resource="datacatalog",
+                            resource_name="AwsDataCatalog",
+                            arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+                        )
+                    ],
+                ),
                 iam.PolicyStatement(
                     actions=[
                         "s3:GetObject",
@@ -118,6 +138,9 @@ class QueryWorkgroup(Construct):
         acknowledge(
             self.policy,
             f"Athena names each result object by query ID under the {persona}'s own prefix; "
-            "the role reads and writes that prefix only.",
+            "the role reads and writes that prefix only. athena:ListWorkGroups (for the "
+            "console) has no resource-level permissions.",
             f"AwsSolutions-IAM5[Resource::{in_finding(self, results_bucket.bucket_arn)}/{prefix}*]",
+            # athena:ListWorkGroups has no resource-level permissions.
+            "AwsSolutions-IAM5[Resource::*]",
         )

@@ -214,6 +214,11 @@ def test_acknowledgments_are_the_reviewed_ones(blueprint: Blueprint) -> None:
          f"{iam5}[Resource::{results_output}/datalake-{env}-{persona}/*]")
         for persona in ("analyst", "scientist", "engineer")
     }  # fmt: skip
+    # athena:ListWorkGroups (for the console) has no resource-level permissions.
+    expected |= {
+        (f"Delivery/{persona.capitalize()}WorkGroup/Policy", f"{iam5}[Resource::*]")
+        for persona in ("analyst", "scientist", "engineer")
+    }
     dead_letter_queues = ["Alerts/PipelineAlerts/DeadLetterQueue"]
     for name in blueprint.dataset_stacks:
         expected.add((f"Dataset-{name}/Pipeline/Role", f"{iam5}[Resource::*]"))

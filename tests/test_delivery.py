@@ -50,8 +50,9 @@ def _actions(statement: dict[str, Any]) -> list[str]:
 
 
 def test_a_persona_can_use_its_own_workgroup_and_no_other(env: str) -> None:
-    """Across every stack, each persona role's Athena rights name its workgroup alone, and
-    its S3 rights on the results bucket are its own prefix."""
+    """Across every stack, each persona role's Athena rights on workgroups name its own
+    alone (listing workgroups, for the console, has no resource-level permissions), and its
+    catalog rights through Athena are the account's Glue catalog, behind Lake Formation."""
     blueprint = built(env)
     role_of = {persona: role for persona, role in blueprint.governance.personas.items()}
     seen: dict[str, set[str]] = {p: set() for p in role_of}
@@ -61,14 +62,21 @@ def test_a_persona_can_use_its_own_workgroup_and_no_other(env: str) -> None:
             text = json.dumps(policy["Properties"].get("Roles", []))
             personas = [p for p in role_of if f"{p.capitalize()}Role" in text]
             for statement in _statements(policy):
-                if not any(a.startswith("athena:") for a in _actions(statement)):
+                athena = [a for a in _actions(statement) if a.startswith("athena:")]
+                if not athena:
                     continue
                 resource = json.dumps(statement["Resource"])
+                if resource == '"*"':
+                    assert athena == ["athena:ListWorkGroups"]
+                    continue
                 for persona in personas:
                     seen[persona].add(resource)
     for persona in QUERYING_PERSONAS:
-        (resource,) = seen[persona]
+        workgroups_ = {r for r in seen[persona] if ":workgroup/" in r}
+        (resource,) = workgroups_
         assert resource.endswith(f':workgroup/datalake-{env}-{persona}"]]}}'), resource
+        others = seen[persona] - workgroups_
+        assert all(r.endswith(':datacatalog/AwsDataCatalog"]]}') for r in others), others
     assert seen["security_officer"] == set()
 
 

@@ -8,6 +8,7 @@ the event it is for and stay quiet on ordinary lake traffic.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -208,16 +209,44 @@ def test_one_dashboard_shows_every_part(env: str) -> None:
     (dashboard,) = resources(template(env, "Monitoring"), "AWS::CloudWatch::Dashboard").values()
     assert dashboard["Properties"]["DashboardName"] == f"datalake-{env}-lake"
     body = json.dumps(dashboard["Properties"]["DashboardBody"])
-    prefix = f"datalake-{env}-"
     for shown in (
         "IngestFunctionName",  # the ingest function (through the ingest stack's output)
         "ApproximateNumberOfMessagesVisible",  # the dead-letter queues
-        f"ExecutionsFailed {prefix}",  # every dataset's pipeline, by search
-        f"DeliveryToS3.Records {prefix}",  # every delivery stream
-        f"glue.driver.aggregate.numCompletedTasks {prefix}",  # every Glue job
-        "RowsWritten",  # curated rows per dataset
         "TriggeredRules",  # failed job runs
-        f"ProcessedBytes {prefix}",  # every Athena workgroup
         "Security alarms",
     ):
         assert shown in body, shown
+    # Every dataset's pipelines, jobs, rows and streams, and every workgroup, by search:
+    # the dimensions in the schema, no value pinned (search has no wildcard for values).
+    searches = {
+        " ".join(re.sub(r'[\\"]', "", found).split())
+        for found in re.findall(r"SEARCH\('(.*?)', '", body)
+    }
+    assert searches == {
+        f"{{AWS/States,StateMachineArn}} MetricName=Executions{what} datalake-{env}"
+        for what in ("Succeeded", "Failed", "TimedOut")
+    } | {
+        f"{{Glue,JobName,JobRunId,Type}} MetricName=glue.driver.aggregate.numCompletedTasks "
+        f"datalake-{env}",
+        "{DataLake/Processing,Dataset} MetricName=RowsWritten",
+        "{DataLake/Processing,Dataset} MetricName=RowsQuarantined",
+        f"{{AWS/Firehose,DeliveryStreamName}} MetricName=DeliveryToS3.Records datalake-{env}",
+        f"{{AWS/Firehose,DeliveryStreamName}} MetricName=DeliveryToS3.DataFreshness datalake-{env}",
+        f"{{AWS/Athena,QueryState,QueryType,WorkGroup}} MetricName=ProcessedBytes datalake-{env}",
+        f"{{AWS/Athena,QueryState,QueryType,WorkGroup}} MetricName=TotalExecutionTime "
+        f"datalake-{env}",
+    }
+
+
+def test_this_accounts_alarms_may_publish_to_the_alerts_topic(env: str) -> None:
+    """The topic's policy replaces SNS's default one: without this statement no alarm
+    could notify anyone."""
+    policy = next(iter(resources(template(env, "Alerts"), "AWS::SNS::TopicPolicy").values()))
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    (allow,) = [s for s in statements if s["Effect"] == "Allow"
+                and s["Principal"] == {"Service": "cloudwatch.amazonaws.com"}]  # fmt: skip
+    assert allow["Action"] == "sns:Publish"
+    assert allow["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    source = json.dumps(allow["Condition"]["ArnLike"]["aws:SourceArn"])
+    assert ":cloudwatch:" in source
+    assert ":alarm:*" in source

@@ -1,0 +1,63 @@
+"""Warehouse: the optional Redshift Serverless namespace and workgroup over the lake.
+
+Built only when the environment sets ``redshift.enabled``. Its role reads the curated and
+analytics zones as the analyst does: tables without personal data, granted by LF-Tags.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+from blueprint.config import EnvironmentConfig
+from cdk_constructs.lake_formation_tags import GENERAL, SENSITIVITY, ZONE, grant_by_tags
+from cdk_constructs.serverless_warehouse import ServerlessWarehouse
+from stacks.storage_stack import StorageStack
+
+
+class WarehouseStack(cdk.Stack):
+    """Redshift Serverless, its VPC and role, and the role's Lake Formation grant."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        config: EnvironmentConfig,
+        storage: StorageStack,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, id, **kwargs)
+        self.add_dependency(storage)
+        self.warehouse = ServerlessWarehouse(
+            self,
+            "Warehouse",
+            name=config.resource_name("warehouse"),
+            encryption_key=kms.Key.from_key_arn(self, "DataKey", storage.shared("DataKeyArn")),
+            availability_zones=config.redshift.availability_zones,
+            base_capacity=config.redshift.base_capacity,
+            databases=[config.database_name(zone) for zone in ("curated", "analytics")],
+            log_retention_days=config.retention.log_group_days,
+            remove_on_destroy=config.remove_data_on_destroy,
+        )
+        # Seeing the databases (CREATE EXTERNAL SCHEMA), then reading general tables.
+        grant_by_tags(
+            self,
+            "WarehouseSeesDatabases",
+            principal_arn=self.warehouse.role.role_arn,
+            resource_type="DATABASE",
+            expression={ZONE: ("curated", "analytics")},
+            permissions=["DESCRIBE"],
+        )
+        grant_by_tags(
+            self,
+            "WarehouseReads",
+            principal_arn=self.warehouse.role.role_arn,
+            resource_type="TABLE",
+            expression={ZONE: ("curated", "analytics"), SENSITIVITY: (GENERAL,)},
+            permissions=["SELECT", "DESCRIBE"],
+        )
+        cdk.CfnOutput(self, "WorkgroupName", value=config.resource_name("warehouse"))
