@@ -14,11 +14,11 @@ from constructs import Construct
 
 from blueprint.config import EnvironmentConfig
 from cdk_constructs.pipeline_alerts import PipelineAlerts
-from stacks.outputs import stack_output
+from stacks.outputs import SharedOutputs
 from stacks.storage_stack import StorageStack
 
 
-class AlertsStack(cdk.Stack):
+class AlertsStack(SharedOutputs, cdk.Stack):
     """The pipeline alerts topic (KMS, TLS-only, optional e-mail) and its EventBridge rules."""
 
     def __init__(
@@ -45,7 +45,3 @@ class AlertsStack(cdk.Stack):
         cdk.CfnOutput(self, "DeadLetterQueueName", value=queue.queue_name)
         cdk.CfnOutput(self, "DeadLetterQueueUrl", value=queue.queue_url)
         cdk.CfnOutput(self, "GlueJobFailedRuleName", value=self.alerts.glue_job_failed.rule_name)
-
-    def shared(self, output: str) -> str:
-        """One of this stack's outputs, for another stack (see ``stack_output``)."""
-        return stack_output(self, output)

@@ -18,14 +18,14 @@ from constructs import Construct
 from blueprint.config import EnvironmentConfig
 from cdk_constructs.persona_role import PersonaRole
 from cdk_constructs.query_workgroup import QueryWorkgroup
-from stacks.outputs import stack_output
+from stacks.outputs import SharedOutputs
 from stacks.storage_stack import StorageStack
 
 # The personas that query table data (the security officer reads no table data).
 QUERYING_PERSONAS = ("analyst", "scientist", "engineer")
 
 
-class DeliveryStack(cdk.Stack):
+class DeliveryStack(SharedOutputs, cdk.Stack):
     """The Athena workgroups ``datalake-<env>-<persona>``."""
 
     def __init__(
@@ -63,7 +63,3 @@ class DeliveryStack(cdk.Stack):
         }
         for persona, workgroup in self.workgroups.items():
             cdk.CfnOutput(self, f"{persona.capitalize()}WorkGroupName", value=workgroup.name)
-
-    def shared(self, output: str) -> str:
-        """One of this stack's outputs, for another stack (see ``stack_output``)."""
-        return stack_output(self, output)

@@ -40,7 +40,6 @@ class MonitoringStack(cdk.Stack):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id, **kwargs)
-        self.config = config
         for stack in (audit, alerts, ingest):
             self.add_dependency(stack)
         topic = sns.Topic.from_topic_arn(self, "Alerts", alerts.shared("AlertsTopicArn"))

@@ -15,3 +15,12 @@ def stack_output(stack: cdk.Stack, output: str) -> str:
     if stack.node.try_find_child(output) is None:
         raise ValueError(f"{stack.node.path} has no output {output!r}")
     return cdk.Fn.get_stack_output(stack.stack_name, output, cdk.Aws.REGION)
+
+
+class SharedOutputs:
+    """For a stack whose outputs other stacks read: ``shared(output)``."""
+
+    def shared(self, output: str) -> str:
+        """One of this stack's outputs, for another stack (see ``stack_output``)."""
+        assert isinstance(self, cdk.Stack)
+        return stack_output(self, output)

@@ -32,12 +32,12 @@ from cdk_constructs.nag import acknowledge, in_finding
 from cdk_constructs.registered_locations import DataAccessRole
 from cdk_constructs.removal import data_removal_policy
 from cdk_constructs.secure_bucket import SecureBucket
-from stacks.outputs import stack_output
+from stacks.outputs import SharedOutputs
 
 ZONES = ("landing", "raw", "curated", "analytics")
 
 
-class StorageStack(cdk.Stack):
+class StorageStack(SharedOutputs, cdk.Stack):
     """Keys, the four lake zones, Athena results, audit logs and access logs."""
 
     def __init__(
@@ -226,10 +226,6 @@ class StorageStack(cdk.Stack):
             )
         cdk.CfnOutput(self, "DataKeyArn", value=self.data_key.key_arn)
         cdk.CfnOutput(self, "AthenaResultsBucketArn", value=self.athena_results_bucket.bucket_arn)
-
-    def shared(self, output: str) -> str:
-        """One of this stack's outputs, for another stack (see ``stack_output``)."""
-        return stack_output(self, output)
 
     def shared_bucket(self, scope: Construct, zone: str, key: kms.IKey) -> s3.IBucket:
         """A zone bucket, for a construct in another stack (see ``shared``)."""
