@@ -20,7 +20,8 @@ def analytics_arguments(
     return {
         "--marts_spec": json.dumps([m.spec() for m in dataset.marts], sort_keys=True),
         "--curated_path": curated.s3_url_for_object(f"{dataset.name}/"),
-        "--analytics_path": analytics.s3_url_for_object(),
+        # A folder: the job appends each mart's name (s3_url_for_object() has no slash).
+        "--analytics_path": f"{analytics.s3_url_for_object()}/",
     }
 
 

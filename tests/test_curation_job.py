@@ -159,6 +159,18 @@ def test_the_analytics_job_sets_exactly_the_arguments_its_script_reads() -> None
         assert "--job-bookmark-option" not in arguments  # rebuilds from all of curated
 
 
+def test_every_path_argument_is_a_folder(env: str) -> None:
+    """The scripts append names to their --*_path arguments: each must end in a slash, or a
+    mart would be written to s3://<analytics bucket><mart>/, a bucket that does not exist."""
+    for name in built(env).dataset_stacks:
+        for job_resource in resources(template(env, f"Dataset-{name}"), "AWS::Glue::Job").values():
+            arguments = job_resource["Properties"]["DefaultArguments"]
+            for key, value in arguments.items():
+                if key.endswith("_path"):
+                    last = value["Fn::Join"][1][-1] if isinstance(value, dict) else value
+                    assert isinstance(last, str) and last.endswith("/"), (name, key, value)
+
+
 def test_each_mart_is_a_tagged_table_in_the_analytics_database() -> None:
     for name, stack in built("sandbox").dataset_stacks.items():
         tmpl = template("sandbox", f"Dataset-{name}")
