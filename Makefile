@@ -4,7 +4,7 @@ ENV ?= sandbox
 PYTHON ?= python3
 export PATH := $(CURDIR)/.venv/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: install synth test lint cfn-lint bench ci diff deploy destroy clean
+.PHONY: install synth test lint cfn-lint bench bench-scale ci diff deploy destroy clean
 
 install:
 	$(PYTHON) tasks.py install
@@ -23,6 +23,9 @@ cfn-lint:
 
 bench:
 	$(PYTHON) tasks.py bench
+
+bench-scale:
+	$(PYTHON) tasks.py bench-scale
 
 ci:
 	bash .ci/run

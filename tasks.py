@@ -8,6 +8,8 @@
     python3 tasks.py cfn-lint      synthesize every environment and cfn-lint the templates
     python3 tasks.py bench         time a full synth against an empty CDK app
     python3 tasks.py bench-transform  time raw -> curated on one million generated orders
+    python3 tasks.py bench-scale [ARGS]  synthesize 1 to 100 generated datasets: stack sizes
+                                   against CloudFormation's limits, synth time per dataset
     python3 tasks.py diagrams      redraw the docs' pictures from the synthesized app
     python3 tasks.py feed [ENV]    send the sample data to a deployed environment (needs AWS
                                    credentials)
@@ -137,6 +139,11 @@ def bench_transform(*args: str) -> None:
     _run(PYTHON, "scripts/bench_transform.py", *args)
 
 
+def bench_scale(*args: str) -> None:
+    ensure_environment(dev=False)
+    _run(PYTHON, "scripts/bench_scale.py", *args)
+
+
 def diagrams() -> None:
     ensure_environment(dev=True)
     _run(PYTHON, "scripts/diagrams.py")
@@ -161,6 +168,7 @@ COMMANDS = {
     "cfn-lint": cfn_lint,
     "bench": bench,
     "bench-transform": bench_transform,
+    "bench-scale": bench_scale,
     "diagrams": diagrams,
     "feed": feed,
     "ci": ci,
