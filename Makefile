@@ -4,7 +4,7 @@ ENV ?= sandbox
 PYTHON ?= python3
 export PATH := $(CURDIR)/.venv/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: install synth test lint cfn-lint bench bench-scale ci diff deploy destroy clean
+.PHONY: install synth test demo lint cfn-lint bench bench-scale ci diff deploy destroy clean
 
 install:
 	$(PYTHON) tasks.py install
@@ -14,6 +14,9 @@ synth:
 
 test:
 	$(PYTHON) tasks.py test
+
+demo:
+	$(PYTHON) tasks.py demo
 
 lint:
 	$(PYTHON) tasks.py lint

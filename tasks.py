@@ -4,6 +4,8 @@
     python3 tasks.py install       create .venv and node_modules with the pinned dependencies
     python3 tasks.py synth [ENV]   synthesize every stack of ENV (default sandbox) into cdk.out/
     python3 tasks.py test [ARGS]   run the whole test suite (ARGS go to pytest)
+    python3 tasks.py demo [ARGS]   run the whole data path locally: moto, Spark and DuckDB,
+                                   no AWS account (ARGS: --keep, --datasets PATH)
     python3 tasks.py lint          ruff (lint and format check) and mypy
     python3 tasks.py cfn-lint      synthesize every environment and cfn-lint the templates
     python3 tasks.py bench         time a full synth against an empty CDK app
@@ -113,6 +115,11 @@ def test(*args: str) -> None:
     _run(PYTHON, "-m", "pytest", *args)
 
 
+def demo(*args: str) -> None:
+    ensure_environment(dev=True)
+    _run(PYTHON, "scripts/demo.py", *args)
+
+
 def lint() -> None:
     ensure_environment(dev=True)
     _run(BIN / "ruff", "check", ".")
@@ -164,6 +171,7 @@ COMMANDS = {
     "install": install,
     "synth": synth,
     "test": test,
+    "demo": demo,
     "lint": lint,
     "cfn-lint": cfn_lint,
     "bench": bench,
