@@ -6,10 +6,11 @@ import json
 from typing import Any
 
 import pytest
-import raw_to_curated
 
 from blueprint.datasets import Dataset
 from tests.conftest import built, only, resources, template
+
+import raw_to_curated
 
 
 def dataset_params() -> list[Any]:
@@ -168,7 +169,8 @@ def test_every_path_argument_is_a_folder(env: str) -> None:
             for key, value in arguments.items():
                 if key.endswith("_path"):
                     last = value["Fn::Join"][1][-1] if isinstance(value, dict) else value
-                    assert isinstance(last, str) and last.endswith("/"), (name, key, value)
+                    assert isinstance(last, str), (name, key, value)
+                    assert last.endswith("/"), (name, key, value)
 
 
 def test_each_mart_is_a_tagged_table_in_the_analytics_database() -> None:

@@ -193,7 +193,10 @@ def test_the_sample_file_goes_through(spark: SparkSession) -> None:
     rows_in = df.count()
     curated, quarantine = transforms.raw_to_curated(df, ORDERS, salt=SALT)
     figures = transforms.counts(rows_in, curated, quarantine)
-    assert figures["rows_written"] == rows_in  # the sample is clean
+    # The sample ends with two bad rows, to show what the job does with them: a quantity
+    # of "two", and an order sent twice.
+    assert figures["rows_written"] == rows_in - 2
+    assert figures["quarantined_by_reason"] == {"uncastable": 1, "exact_duplicate": 1}
     assert curated.filter("customer_email like '%@%'").count() == 0
 
 
