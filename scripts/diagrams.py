@@ -14,7 +14,7 @@ sys.path.insert(0, str(ROOT))
 
 from aws_cdk import assertions  # noqa: E402
 
-from blueprint import diagrams  # noqa: E402
+from blueprint import cost, diagrams  # noqa: E402
 from blueprint.factory import build_app, cdk_json_context  # noqa: E402
 
 
@@ -34,6 +34,15 @@ def operation_alarm_rows() -> list[tuple[str, str, str, str]]:
     return diagrams.operation_alarm_rows(templates, blueprint.dataset_stacks)
 
 
+def architecture_picture() -> str:
+    """The Mermaid picture of every stack of the sandbox, as it synthesizes."""
+    blueprint = build_app({**cdk_json_context(), "env": "sandbox"}, enforce_compliance=False)
+    templates = [assertions.Template.from_stack(s).to_json() for s in blueprint.stacks]
+    return diagrams.architecture_mermaid(
+        [diagrams.stack_view(s, t) for s, t in zip(blueprint.stacks, templates, strict=True)]
+    )
+
+
 def main() -> None:
     doc = diagrams.ORCHESTRATION_DOC
     text = diagrams.replace_block(doc.read_text(), "pipeline-picture", pipeline_picture())
@@ -44,7 +53,16 @@ def main() -> None:
     text = diagrams.replace_block(text, "security-alarms", table, fence=None)
     table = diagrams.alarm_table(operation_alarm_rows())
     doc.write_text(diagrams.replace_block(text, "operation-alarms", table, fence=None))
-    print("redrew the pipeline picture and the alarm tables in docs/")
+    picture = architecture_picture()
+    for doc in diagrams.ARCHITECTURE_DOCS:
+        doc.write_text(diagrams.replace_block(doc.read_text(), "architecture", picture))
+    blueprint = build_app({**cdk_json_context(), "env": "sandbox"}, enforce_compliance=False)
+    templates = {s.node.id: assertions.Template.from_stack(s).to_json() for s in blueprint.stacks}
+    datasets = {name: templates[s.node.id] for name, s in blueprint.dataset_stacks.items()}
+    text = cost.COST_DOC.read_text()
+    text = cost.update_doc(text, list(templates.values()), datasets, blueprint.config)
+    cost.COST_DOC.write_text(text)
+    print("redrew the pictures and the alarm tables in README.md and docs/")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,187 @@
+"""The cost model: docs/cost.md is what the sandbox synthesizes, the idle sandbox stays under
+its target, nothing bills by the hour unless a flag says so, and no resource type goes unpriced."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from functools import cache
+from typing import Any
+
+import pytest
+from aws_cdk import assertions
+
+from blueprint import cost
+from blueprint.config import EnvironmentConfig
+from blueprint.diagrams import pipeline_definition
+from tests.conftest import built, template
+
+TARGET_USD = 5.0  # a month, idle
+
+
+@cache
+def sandbox() -> tuple[list[Mapping[str, Any]], dict[str, Mapping[str, Any]], EnvironmentConfig]:
+    """The sandbox's templates, its dataset templates by dataset name, and its config."""
+    blueprint = built("sandbox")
+    templates = {s.node.id: template("sandbox", s.node.id).to_json() for s in blueprint.stacks}
+    datasets = {name: templates[s.node.id] for name, s in blueprint.dataset_stacks.items()}
+    return list(templates.values()), datasets, blueprint.config
+
+
+def idle_totals(
+    templates: Sequence[Mapping[str, Any]], config: EnvironmentConfig
+) -> tuple[float, float]:
+    lines = cost.idle_lines(templates, config)
+    return sum(x.usd for x in lines), sum(x.usd_free_tier for x in lines)
+
+
+def test_the_cost_tables_are_what_the_sandbox_synthesizes() -> None:
+    templates, datasets, config = sandbox()
+    doc = cost.COST_DOC.read_text()
+    assert cost.update_doc(doc, templates, datasets, config) == doc, (
+        "docs/cost.md shows other costs than the sandbox synthesizes: "
+        "run `python3 tasks.py diagrams`"
+    )
+
+
+def test_the_idle_sandbox_is_under_its_target_on_the_basis_the_doc_states() -> None:
+    templates, _, config = sandbox()
+    _, free_tier = idle_totals(templates, config)
+    doc = cost.COST_DOC.read_text()
+    assert "checks it **with CloudWatch's always-free tier**" in " ".join(doc.split())
+    idle_table = doc.split("<!-- cost-idle -->")[1].split("<!-- /cost-idle -->")[0]
+    (total,) = re.findall(r"^\| \*\*total\*\* \|.*\| \*\*([\d.]+)\*\* \|$", idle_table, re.M)
+    assert float(total) == round(free_tier, 2)  # the figure the doc shows, on that basis
+    assert free_tier < TARGET_USD
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="at list price (the free tier shared across an AWS Organization) the idle sandbox is "
+    "over 5 USD: the dashboard, two KMS keys and 20 alarm metrics; see docs/cost.md",
+)
+def test_the_idle_sandbox_is_under_its_target_at_list_price() -> None:
+    templates, _, config = sandbox()
+    list_price, _ = idle_totals(templates, config)
+    assert list_price < TARGET_USD
+
+
+def test_nothing_bills_by_the_hour_unless_a_flag_turns_it_on() -> None:
+    templates, _, config = sandbox()
+    assert not config.redshift.enabled
+    assert [x for x in cost.idle_lines(templates, config) if x.billing == cost.HOUR] == []
+    assert [t for t in cost.resource_types(templates) if t[2] == cost.HOUR] == []
+
+    from tests.test_warehouse import warehouse
+
+    with_warehouse = warehouse("sandbox")
+    warehoused = [assertions.Template.from_stack(s).to_json() for s in with_warehouse.stacks]
+    lines = cost.idle_lines(warehoused, with_warehouse.config)
+    (compute,) = [x for x in lines if x.billing == cost.HOUR]
+    assert compute.item == "Redshift Serverless compute"
+    assert compute.usd == 0  # billed while queries run, and none does while idle
+    assert "3.00 USD for each hour queries run" in compute.counted  # base 8 RPUs
+    assert ("AWS::RedshiftServerless::Workgroup", 1, cost.HOUR) in [
+        t[:3] for t in cost.resource_types(warehoused)
+    ]
+    (secrets,) = [x for x in lines if x.item == "Secrets Manager secrets"]
+    assert secrets.quantity == 2  # the salt, and the admin password Redshift keeps
+    with pytest.raises(ValueError, match=r"redshift.enabled is False"):
+        cost.idle_lines(warehoused, config)  # a warehouse the configuration did not ask for
+
+
+def test_an_unknown_resource_type_fails_the_model() -> None:
+    templates, datasets, config = sandbox()
+    instance = {"Resources": {"Box": {"Type": "AWS::EC2::Instance", "Properties": {}}}}
+    with pytest.raises(cost.UnknownResourceTypeError, match=r"AWS::EC2::Instance"):
+        cost.idle_lines([*templates, instance], config)
+    with pytest.raises(cost.UnknownResourceTypeError):
+        cost.resource_types([instance])
+    orders = datasets["orders"]
+    with_instance = {**orders, "Resources": {**orders["Resources"], **instance["Resources"]}}
+    with pytest.raises(cost.UnknownResourceTypeError):
+        cost.run_lines(with_instance, templates)
+
+
+def test_a_known_hourly_resource_is_priced_for_every_hour() -> None:
+    templates, _, config = sandbox()
+    nat = {"Resources": {"Nat": {"Type": "AWS::EC2::NatGateway", "Properties": {}}}}
+    gateway = {"Resources": {"S3": {"Type": "AWS::EC2::VPCEndpoint", "Properties": {}}}}
+    (line,) = [
+        x for x in cost.idle_lines([*templates, nat, gateway], config) if x.billing == "per hour"
+    ]
+    assert (line.item, line.quantity, round(line.usd, 2)) == ("NAT gateways", 730, 32.85)
+
+
+def test_alarms_bill_each_metric_they_evaluate() -> None:
+    stat = {"Metric": {"Namespace": "N", "MetricName": "M"}, "Period": 300, "Stat": "Sum"}
+    math = {"Metrics": [{"Id": "e", "Expression": "a + b + c"},
+                        *({"Id": i, "MetricStat": stat} for i in "abc")]}  # fmt: skip
+    fast = {"MetricName": "M", "Namespace": "N", "Period": 10}
+    alarms = {f"A{i}": {"Type": "AWS::CloudWatch::Alarm", "Properties": p}
+              for i, p in enumerate((math, fast))}  # fmt: skip
+    lines = {x.item: x.quantity for x in cost.idle_lines([{"Resources": alarms}], sandbox()[2])}
+    assert lines["CloudWatch alarm metrics"] == 3
+    assert lines["CloudWatch alarm metrics, high resolution"] == 1
+
+
+def test_a_metric_filter_with_a_default_value_bills_while_idle() -> None:
+    transform = {"MetricName": "M", "MetricNamespace": "N", "MetricValue": "1"}
+    filters = {
+        "Quiet": {"Type": "AWS::Logs::MetricFilter",
+                  "Properties": {"MetricTransformations": [transform]}},
+        "Chatty": {"Type": "AWS::Logs::MetricFilter",
+                   "Properties": {"MetricTransformations": [{**transform, "DefaultValue": 0}]}},
+    }  # fmt: skip
+    (line,) = [x for x in cost.idle_lines([{"Resources": filters}], sandbox()[2])
+               if x.item == "Custom metrics of metric filters"]  # fmt: skip
+    assert line.quantity == 1
+
+
+def test_the_dashboard_metrics_are_counted_from_its_body() -> None:
+    templates, _, _ = sandbox()
+    (dashboard,) = [r["Properties"] for t in templates for r in t["Resources"].values()
+                    if r["Type"] == "AWS::CloudWatch::Dashboard"]  # fmt: skip
+    lines, expressions, search = cost.dashboard_metrics(dashboard)
+    body = json.dumps(dashboard["DashboardBody"])
+    assert search == body.count("SEARCH(") > 0
+    assert 0 < search <= expressions < lines
+
+
+@pytest.mark.parametrize(
+    ("expression", "runs"),
+    [
+        ("rate(1 hour)", 730),
+        ("rate(15 minutes)", 2920),
+        ("rate(1 day)", 730 / 24),
+        ("cron(0 2 * * ? *)", 730 / 24),
+        ("cron(0/30 8-17 ? * MON-FRI *)", 2 * 10 * 730 / 24 * 5 / 7),
+        ("cron(0 6 1 * ? *)", 1),
+        ("cron(0 6 1 JAN,JUL ? *)", 2 / 12),
+    ],
+)
+def test_runs_a_month_of_a_schedule(expression: str, runs: float) -> None:
+    assert cost.runs_per_month(expression) == pytest.approx(runs)
+
+
+def test_an_unmodelled_schedule_fails() -> None:
+    with pytest.raises(ValueError, match="not modelled"):
+        cost.runs_per_month("cron(0 6 L * ? *)")
+
+
+def test_a_run_counts_the_success_path_with_its_polls() -> None:
+    _, datasets, _ = sandbox()
+    path, polls = cost.success_path(pipeline_definition(datasets["orders"]))
+    assert (path[0], path[-1]) == ("Start", "PublishDataset")
+    # A 2-minute crawl polled every 30 s, two 2-minute job runs polled every minute.
+    assert (path.count("GetCrawler"), path.count("GetCurateRun")) == (4, 2)
+    assert polls == 4 + 2 + 2
+    assert not {"AlertFailure", "PipelineFailed", "LeaveItToTheRunningExecution"} & set(path)
+    lines = {x.item: x for x in cost.run_lines(datasets["orders"], sandbox()[0])}
+    assert lines["Step Functions state transitions"].quantity == len(path)
+    assert lines["Glue crawler datalake-sandbox-orders-raw"].usd == pytest.approx(
+        2 * 10 / 60 * 0.44
+    )
+    flex = lines["Glue job datalake-sandbox-orders-curate"]
+    assert flex.usd == pytest.approx(2 * 2 / 60 * 0.29)  # 2 x G.1X, Flex, 2 minutes
