@@ -71,6 +71,18 @@ class Processing:
     max_workers: int
     flex: bool
     timeout_minutes: int
+    # Whether the datasets' schedules start runs. Off, they are deployed disabled (turn one on
+    # in the console to try it): a schedule starts a crawl and job runs whether or not data
+    # arrived, the largest running cost of a sandbox. Arrival triggers work either way.
+    schedules_enabled: bool
+
+
+@dataclass(frozen=True)
+class Monitoring:
+    """What watches the environment besides its alarms."""
+
+    # The dashboard datalake-<env>-lake: 3 USD a month at list price (docs/cost.md).
+    dashboard: bool
 
 
 @dataclass(frozen=True)
@@ -141,6 +153,7 @@ class EnvironmentConfig:
     personas: Personas
     ingest: Ingest
     processing: Processing
+    monitoring: Monitoring
     athena: Athena
     redshift: Redshift
 
@@ -318,6 +331,12 @@ def _redshift(section: _Section) -> Redshift:
     return redshift
 
 
+def _monitoring(section: _Section) -> Monitoring:
+    monitoring = Monitoring(dashboard=section.boolean("dashboard", True))
+    section.reject_unknown()
+    return monitoring
+
+
 def _athena(section: _Section) -> Athena:
     athena = Athena(
         bytes_scanned_cutoff_megabytes=section.integer(
@@ -338,6 +357,7 @@ def _processing(section: _Section) -> Processing:
         # Flex runs on spare capacity: cheaper, may start later. For schedules with slack.
         flex=section.boolean("flex", False),
         timeout_minutes=section.integer("timeoutMinutes", 60),
+        schedules_enabled=section.boolean("schedulesEnabled", True),
     )
     # Flex runs only on the smaller workers.
     if processing.flex and processing.worker_type not in ("G.1X", "G.2X"):
@@ -382,6 +402,7 @@ def _environment(project: str, name: str, data: Any) -> EnvironmentConfig:
         personas=_personas(section.section("personas")),
         ingest=_ingest(section.section("ingest")),
         processing=_processing(section.section("processing")),
+        monitoring=_monitoring(section.section("monitoring")),
         athena=_athena(section.section("athena")),
         redshift=_redshift(section.section("redshift")),
     )

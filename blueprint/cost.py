@@ -289,7 +289,7 @@ def _dashboard_line(dashboards: list[Props]) -> Line:
                      for lines, expr, search in counts)  # fmt: skip
     return Line(
         "CloudWatch dashboards",
-        f"AWS::CloudWatch::Dashboard: {len(dashboards)}: {what}",
+        f"AWS::CloudWatch::Dashboard: {len(dashboards)}" + (f": {what}" if what else ""),
         len(dashboards),
         "dashboard",
         MONTH,
@@ -585,7 +585,8 @@ def run_block(datasets: Mapping[str, Template], templates: Sequence[Template]) -
             on = props.get("State", "ENABLED") == "ENABLED"
             runs = runs_per_month(props["ScheduleExpression"]) if on else 0
             total += runs * per_run
-            month.append((f"`{name}`", f"`{props['ScheduleExpression']}`", _number(runs),
+            shown = f"`{props['ScheduleExpression']}`" + ("" if on else " (disabled)")
+            month.append((f"`{name}`", shown, _number(runs),
                           _usd(per_run, 4), _usd(runs * per_run)))  # fmt: skip
     month.append(("**total**", "", "", "", f"**{_usd(total)}**"))
     header = ("dataset", "schedule", "runs a month", "USD per run", "USD/month, scheduled runs")
@@ -593,6 +594,26 @@ def run_block(datasets: Mapping[str, Template], templates: Sequence[Template]) -
         "\n".join(parts)
         + f"\nA month ({HOURS} hours) of the schedules:\n\n"
         + _table(header, month)
+    )
+
+
+def summary_block(
+    templates: Sequence[Template], datasets: Mapping[str, Template], config: EnvironmentConfig
+) -> str:
+    """The README's summary: the idle month and each dataset's run, from the same model."""
+    lines = idle_lines(templates, config)
+    hourly = [x.item for x in lines if x.billing == HOUR]
+    runs = ", ".join(
+        f"`{name}` {_usd(sum(x.usd for x in run_lines(template, templates)), 2)} USD"
+        for name, template in datasets.items()
+    )
+    return (
+        f"Idle, the {config.name} costs **{_usd(sum(x.usd for x in lines))} USD a month** at "
+        f"list price ({_usd(sum(x.usd_free_tier for x in lines))} USD within CloudWatch's free "
+        f"tier), and {'nothing' if not hourly else ', '.join(hourly)} is billed by the hour. "
+        f"A pipeline run costs about: {runs} (mostly the crawler's 10-minute minimum and the "
+        "Glue job's DPU-minutes). Counted from the synthesized templates with the assumptions "
+        "and prices of [docs/cost.md](docs/cost.md).\n"
     )
 
 

@@ -85,11 +85,13 @@ class DatasetAlarms(Construct):
         pipeline: sfn.IStateMachine,
         trigger_dead_letter_queue: sqs.IQueue,
         delivery_stream_name: str | None = None,
+        freshness: bool = True,
     ) -> None:
         """Create the alarms.
 
         :param prefix: alarm names start with it (``datalake-<env>-<dataset>``).
         :param delivery_stream_name: the dataset's Firehose stream. Default: none (batch).
+        :param freshness: alarm when no new curated rows arrive within the declared hours.
         """
         super().__init__(scope, id)
         name = dataset.name
@@ -117,12 +119,13 @@ class DatasetAlarms(Construct):
                 "hand, then delete the message",
             ))},
         )  # fmt: skip
-        groups = [self._freshness(dataset)]
+        groups = [self._freshness(dataset)] if freshness else []
         if delivery_stream_name:
             groups.append(self._delivery(name, delivery_stream_name))
-        self.facade.monitor_custom(
-            alarm_friendly_name="data", human_readable_name=f"{name} data", metric_groups=groups
-        )
+        if groups:
+            self.facade.monitor_custom(
+                alarm_friendly_name="data", human_readable_name=f"{name} data", metric_groups=groups
+            )
 
     def _freshness(self, dataset: Dataset) -> CustomMetricGroup:
         hours = dataset.fresh_within_hours

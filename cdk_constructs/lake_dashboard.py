@@ -54,6 +54,7 @@ class LakeDashboard(Construct):
         dead_letter_queues: Mapping[str, sqs.IQueue],
         glue_job_failed_rule: str,
         security_alarms: Sequence[cloudwatch.IAlarm],
+        dashboard: bool = True,
     ) -> None:
         """Create the dashboard and alarms.
 
@@ -61,6 +62,7 @@ class LakeDashboard(Construct):
         :param dead_letter_queues: the shared dead-letter queues, by what they serve.
         :param glue_job_failed_rule: name of the EventBridge rule matching failed job runs.
         :param security_alarms: shown on the dashboard (they alarm on their own).
+        :param dashboard: create the dashboard; without it, only the alarms are made.
         """
         super().__init__(scope, id)
         self.facade = MonitoringFacade(
@@ -75,7 +77,7 @@ class LakeDashboard(Construct):
                 self,
                 "Dashboards",
                 dashboard_name_prefix=f"{prefix}lake",
-                create_dashboard=True,
+                create_dashboard=dashboard,
                 create_alarm_dashboard=False,
                 create_summary_dashboard=False,
             ),

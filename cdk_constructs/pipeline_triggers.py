@@ -35,10 +35,12 @@ class PipelineTriggers(Construct):
         state_machine: sfn.IStateMachine,
         raw_bucket: s3.IBucket,
         encryption_key: kms.IKey,
+        schedule_enabled: bool = True,
     ) -> None:
         """Create the triggers.
 
         :param raw_bucket: the raw zone; it must send its events to EventBridge.
+        :param schedule_enabled: whether the schedule starts runs; off, it is deployed disabled.
         :param encryption_key: encrypts the dead-letter queue of starts that failed.
         """
         super().__init__(scope, id)
@@ -61,6 +63,7 @@ class PipelineTriggers(Construct):
             self,
             "Schedule",
             description=f"Runs the {dataset.name} pipeline: {dataset.schedule} (UTC).",
+            enabled=schedule_enabled,
             schedule=scheduler.ScheduleExpression.expression(
                 dataset.schedule, time_zone=TimeZone.ETC_UTC
             ),

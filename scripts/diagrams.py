@@ -27,8 +27,9 @@ def pipeline_picture() -> str:
 
 
 def operation_alarm_rows() -> list[tuple[str, str, str, str]]:
-    """The alarms of the sandbox's monitoring and dataset stacks."""
-    blueprint = build_app({**cdk_json_context(), "env": "sandbox"}, enforce_compliance=False)
+    """The alarms of prod's monitoring and dataset stacks (the sandbox has no freshness alarms:
+    its schedules are off)."""
+    blueprint = build_app({**cdk_json_context(), "env": "prod"}, enforce_compliance=False)
     stacks = [blueprint.monitoring, *blueprint.dataset_stacks.values()]
     templates = [assertions.Template.from_stack(stack).to_json() for stack in stacks]
     return diagrams.operation_alarm_rows(templates, blueprint.dataset_stacks)
@@ -62,6 +63,11 @@ def main() -> None:
     text = cost.COST_DOC.read_text()
     text = cost.update_doc(text, list(templates.values()), datasets, blueprint.config)
     cost.COST_DOC.write_text(text)
+    readme = diagrams.README
+    summary = cost.summary_block(list(templates.values()), datasets, blueprint.config)
+    readme.write_text(
+        diagrams.replace_block(readme.read_text(), "cost-summary", summary, fence=None)
+    )
     print("redrew the pictures and the alarm tables in README.md and docs/")
 
 

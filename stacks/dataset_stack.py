@@ -181,6 +181,7 @@ class DatasetStack(cdk.Stack):
             state_machine=self.pipeline.state_machine,
             raw_bucket=raw,
             encryption_key=shared_key,
+            schedule_enabled=config.processing.schedules_enabled,
         )
         cdk.CfnOutput(self, "PipelineArn", value=self.pipeline.state_machine.state_machine_arn)
         self.alarms = DatasetAlarms(
@@ -192,6 +193,8 @@ class DatasetStack(cdk.Stack):
             pipeline=self.pipeline.state_machine,
             trigger_dead_letter_queue=self.triggers.dead_letter_queue,
             delivery_stream_name=config.resource_name(dataset.name) if self.stream else None,
+            # Fresh data is what a running schedule promises; without one there is no promise.
+            freshness=config.processing.schedules_enabled,
         )
         # The ready queries, saved in the workgroup of each persona that reads the dataset.
         self.add_dependency(delivery)

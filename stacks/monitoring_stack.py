@@ -65,6 +65,7 @@ class MonitoringStack(cdk.Stack):
             },
             glue_job_failed_rule=stack_output(alerts, "GlueJobFailedRuleName"),
             security_alarms=list(self.security.alarms.values()),
+            dashboard=config.monitoring.dashboard,
         )
 
     def _queue(self, id: str, owner: cdk.Stack) -> sqs.IQueue:

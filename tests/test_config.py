@@ -162,8 +162,8 @@ BAD_CONFIGURATIONS = [
     pytest.param(
         context(retentionDays=30),
         "context.environments.sandbox.retentionDays = 30: unknown setting; expected one of "
-        "account, alertEmail, athena, ingest, lakeFormationAdmins, lifecycle, personas, "
-        "processing",
+        "account, alertEmail, athena, ingest, lakeFormationAdmins, lifecycle, monitoring, "
+        "personas, processing",
         id="misspelt-setting",
     ),
     pytest.param(

@@ -54,13 +54,13 @@ def test_the_alarm_tables_are_the_alarms_built() -> None:
 def test_the_operational_alarm_table_is_the_alarms_synthesized() -> None:
     from tests.conftest import built, template
 
-    stacks = ["Monitoring", *(f"Dataset-{name}" for name in built("sandbox").dataset_stacks)]
+    stacks = ["Monitoring", *(f"Dataset-{name}" for name in built("prod").dataset_stacks)]
     rows = diagrams.operation_alarm_rows(
-        [template("sandbox", s).to_json() for s in stacks], built("sandbox").dataset_stacks
+        [template("prod", s).to_json() for s in stacks], built("prod").dataset_stacks
     )
     table = diagrams.alarm_table(rows)
     doc = diagrams.MONITORING_DOC.read_text()
     assert diagrams.replace_block(doc, "operation-alarms", table, fence=None) == doc, (
         "docs/monitoring.md lists other alarms than the app builds: run `python3 tasks.py diagrams`"
     )
-    assert "`datalake-sandbox-<dataset>-data-freshness-Critical`" in table
+    assert "`datalake-prod-<dataset>-data-freshness-Critical`" in table

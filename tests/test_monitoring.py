@@ -184,18 +184,22 @@ def test_each_dataset_alarms_on_its_pipeline_trigger_stream_and_freshness(
         f"{prefix}-pipeline-TimedOut-Count-Critical": ("AWS/States", "ExecutionsTimedOut"),
         f"{prefix}-trigger-dlq-Queue-Message-Count-Max-Critical":
             ("AWS/SQS", "ApproximateNumberOfMessagesVisible"),
-        f"{prefix}-data-freshness-Critical": ("DataLake/Processing", "RowsWritten"),
     }  # fmt: skip
+    # Fresh data is what a running schedule promises: no freshness alarm where they are off.
+    schedules = built(env).config.processing.schedules_enabled
+    if schedules:
+        expected[f"{prefix}-data-freshness-Critical"] = ("DataLake/Processing", "RowsWritten")
     if stack.dataset.source.mode == "streaming":
         expected[f"{prefix}-data-delivery-Critical"] = ("AWS/Firehose", "DeliveryToS3.Success")
     assert {n: watched(a)[:2] for n, a in found.items()} == expected
-    freshness = found[f"{prefix}-data-freshness-Critical"]
-    hours = stack.dataset.fresh_within_hours
-    assert watched(freshness)[2] == {"Dataset": dataset}
-    assert (freshness["Period"], freshness["Statistic"]) == (3600, "Sum")
-    assert freshness["EvaluationPeriods"] == freshness["DatapointsToAlarm"] == hours
-    assert (freshness["Threshold"], freshness["ComparisonOperator"]) == (1, "LessThanThreshold")
-    assert freshness["TreatMissingData"] == "breaching"  # no run, no rows: late
+    if schedules:
+        freshness = found[f"{prefix}-data-freshness-Critical"]
+        hours = stack.dataset.fresh_within_hours
+        assert watched(freshness)[2] == {"Dataset": dataset}
+        assert (freshness["Period"], freshness["Statistic"]) == (3600, "Sum")
+        assert freshness["EvaluationPeriods"] == freshness["DatapointsToAlarm"] == hours
+        assert (freshness["Threshold"], freshness["ComparisonOperator"]) == (1, "LessThanThreshold")
+        assert freshness["TreatMissingData"] == "breaching"  # no run, no rows: late
     for kind in ("Failure", "TimedOut"):
         alarm = found[f"{prefix}-pipeline-{kind}-Count-Critical"]
         assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (0, "GreaterThanThreshold")
@@ -205,7 +209,20 @@ def test_each_dataset_alarms_on_its_pipeline_trigger_stream_and_freshness(
         assert watched(alarm)[2]["StateMachineArn"] == {"Ref": next(iter(machines))}
 
 
-def test_one_dashboard_shows_every_part(env: str) -> None:
+def test_the_dashboard_is_made_where_the_environment_asks_for_it(env: str) -> None:
+    dashboards = resources(template(env, "Monitoring"), "AWS::CloudWatch::Dashboard")
+    assert len(dashboards) == (1 if built(env).config.monitoring.dashboard else 0)
+    # Without it the alarms are the same: the dashboard only shows them.
+    counts = {
+        stack.node.id: len(resources(template(stack_env, stack.node.id), "AWS::CloudWatch::Alarm"))
+        for stack_env in ("sandbox", "prod")
+        for stack in [built(stack_env).monitoring]
+    }
+    assert len(set(counts.values())) == 1
+
+
+def test_one_dashboard_shows_every_part() -> None:
+    env = "prod"  # the sandbox leaves it out (monitoring.dashboard): 3 USD a month
     (dashboard,) = resources(template(env, "Monitoring"), "AWS::CloudWatch::Dashboard").values()
     assert dashboard["Properties"]["DashboardName"] == f"datalake-{env}-lake"
     body = json.dumps(dashboard["Properties"]["DashboardBody"])
