@@ -6,9 +6,10 @@ evaluates the same ruleset string here. It reads every rule type a declaration m
 (``blueprint.datasets.RULE_TYPES``) with the plain expressions of the DQDL reference:
 ``= != > >= < <=``, ``between A and B``, ``[not] in [...]`` (``NULL`` allowed in the list),
 ``matches "regex"`` and ``with threshold``, following DQDL's null rules (a null fails every
-``ColumnValues`` rule but ``!=`` and ``not in``; ``ColumnLength`` counts it as length 0). A
-rule it cannot read (a ``where`` clause, a dynamic or composite rule) is reported as not
-evaluated, never as passed.
+``ColumnValues`` rule but ``!=`` and ``not in``; ``ColumnLength`` counts it as length 0;
+uniqueness and distinct values leave nulls out, as Deequ, under Glue Data Quality, does). A
+rule it cannot read (a ``where`` clause, several columns, a dynamic or composite rule) is
+reported as not evaluated, never as passed.
 """
 
 from __future__ import annotations
@@ -106,20 +107,26 @@ def _evaluate(df: DataFrame, rule: str) -> RuleResult:
         if rule_type == "ColumnExists":
             return RuleResult(rule, FAILED, f"no column {column}")
         return RuleResult(rule, FAILED, f"no column {column} in the curated rows")
+    if rule_type in ("ColumnExists", "IsComplete", "IsUnique", "IsPrimaryKey") and rest:
+        raise _UnreadableError(f"more than one column, or a where clause: {rest[:30]!r}")
     total = df.count()
     if rule_type == "ColumnExists":
         return RuleResult(rule, PASSED)
     if rule_type in ("IsComplete", "Completeness"):
         complete = df.filter(F.col(column).isNotNull()).count() / total if total else 1.0
         return _metric(rule, complete, "= 1" if rule_type == "IsComplete" else rest)
+    # As Deequ, on which Glue Data Quality is built: rows with a null value count neither
+    # as values nor in the total of uniqueness and distinct values.
+    present = df.filter(F.col(column).isNotNull())
     if rule_type in ("IsUnique", "Uniqueness", "IsPrimaryKey"):
-        once = df.groupBy(column).count().filter("count = 1").count()
-        uniqueness = once / total if total else 1.0
-        if rule_type == "IsPrimaryKey" and df.filter(F.col(column).isNull()).count():
+        once = present.groupBy(column).count().filter("count = 1").count()
+        counted = present.count()
+        uniqueness = once / counted if counted else 1.0
+        if rule_type == "IsPrimaryKey" and counted < total:
             return RuleResult(rule, FAILED, "null values")
         return _metric(rule, uniqueness, rest if rule_type == "Uniqueness" else "= 1")
     if rule_type == "DistinctValuesCount":
-        return _metric(rule, df.select(column).distinct().count(), rest)
+        return _metric(rule, present.select(column).distinct().count(), rest)
     if rule_type == "Mean":
         return _metric(rule, df.select(F.avg(column)).first()[0], rest)  # type: ignore[index]
     if rule_type in ("ColumnValues", "ColumnLength"):
@@ -182,11 +189,11 @@ def _row_condition(value: Column, expression: str) -> Column:
     """A Spark condition true for the rows that pass; null fails unless the rule says so."""
     expression = expression.strip()
     if match := _IN.match(expression):
-        items = [_literal(v.strip()) for v in match["values"].split(",") if v.strip()]
+        items = [_literal(v) for v in re.findall(_VALUE, match["values"])]
         allowed = [v for v in items if v is not None]
         member = value.isin(allowed) if allowed else F.lit(False)
-        if match["not"]:
-            return value.isNull() if None in items else (value.isNull() | ~member)
+        if match["not"]:  # nulls pass unless NULL is listed
+            return (value.isNotNull() & ~member) if None in items else (value.isNull() | ~member)
         return (member | value.isNull()) if None in items else (value.isNotNull() & member)
     if match := _MATCHES.match(expression):
         return value.isNotNull() & value.rlike(f"^(?:{match['regex']})$")

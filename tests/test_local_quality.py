@@ -64,6 +64,12 @@ def test_a_ruleset_splits_at_the_commas_between_rules() -> None:
         ('ColumnValues "status" in ["x", "y", NULL]', "Passed"),
         ('ColumnValues "status" != "z"', "Passed"),
         ('ColumnValues "status" not in ["z"]', "Passed"),
+        ('ColumnValues "status" not in ["z", NULL]', "Failed"),
+        ('ColumnValues "status" not in ["z", NULL] with threshold >= 0.75', "Passed"),
+        ('ColumnValues "status" in ["x, y", "x", "y"] with threshold >= 0.75', "Passed"),
+        # Uniqueness and distinct values leave nulls out, as Deequ does.
+        ('DistinctValuesCount "status" = 2', "Passed"),
+        ('Uniqueness "status" > 0.3', "Passed"),  # 1 of 3 values, not 1 of 4 rows
         ('ColumnValues "id" matches "[a-c]"', "Passed"),
         ('ColumnLength "status" = 1', "Failed"),  # a null has length 0
         ('CustomSql "select count(*) from primary where quantity = 0" = 1', "Passed"),
@@ -78,3 +84,5 @@ def test_a_rule_it_cannot_read_is_never_passed(df: DataFrame) -> None:
         quality.NOT_EVALUATED
     )
     assert outcome(df, 'DetectAnomalies "RowCount"') == quality.NOT_EVALUATED
+    assert outcome(df, 'IsUnique "id" "quantity"') == quality.NOT_EVALUATED  # two columns
+    assert outcome(df, 'IsComplete "status" where "quantity > 0"') == quality.NOT_EVALUATED
