@@ -24,15 +24,10 @@ sys.path.insert(0, str(ROOT))
 
 from blueprint.datasets import Dataset, load_datasets  # noqa: E402
 from blueprint.factory import cdk_json_context  # noqa: E402
+from local_lake.samples import sample_file  # noqa: E402
 
 SAMPLES = ROOT / "datasets" / "samples"
-SUFFIX = {"csv": ".csv", "jsonl": ".jsonl", "parquet": ".parquet"}
 BATCH_LIMIT = 500  # records per PutRecordBatch call
-
-
-def sample_of(dataset: Dataset, samples: Path = SAMPLES) -> Path | None:
-    path = samples / f"{dataset.name}{SUFFIX[dataset.source.format]}"
-    return path if path.is_file() else None
 
 
 def feed(
@@ -49,7 +44,7 @@ def feed(
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
     report = []
     for dataset in datasets:
-        sample = sample_of(dataset, samples)
+        sample = sample_file(dataset, samples)
         if sample is None:
             report.append(f"{dataset.name}: no sample file in {samples.name}/, skipped")
         elif dataset.source.mode == "batch":
