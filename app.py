@@ -7,9 +7,9 @@ the value and what is expected.
 
 import sys
 
-from blueprint.config import ConfigError
-from blueprint.datasets import DatasetError
 from blueprint.factory import build_app
+from model.config import ConfigError
+from model.datasets import DatasetError
 
 
 def main() -> int:

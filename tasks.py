@@ -6,7 +6,7 @@
     python3 tasks.py test [ARGS]   run the whole test suite (ARGS go to pytest)
     python3 tasks.py demo [ARGS]   run the whole data path locally: moto, Spark and DuckDB,
                                    no AWS account (ARGS: --keep, --datasets PATH)
-    python3 tasks.py lint          ruff (lint and format check) and mypy
+    python3 tasks.py lint          ruff (lint and format check), mypy and the import contracts
     python3 tasks.py cfn-lint      synthesize every environment and cfn-lint the templates
     python3 tasks.py bench         time a full synth against an empty CDK app
     python3 tasks.py bench-transform  time raw -> curated on one million generated orders
@@ -125,6 +125,7 @@ def lint() -> None:
     _run(BIN / "ruff", "check", ".")
     _run(BIN / "ruff", "format", "--check", ".")
     _run(BIN / "mypy")
+    _run(BIN / "lint-imports")
 
 
 def cfn_lint() -> None:

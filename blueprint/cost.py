@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from blueprint.config import EnvironmentConfig
 from blueprint.diagrams import pipeline_definition, replace_block
+from model.config import EnvironmentConfig
 
 # us-east-1 list prices: (USD, per how many units, unit). Checked 2026-11-21 against
 # https://aws.amazon.com/cloudtrail/pricing/, https://aws.amazon.com/step-functions/pricing/

@@ -110,7 +110,7 @@ def alarm_table(rows: Iterable[tuple[str, str, str, str]]) -> str:
 
 def security_alarm_rows() -> list[tuple[str, str, str, str]]:
     """One row per security alarm, from the table the alarms are built from."""
-    from cdk_constructs.security_alarms import SECURITY_EVENTS
+    from cdk_constructs.monitoring.security_alarms import SECURITY_EVENTS
 
     return [
         (
@@ -334,7 +334,7 @@ def _bucket_label(logical_id: str) -> str:
 
 def _zone_order(resource: Resource) -> tuple[int, str]:
     """Lake zones in the order data moves through them, other buckets after."""
-    from stacks.storage_stack import ZONES
+    from model.vocabulary import ZONES
 
     label = _bucket_label(resource[1])
     return (ZONES.index(label) if label in ZONES else len(ZONES), label)

@@ -11,8 +11,10 @@ from typing import Any
 import aws_cdk as cdk
 
 from blueprint import compliance
-from blueprint.config import ConfigError, EnvironmentConfig, load_config
-from blueprint.datasets import Dataset, load_datasets
+from model.config import ConfigError, EnvironmentConfig
+from model.datasets import Dataset
+from model.declarations import load_datasets
+from model.environments import load_config
 from stacks.alerts_stack import AlertsStack
 from stacks.audit_stack import AuditStack
 from stacks.catalog_stack import CatalogStack

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from blueprint.datasets import Dataset
+from model.datasets import Dataset
 
 REGION = "eu-west-1"
 

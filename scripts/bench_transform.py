@@ -34,7 +34,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "glue_jobs")]
 
-from blueprint.datasets import load_dataset  # noqa: E402
+from model.declarations import load_dataset  # noqa: E402
 
 SEGMENTS = ("consumer", "business", "public")
 STATUSES = ("placed", "paid", "shipped", "cancelled")

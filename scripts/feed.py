@@ -22,9 +22,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from blueprint.datasets import Dataset, load_datasets  # noqa: E402
 from blueprint.factory import cdk_json_context  # noqa: E402
 from local_lake.samples import sample_file  # noqa: E402
+from model.datasets import Dataset  # noqa: E402
+from model.declarations import load_datasets  # noqa: E402
 
 SAMPLES = ROOT / "datasets" / "samples"
 BATCH_LIMIT = 500  # records per PutRecordBatch call

@@ -12,8 +12,8 @@ import aws_cdk as cdk
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from blueprint.config import EnvironmentConfig
-from cdk_constructs.pipeline_alerts import PipelineAlerts
+from cdk_constructs.orchestration.pipeline_alerts import PipelineAlerts
+from model.config import EnvironmentConfig
 from stacks.outputs import SharedOutputs
 from stacks.storage_stack import StorageStack
 

@@ -14,8 +14,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from blueprint.config import EnvironmentConfig
-from cdk_constructs.audit_trail import AuditTrail
+from cdk_constructs.governance.audit_trail import AuditTrail
+from model.config import EnvironmentConfig
 
 
 class AuditStack(cdk.Stack):

@@ -15,14 +15,12 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from blueprint.config import EnvironmentConfig
-from cdk_constructs.persona_role import PersonaRole
-from cdk_constructs.query_workgroup import QueryWorkgroup
+from cdk_constructs.delivery.query_workgroup import QueryWorkgroup
+from cdk_constructs.governance.persona_role import PersonaRole
+from model.config import EnvironmentConfig
+from model.vocabulary import PERSONAS
 from stacks.outputs import SharedOutputs
 from stacks.storage_stack import StorageStack
-
-# The personas that query table data (the security officer reads no table data).
-QUERYING_PERSONAS = ("analyst", "scientist", "engineer")
 
 
 class DeliveryStack(SharedOutputs, cdk.Stack):
@@ -48,18 +46,25 @@ class DeliveryStack(SharedOutputs, cdk.Stack):
             bucket_name=storage.shared("AthenaResultsBucketName"),
             encryption_key=key,
         )
+        # A workgroup for each persona that reads table data.
         self.workgroups = {
-            persona: QueryWorkgroup(
+            persona.name: QueryWorkgroup(
                 self,
-                f"{persona.capitalize()}WorkGroup",
-                name=config.resource_name(persona),
-                persona=persona,
-                role=personas[persona],
+                f"{persona.pascal}WorkGroup",
+                name=config.resource_name(persona.name),
+                persona=persona.title,
+                role=personas[persona.name],
                 results_bucket=results,
                 encryption_key=key,
                 bytes_scanned_cutoff_megabytes=config.athena.bytes_scanned_cutoff_megabytes,
             )
-            for persona in QUERYING_PERSONAS
+            for persona in PERSONAS
+            if persona.reads_data
         }
-        for persona, workgroup in self.workgroups.items():
-            cdk.CfnOutput(self, f"{persona.capitalize()}WorkGroupName", value=workgroup.name)
+        for persona in PERSONAS:
+            if persona.name in self.workgroups:
+                cdk.CfnOutput(
+                    self,
+                    f"{persona.pascal}WorkGroupName",
+                    value=self.workgroups[persona.name].name,
+                )

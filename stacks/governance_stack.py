@@ -6,7 +6,7 @@ databases, tags and grants are created (see docs/governance.md for the one-time 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import aws_cdk as cdk
@@ -15,22 +15,13 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from blueprint.config import EnvironmentConfig
-from blueprint.datasets import Dataset
-from cdk_constructs.lake_formation_settings import LakeFormationSettings
-from cdk_constructs.lake_formation_tags import ZONES, LakeFormationTags
-from cdk_constructs.nag import acknowledge
-from cdk_constructs.persona_role import PersonaRole
-from cdk_constructs.registered_locations import RegisteredLocations
-
-# Which zones each persona's catalog calls may reach; Lake Formation narrows it further.
-READABLE_ZONES = {
-    "analyst": ("curated", "analytics"),
-    "scientist": ("curated", "analytics"),
-    "engineer": ZONES,
-}
-_CATALOG_READ = ["glue:GetDatabase", "glue:GetDatabases", "glue:GetTable", "glue:GetTables"]
-_PARTITION_READ = ["glue:GetPartition", "glue:GetPartitions", "glue:BatchGetPartition"]
+from cdk_constructs.governance.lake_formation_settings import LakeFormationSettings
+from cdk_constructs.governance.lake_formation_tags import LakeFormationTags
+from cdk_constructs.governance.persona_role import PersonaRole
+from cdk_constructs.governance.registered_locations import RegisteredLocations
+from model.config import EnvironmentConfig
+from model.datasets import Dataset
+from model.vocabulary import AUDITS, CATALOGUED_ZONES, OPERATES_PIPELINES, PERSONAS, Persona
 
 
 class GovernanceStack(cdk.Stack):
@@ -52,39 +43,24 @@ class GovernanceStack(cdk.Stack):
     ) -> None:
         super().__init__(scope, id, **kwargs)
         self.config = config
-        personas = config.personas
-        self.personas: dict[str, PersonaRole] = {}
-        for name, principals in (
-            ("analyst", personas.analyst),
-            ("scientist", personas.scientist),
-            ("engineer", personas.engineer),
-        ):
-            role = PersonaRole(
-                self, f"{name.capitalize()}Role", persona=name, principals=principals
-            )
-            self._allow_lake_queries(role, READABLE_ZONES[name])
-            self.personas[name] = role
-        engineer = self.personas["engineer"]
-        self._allow_crawler_operation(engineer)
-        # Every zone includes landing, which is not catalogued, and quarantined files in raw:
-        # plain S3 reads for those.
-        engineer.add_managed_policy(ingest_review_policy)
-        officer = PersonaRole(
-            self,
-            "SecurityOfficerRole",
-            persona="data security officer",
-            principals=personas.security_officer,
-        )
-        self._allow_audit_review(officer, audit_read_policy, trail_log_group)
-        self.personas["security_officer"] = officer
-
-        # The security officer is a read-only Lake Formation admin: it sees every grant, tag
-        # and setting, changes none, and (without data credentials) reads no table data.
+        duties = {
+            OPERATES_PIPELINES: lambda role: role.operate_pipelines(
+                crawlers=config.resource_name("*"), ingest_review_policy=ingest_review_policy
+            ),
+            AUDITS: lambda role: role.allow_audit_review(audit_read_policy, trail_log_group),
+        }
+        self.personas: dict[str, PersonaRole] = {
+            persona.name: self._persona_role(persona, duties) for persona in PERSONAS
+        }
+        # Personas that audit are read-only Lake Formation admins: they see every grant, tag
+        # and setting, change none, and (without data credentials) read no table data.
         self.settings = LakeFormationSettings(
             self,
             "LakeFormationSettings",
             admins=config.lake_formation_admins,
-            read_only_admins=[officer.role_arn],
+            read_only_admins=[
+                self.personas[p.name].role_arn for p in PERSONAS if AUDITS in p.duties
+            ],
         )
         self.lf_tags = LakeFormationTags(
             self,
@@ -98,115 +74,27 @@ class GovernanceStack(cdk.Stack):
         self.locations = RegisteredLocations(
             self,
             "RegisteredLocations",
-            buckets={zone: zone_buckets[zone] for zone in ZONES},
+            buckets={zone: zone_buckets[zone] for zone in CATALOGUED_ZONES},
             role=data_access_role,
         )
         for location in self.locations.locations.values():
             location.node.add_dependency(self.settings)
 
-    def _catalog_arns(self, zones: Sequence[str], *, tables: bool) -> list[str]:
-        arns = [self.format_arn(service="glue", resource="catalog")]
-        for zone in zones:
-            database = self.config.database_name(zone)
-            arns.append(
-                self.format_arn(service="glue", resource="database", resource_name=database)
-            )
-            if tables:
-                arns.append(
-                    self.format_arn(service="glue", resource="table", resource_name=f"{database}/*")
-                )
-        return arns
-
-    def _allow_lake_queries(self, role: PersonaRole, zones: Sequence[str]) -> None:
-        """Catalog reads in the persona's zones, and Lake Formation's data credentials."""
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=_CATALOG_READ + _PARTITION_READ,
-                resources=self._catalog_arns(zones, tables=True),
-            )
+    def _persona_role(
+        self, persona: Persona, duties: Mapping[str, Callable[[PersonaRole], None]]
+    ) -> PersonaRole:
+        """The persona's role, with the IAM calls of its reach and of its duties."""
+        role = PersonaRole(
+            self,
+            f"{persona.pascal}Role",
+            persona=persona,
+            principals=self.config.personas[persona.name],
         )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["lakeformation:GetDataAccess"], resources=["*"])
-        )
-        acknowledge(
-            role,
-            "lakeformation:GetDataAccess supports no resource-level permissions; what the "
-            "credentials it vends may read is decided by this role's Lake Formation grants.",
-            "AwsSolutions-IAM5[Resource::*]",
-        )
-        self._acknowledge_table_wildcards(role, zones)
-
-    def _acknowledge_table_wildcards(self, role: PersonaRole, zones: Sequence[str]) -> None:
-        acknowledge(
-            role,
-            "Tables are created by crawlers and declarations over time, so catalog reads name "
-            "the blueprint's own databases and all their tables; which tables and columns a "
-            "query may read is decided by Lake Formation grants, not by this IAM policy.",
-            *(
-                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:glue:<AWS::Region>:"
-                f"<AWS::AccountId>:table/{self.config.database_name(zone)}/*]"
-                for zone in zones
-            ),
-        )
-
-    def _allow_crawler_operation(self, role: PersonaRole) -> None:
-        crawlers = self.format_arn(
-            service="glue", resource="crawler", resource_name=self.config.resource_name("*")
-        )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["glue:StartCrawler", "glue:GetCrawler", "glue:GetCrawlerMetrics"],
-                resources=[crawlers],
-            )
-        )
-        acknowledge(
-            role,
-            "The engineer operates every dataset's crawler, and datasets are added over time; "
-            "the pattern covers only crawlers named for this project and environment.",
-            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:glue:<AWS::Region>:"
-            f"<AWS::AccountId>:crawler/{self.config.resource_name('*')}]",
-        )
-
-    def _allow_audit_review(
-        self,
-        role: PersonaRole,
-        audit_read_policy: iam.IManagedPolicy,
-        trail_log_group: logs.ILogGroup,
-    ) -> None:
-        """The audit trail and the governance configuration; no table data."""
-        role.add_managed_policy(audit_read_policy)
-        trail_log_group.grant_read(role)
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=[
-                    "cloudtrail:LookupEvents",
-                    "cloudtrail:DescribeTrails",
-                    "cloudtrail:GetTrailStatus",
-                    "cloudtrail:GetEventSelectors",
-                    "lakeformation:GetDataLakeSettings",
-                    "lakeformation:ListPermissions",
-                    "lakeformation:ListResources",
-                    "lakeformation:DescribeResource",
-                    "lakeformation:ListLFTags",
-                    "lakeformation:GetLFTag",
-                    "lakeformation:GetResourceLFTags",
-                    "lakeformation:SearchDatabasesByLFTags",
-                    "lakeformation:SearchTablesByLFTags",
-                ],
-                resources=["*"],
-            )
-        )
-        # Table definitions (columns, tags, owners) but no partitions and no data credentials.
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=_CATALOG_READ, resources=self._catalog_arns(ZONES, tables=True)
-            )
-        )
-        acknowledge(
-            role,
-            "CloudTrail lookups and Lake Formation's settings, permission and tag listings "
-            "support no resource-level permissions; they return configuration and audit "
-            "records, never table data (the role has no lakeformation:GetDataAccess).",
-            "AwsSolutions-IAM5[Resource::*]",
-        )
-        self._acknowledge_table_wildcards(role, ZONES)
+        databases = [self.config.database_name(zone) for zone in persona.zones]
+        if persona.reads_data:
+            role.allow_queries(databases)
+        for duty in persona.duties:
+            duties[duty](role)
+        if not persona.reads_data:
+            role.allow_definitions(databases)
+        return role

@@ -14,9 +14,9 @@ import aws_cdk as cdk
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from blueprint.config import EnvironmentConfig
-from blueprint.datasets import Dataset
-from cdk_constructs.ingest_function import IngestFunction
+from cdk_constructs.ingest.ingest_function import IngestFunction
+from model.config import EnvironmentConfig
+from model.datasets import Dataset
 from stacks.storage_stack import StorageStack
 
 

@@ -15,9 +15,9 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from blueprint.config import EnvironmentConfig
-from cdk_constructs.lake_dashboard import LakeDashboard
-from cdk_constructs.security_alarms import SecurityAlarms
+from cdk_constructs.monitoring.lake_dashboard import LakeDashboard
+from cdk_constructs.monitoring.security_alarms import SecurityAlarms
+from model.config import EnvironmentConfig
 from stacks.alerts_stack import AlertsStack
 from stacks.audit_stack import AuditStack
 from stacks.ingest_stack import IngestStack

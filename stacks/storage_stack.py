@@ -18,23 +18,21 @@ from __future__ import annotations
 from typing import Any
 
 import aws_cdk as cdk
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from blueprint.config import EnvironmentConfig
-from cdk_constructs.access_log_bucket import AccessLogBucket
-from cdk_constructs.audit_log_store import AuditLogStore
-from cdk_constructs.encryption_key import EncryptionKey
-from cdk_constructs.nag import acknowledge, in_finding
-from cdk_constructs.registered_locations import DataAccessRole
-from cdk_constructs.removal import data_removal_policy
-from cdk_constructs.secure_bucket import SecureBucket
+from cdk_constructs.common.encryption_key import EncryptionKey
+from cdk_constructs.governance.registered_locations import DataAccessRole
+from cdk_constructs.ingest.review_policy import IngestReviewPolicy
+from cdk_constructs.storage.access_log_bucket import AccessLogBucket
+from cdk_constructs.storage.audit_log_store import AuditLogStore
+from cdk_constructs.storage.lifecycle import athena_results_rule, zone_lifecycle_rules
+from cdk_constructs.storage.pii_salt import PiiSalt
+from cdk_constructs.storage.secure_bucket import SecureBucket
+from model.config import EnvironmentConfig
+from model.vocabulary import CATALOGUED_ZONES, EVENT_ZONES, ZONES
 from stacks.outputs import SharedOutputs
-
-ZONES = ("landing", "raw", "curated", "analytics")
 
 
 class StorageStack(SharedOutputs, cdk.Stack):
@@ -69,51 +67,7 @@ class StorageStack(SharedOutputs, cdk.Stack):
             noncurrent_version_expiration_days=lifecycle.noncurrent_version_expiration_days,
             remove_on_destroy=remove,
         )
-
-        def housekeeping(**rule: Any) -> s3.LifecycleRule:
-            """A rule that also expires replaced versions and aborts stale uploads."""
-            return s3.LifecycleRule(
-                noncurrent_version_expiration=cdk.Duration.days(
-                    lifecycle.noncurrent_version_expiration_days
-                ),
-                abort_incomplete_multipart_upload_after=cdk.Duration.days(
-                    lifecycle.abort_incomplete_upload_days
-                ),
-                **rule,
-            )
-
-        def tier(*steps: tuple[s3.StorageClass, int]) -> list[s3.Transition]:
-            return [
-                s3.Transition(storage_class=cls, transition_after=cdk.Duration.days(days))
-                for cls, days in steps
-            ]
-
-        zone_rules = {
-            # Landing only holds files until ingest has copied them to raw.
-            "landing": housekeeping(
-                id="ExpireLanding",
-                expiration=cdk.Duration.days(lifecycle.landing_expiration_days),
-            ),
-            # Raw is the replayable record of what arrived: kept, and tiered as it ages.
-            "raw": housekeeping(
-                id="TierRaw",
-                transitions=tier(
-                    (s3.StorageClass.INFREQUENT_ACCESS, lifecycle.raw_infrequent_access_days),
-                    (s3.StorageClass.GLACIER_INSTANT_RETRIEVAL, lifecycle.raw_glacier_days),
-                ),
-            ),
-            "curated": housekeeping(
-                id="TierCurated",
-                transitions=tier(
-                    (
-                        s3.StorageClass.INFREQUENT_ACCESS,
-                        lifecycle.curated_infrequent_access_days,
-                    ),
-                ),
-            ),
-            # Analytics tables back dashboards and stay in the standard class.
-            "analytics": housekeeping(id="Housekeeping"),
-        }
+        zone_rules = zone_lifecycle_rules(lifecycle)
         self.zone_buckets: dict[str, s3.Bucket] = {
             zone: SecureBucket(
                 self,
@@ -122,9 +76,7 @@ class StorageStack(SharedOutputs, cdk.Stack):
                 access_logs_bucket=self.access_logs_bucket,
                 lifecycle_rules=[zone_rules[zone]],
                 remove_on_destroy=remove,
-                # Ingest reacts to files arriving in landing, and a dataset's pipeline may
-                # start when its raw data arrives, both through EventBridge.
-                event_bridge_enabled=zone in ("landing", "raw"),
+                event_bridge_enabled=zone in EVENT_ZONES,
             )
             for zone in ZONES
         }
@@ -133,12 +85,7 @@ class StorageStack(SharedOutputs, cdk.Stack):
             "AthenaResultsBucket",
             encryption_key=self.data_key,
             access_logs_bucket=self.access_logs_bucket,
-            lifecycle_rules=[
-                housekeeping(
-                    id="ExpireResults",
-                    expiration=cdk.Duration.days(lifecycle.athena_results_expiration_days),
-                )
-            ],
+            lifecycle_rules=[athena_results_rule(lifecycle)],
             remove_on_destroy=remove,
         )
         self.audit_logs = AuditLogStore(
@@ -149,73 +96,27 @@ class StorageStack(SharedOutputs, cdk.Stack):
             noncurrent_version_expiration_days=lifecycle.noncurrent_version_expiration_days,
             remove_on_destroy=remove,
         )
-
         # Lake Formation's way into the catalogued zones; registered by the governance stack.
         self.data_access_role = DataAccessRole(
             self,
             "LakeFormationDataAccessRole",
-            buckets=[self.zone_buckets[zone] for zone in ("raw", "curated", "analytics")],
+            buckets=[self.zone_buckets[zone] for zone in CATALOGUED_ZONES],
         )
-
-        # What whoever operates ingest (the engineer persona) looks at: files waiting in
-        # landing, and files quarantined in raw with their reasons.
-        landing, raw = self.zone_buckets["landing"], self.zone_buckets["raw"]
-        self.ingest_review_policy = iam.ManagedPolicy(
+        self.ingest_review_policy = IngestReviewPolicy(
             self,
             "IngestReviewPolicy",
-            description="Read files waiting in landing and quarantined in raw, and decrypt them.",
-            statements=[
-                iam.PolicyStatement(
-                    actions=["s3:ListBucket", "s3:GetBucketLocation"],
-                    resources=[landing.bucket_arn],
-                ),
-                iam.PolicyStatement(
-                    actions=["s3:ListBucket"],
-                    resources=[raw.bucket_arn],
-                    conditions={"StringLike": {"s3:prefix": ["_quarantine/*"]}},
-                ),
-                iam.PolicyStatement(
-                    actions=["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging"],
-                    resources=[landing.arn_for_objects("*"), raw.arn_for_objects("_quarantine/*")],
-                ),
-                iam.PolicyStatement(actions=["kms:Decrypt"], resources=[self.data_key.key_arn]),
-            ],
+            landing=self.zone_buckets["landing"],
+            raw=self.zone_buckets["raw"],
+            encryption_key=self.data_key,
         )
-        acknowledge(
-            self.ingest_review_policy,
-            "Operating ingest means looking at any file waiting in landing or quarantined in "
-            "raw; the policy reads only those, and decrypts only with the data key.",
-            f"AwsSolutions-IAM5[Resource::{in_finding(landing, landing.bucket_arn)}/*]",
-            f"AwsSolutions-IAM5[Resource::{in_finding(raw, raw.bucket_arn)}/_quarantine/*]",
-        )
-
         for name, bucket in {
             **{f"{zone.capitalize()}BucketName": b for zone, b in self.zone_buckets.items()},
             "AthenaResultsBucketName": self.athena_results_bucket,
             "AuditLogsBucketName": self.audit_logs.bucket,
         }.items():
             cdk.CfnOutput(self, name, value=bucket.bucket_name)
-        # The salt of hashed personal data: generated at deploy time, so it is in neither the
-        # code nor the template. It never rotates: a new salt would change every hash and
-        # break joins on hashed columns between old and new data.
-        self.pii_salt = secretsmanager.Secret(
-            self,
-            "PiiSalt",
-            description="Salt for hashing personal-data columns in the curated zone.",
-            encryption_key=self.data_key,
-            generate_secret_string=secretsmanager.SecretStringGenerator(
-                password_length=48, exclude_punctuation=True
-            ),
-            removal_policy=data_removal_policy(remove),
-        )
-        acknowledge(
-            self.pii_salt,
-            "The salt of hashed personal data must not rotate: a new salt would change every "
-            "hash and break joins between data curated before and after.",
-            "AwsSolutions-SMG4",
-            "HIPAA.Security-SecretsManagerRotationEnabled",
-            "NIST.800.53.R5-SecretsManagerRotationEnabled",
-            "PCI.DSS.321-SecretsManagerRotationEnabled",
+        self.pii_salt = PiiSalt(
+            self, "PiiSalt", encryption_key=self.data_key, remove_on_destroy=remove
         )
 
         # Read by the stateless stacks by name (see shared()).

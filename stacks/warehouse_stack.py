@@ -12,9 +12,11 @@ import aws_cdk as cdk
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from blueprint.config import EnvironmentConfig
-from cdk_constructs.lake_formation_tags import GENERAL, SENSITIVITY, ZONE, grant_by_tags
-from cdk_constructs.serverless_warehouse import ServerlessWarehouse
+from cdk_constructs.delivery.serverless_warehouse import ServerlessWarehouse
+from cdk_constructs.governance.lake_formation_tags import grant_by_tags
+from cdk_constructs.governance.persona_grants import table_expression
+from model.config import EnvironmentConfig
+from model.vocabulary import ZONE, persona
 from stacks.storage_stack import StorageStack
 
 
@@ -32,6 +34,8 @@ class WarehouseStack(cdk.Stack):
     ) -> None:
         super().__init__(scope, id, **kwargs)
         self.add_dependency(storage)
+        # The warehouse reads what the analyst reads: general columns of curated and marts.
+        analyst = persona("analyst")
         self.warehouse = ServerlessWarehouse(
             self,
             "Warehouse",
@@ -39,17 +43,17 @@ class WarehouseStack(cdk.Stack):
             encryption_key=kms.Key.from_key_arn(self, "DataKey", storage.shared("DataKeyArn")),
             availability_zones=config.redshift.availability_zones,
             base_capacity=config.redshift.base_capacity,
-            databases=[config.database_name(zone) for zone in ("curated", "analytics")],
+            databases=[config.database_name(zone) for zone in analyst.zones],
             log_retention_days=config.retention.log_group_days,
             remove_on_destroy=config.remove_data_on_destroy,
         )
-        # Seeing the databases (CREATE EXTERNAL SCHEMA), then reading general tables.
+        # Seeing the databases (CREATE EXTERNAL SCHEMA), then reading the tables.
         grant_by_tags(
             self,
             "WarehouseSeesDatabases",
             principal_arn=self.warehouse.role.role_arn,
             resource_type="DATABASE",
-            expression={ZONE: ("curated", "analytics")},
+            expression={ZONE: analyst.zones},
             permissions=["DESCRIBE"],
         )
         grant_by_tags(
@@ -57,7 +61,7 @@ class WarehouseStack(cdk.Stack):
             "WarehouseReads",
             principal_arn=self.warehouse.role.role_arn,
             resource_type="TABLE",
-            expression={ZONE: ("curated", "analytics"), SENSITIVITY: (GENERAL,)},
+            expression=table_expression(analyst),
             permissions=["SELECT", "DESCRIBE"],
         )
         cdk.CfnOutput(self, "WorkgroupName", value=config.resource_name("warehouse"))

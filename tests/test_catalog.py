@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from aws_cdk import assertions
 
-from blueprint.datasets import Dataset
+from model.datasets import Dataset
 from tests.conftest import built, only, resources, template
 
 ZONES = ("raw", "curated", "analytics")

@@ -11,8 +11,8 @@ import pytest
 from aws_cdk import aws_s3 as s3
 
 from blueprint import compliance
-from blueprint.config import ConfigError
 from blueprint.factory import Blueprint, build_app, cdk_json_context
+from model.config import ConfigError
 from tests.conftest import make_blueprint
 
 PACKS = ["AwsSolutions", "HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321", "Serverless"]

@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
-from blueprint.config import ConfigError, load_config
 from blueprint.factory import ROOT, cdk_json_context
+from model.config import ConfigError
+from model.environments import load_config
 
 
 def context(env: str = "sandbox", **changes: Any) -> dict[str, Any]:

@@ -13,8 +13,8 @@ import pytest
 from aws_cdk import assertions
 
 from blueprint import cost
-from blueprint.config import EnvironmentConfig
 from blueprint.diagrams import pipeline_definition
+from model.config import EnvironmentConfig
 from tests.conftest import built, template
 
 TARGET_USD = 5.0  # a month, idle

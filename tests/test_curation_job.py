@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from blueprint.datasets import Dataset
+from model.datasets import Dataset
 from tests.conftest import built, only, resources, template
 
 import raw_to_curated
@@ -78,7 +78,7 @@ def test_no_job_is_retried_by_glue(env: str) -> None:
 
 
 def test_a_quality_failure_carries_the_mark_the_pipeline_looks_for() -> None:
-    from cdk_constructs.dataset_pipeline import DATA_QUALITY_FAILED
+    from cdk_constructs.orchestration.dataset_pipeline import DATA_QUALITY_FAILED
 
     message = raw_to_curated.quality_failure("orders", ['IsUnique "order_id"', "Rule_2"])
     assert DATA_QUALITY_FAILED in message
@@ -198,7 +198,7 @@ def test_the_modules_zip_holds_only_the_importable_module() -> None:
     import zipfile
     from pathlib import Path
 
-    from cdk_constructs.glue_job import glue_modules
+    from cdk_constructs.processing.glue_job import glue_modules
 
     folder = Path(glue_modules("transforms"))
     assert [p.name for p in folder.iterdir()] == ["transforms.py"]

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from blueprint.datasets import Dataset, DatasetError, load_dataset, load_datasets
 from blueprint.factory import ROOT, cdk_json_context
+from model.datasets import Dataset, DatasetError
+from model.declarations import load_dataset, load_datasets
 from tests.conftest import DATASETS, docs_example_declaration
 
 GOOD = docs_example_declaration()
@@ -187,7 +188,7 @@ BAD_DECLARATIONS = [
     ),
     pytest.param(
         change('domain = "finance"', 'domain = "finance"\nretention_days = 30'),
-        "retention_days = 30: expected no such field",
+        "retention_days = 30: unknown field; expected one of ",
         id="unknown-field",
     ),
     pytest.param(

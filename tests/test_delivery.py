@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from stacks.delivery_stack import QUERYING_PERSONAS
+from model.vocabulary import PERSONAS
 from tests.conftest import built, construct_id, resources, template
 
 MEGABYTE = 1024 * 1024
+# The personas that read table data, and so query.
+QUERYING_PERSONAS = [p.name for p in PERSONAS if p.reads_data]
 
 
 def workgroups(env: str) -> dict[str, dict[str, Any]]:
@@ -60,7 +62,7 @@ def test_a_persona_can_use_its_own_workgroup_and_no_other(env: str) -> None:
         tmpl = template(env, stack.node.id)
         for policy in resources(tmpl, "AWS::IAM::ManagedPolicy").values():
             text = json.dumps(policy["Properties"].get("Roles", []))
-            personas = [p for p in role_of if f"{p.capitalize()}Role" in text]
+            personas = [p.name for p in PERSONAS if f"{p.pascal}Role" in text]
             for statement in _statements(policy):
                 athena = [a for a in _actions(statement) if a.startswith("athena:")]
                 if not athena:

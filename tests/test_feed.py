@@ -12,8 +12,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from blueprint.datasets import load_datasets
 from blueprint.factory import ROOT
+from model.declarations import load_datasets
 from tests.conftest import DATASETS
 
 sys.path.insert(0, str(ROOT / "scripts"))

@@ -17,7 +17,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from blueprint.datasets import load_datasets
+from model.declarations import load_datasets
 from tests.conftest import DATASETS
 
 import handler

@@ -8,8 +8,8 @@ from typing import Any
 
 from aws_cdk import assertions
 
-from blueprint.datasets import load_datasets
-from cdk_constructs.ingest_function import SOURCE, function_code
+from cdk_constructs.ingest.ingest_function import SOURCE, function_code
+from model.declarations import load_datasets
 from tests.conftest import DATASETS, built, construct_id, only, resources, template
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from cdk_constructs.security_alarms import NAMESPACE, SECURITY_EVENTS
+from cdk_constructs.monitoring.security_alarms import NAMESPACE, SECURITY_EVENTS
 from tests.conftest import built, construct_id, resources, template
 from tests.filter_pattern import matches
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from blueprint.datasets import Dataset
+from model.datasets import Dataset
 from tests.conftest import CUSTOMERS, datasets_folder, docs_example_declaration, make_blueprint
 from tests.lake_model import Grant, LakeModel
 

@@ -23,7 +23,7 @@ from moto.glue import models as glue_models
 from moto.glue.exceptions import ConcurrentRunsExceededException
 from moto.moto_api import state_manager
 
-from cdk_constructs.dataset_pipeline import CRAWLER_POLLS, DATA_QUALITY_FAILED
+from cdk_constructs.orchestration.dataset_pipeline import CRAWLER_POLLS, DATA_QUALITY_FAILED
 from tests.conftest import built, only, template
 
 REGION, ACCOUNT = "us-east-1", "123456789012"

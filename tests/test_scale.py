@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from aws_cdk import assertions
 
-from blueprint.datasets import load_datasets
 from blueprint.factory import ROOT, Blueprint
+from model.declarations import load_datasets
 from tests.conftest import make_blueprint
 
 sys.path.insert(0, str(ROOT / "scripts"))

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from blueprint.datasets import load_dataset
+from model.declarations import load_dataset
 from tests.conftest import DATASETS
 
 pyspark = pytest.importorskip("pyspark")
@@ -190,7 +190,7 @@ def test_the_sample_file_goes_through(spark: SparkSession) -> None:
 
 def test_every_declared_mart_builds_its_declared_columns_from_curated(spark: SparkSession) -> None:
     """The mart's query and its declared columns (the catalog table) cannot drift apart."""
-    from blueprint.datasets import load_datasets
+    from model.declarations import load_datasets
 
     import marts
 

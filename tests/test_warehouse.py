@@ -11,8 +11,8 @@ from aws_cdk import assertions
 from cfnlint.api import ManualArgs, lint
 
 from blueprint import compliance
-from blueprint.config import ConfigError
 from blueprint.factory import Blueprint
+from model.config import ConfigError
 from tasks import CFN_LINT_IGNORED
 from tests.conftest import built, cdk_json_context, make_blueprint, resources
 

@@ -1,0 +1,1 @@
+"""Catalog: each dataset's raw crawler and its declared curated and mart tables."""

@@ -1,0 +1,1 @@
+"""Deliver: the Athena workgroups the personas query in, and the optional warehouse."""

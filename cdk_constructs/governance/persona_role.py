@@ -1,0 +1,162 @@
+"""An IAM role for one persona of the data platform, and the IAM side of what it may reach.
+
+Which databases, tables and columns a persona reads is decided by Lake Formation grants to its
+role (see ``persona_grants``); IAM only lets the role make the calls: catalog reads of its
+zones, Lake Formation's data credentials when it reads data, and the calls of its duties
+(``model.vocabulary.PERSONAS``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from cdk_constructs.common.managed_role import ManagedRole
+from cdk_constructs.common.nag import acknowledge
+from model.vocabulary import Persona
+
+_CATALOG_READ = ["glue:GetDatabase", "glue:GetDatabases", "glue:GetTable", "glue:GetTables"]
+_PARTITION_READ = ["glue:GetPartition", "glue:GetPartitions", "glue:BatchGetPartition"]
+# What reviewing the audit trail and the governance configuration calls: no table data.
+_AUDIT_REVIEW = [
+    "cloudtrail:LookupEvents",
+    "cloudtrail:DescribeTrails",
+    "cloudtrail:GetTrailStatus",
+    "cloudtrail:GetEventSelectors",
+    "lakeformation:GetDataLakeSettings",
+    "lakeformation:ListPermissions",
+    "lakeformation:ListResources",
+    "lakeformation:DescribeResource",
+    "lakeformation:ListLFTags",
+    "lakeformation:GetLFTag",
+    "lakeformation:GetResourceLFTags",
+    "lakeformation:SearchDatabasesByLFTags",
+    "lakeformation:SearchTablesByLFTags",
+]
+
+
+class PersonaRole(ManagedRole):
+    """A role people assume to work as one persona; its data access comes from Lake Formation.
+
+    IAM gives the role the API calls its persona needs (the ``allow_*`` methods); which
+    databases, tables and columns those calls may reach is decided by Lake Formation grants.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        persona: Persona,
+        principals: Sequence[str] = (),
+    ) -> None:
+        """Create the role.
+
+        :param persona: the persona it is for (its title shows in the description).
+        :param principals: IAM principal ARNs that may assume it. Default: none named; the
+            role then trusts this account's IAM policies and requires MFA, so nobody can use
+            it until an administrator grants ``sts:AssumeRole`` on it to someone.
+        """
+        trusted: iam.IPrincipal
+        if principals:
+            trusted = iam.CompositePrincipal(*(iam.ArnPrincipal(arn) for arn in principals))
+        else:
+            trusted = iam.AccountRootPrincipal().with_conditions(
+                {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
+            )
+        super().__init__(
+            scope,
+            id,
+            description=f"The {persona.title} persona of the data platform.",
+            assumed_by=trusted,
+            max_session_duration=Duration.hours(4),
+        )
+        self.persona = persona
+
+    def allow_queries(self, databases: Sequence[str]) -> None:
+        """Catalog and partition reads of ``databases``, and Lake Formation's data credentials."""
+        self.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=_CATALOG_READ + _PARTITION_READ, resources=self._catalog_arns(databases)
+            )
+        )
+        self.add_to_principal_policy(
+            iam.PolicyStatement(actions=["lakeformation:GetDataAccess"], resources=["*"])
+        )
+        acknowledge(
+            self,
+            "lakeformation:GetDataAccess supports no resource-level permissions; what the "
+            "credentials it vends may read is decided by this role's Lake Formation grants.",
+            "AwsSolutions-IAM5[Resource::*]",
+        )
+        self._acknowledge_table_wildcards(databases)
+
+    def allow_definitions(self, databases: Sequence[str]) -> None:
+        """Table definitions (columns, tags, owners) of ``databases``: no partitions, no data."""
+        self.add_to_principal_policy(
+            iam.PolicyStatement(actions=_CATALOG_READ, resources=self._catalog_arns(databases))
+        )
+        self._acknowledge_table_wildcards(databases)
+
+    def operate_pipelines(self, *, crawlers: str, ingest_review_policy: iam.IManagedPolicy) -> None:
+        """Start and watch the crawlers named by the pattern ``crawlers`` (datalake-sandbox-*),
+        and read files waiting in landing or quarantined in raw (which are not catalogued)."""
+        arn = Stack.of(self).format_arn(service="glue", resource="crawler", resource_name=crawlers)
+        self.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["glue:StartCrawler", "glue:GetCrawler", "glue:GetCrawlerMetrics"],
+                resources=[arn],
+            )
+        )
+        acknowledge(
+            self,
+            "The engineer operates every dataset's crawler, and datasets are added over time; "
+            "the pattern covers only crawlers named for this project and environment.",
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:glue:<AWS::Region>:"
+            f"<AWS::AccountId>:crawler/{crawlers}]",
+        )
+        self.add_managed_policy(ingest_review_policy)
+
+    def allow_audit_review(
+        self, audit_read_policy: iam.IManagedPolicy, trail_log_group: logs.ILogGroup
+    ) -> None:
+        """The audit trail (files and log group) and the governance configuration."""
+        self.add_managed_policy(audit_read_policy)
+        trail_log_group.grant_read(self)
+        self.add_to_principal_policy(iam.PolicyStatement(actions=_AUDIT_REVIEW, resources=["*"]))
+        acknowledge(
+            self,
+            "CloudTrail lookups and Lake Formation's settings, permission and tag listings "
+            "support no resource-level permissions; they return configuration and audit "
+            "records, never table data (the role has no lakeformation:GetDataAccess).",
+            "AwsSolutions-IAM5[Resource::*]",
+        )
+
+    def _catalog_arns(self, databases: Sequence[str]) -> list[str]:
+        stack = Stack.of(self)
+        arns = [stack.format_arn(service="glue", resource="catalog")]
+        for database in databases:
+            arns.append(
+                stack.format_arn(service="glue", resource="database", resource_name=database)
+            )
+            arns.append(
+                stack.format_arn(service="glue", resource="table", resource_name=f"{database}/*")
+            )
+        return arns
+
+    def _acknowledge_table_wildcards(self, databases: Sequence[str]) -> None:
+        acknowledge(
+            self,
+            "Tables are created by crawlers and declarations over time, so catalog reads name "
+            "the blueprint's own databases and all their tables; which tables and columns a "
+            "query may read is decided by Lake Formation grants, not by this IAM policy.",
+            *(
+                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:glue:<AWS::Region>:"
+                f"<AWS::AccountId>:table/{database}/*]"
+                for database in databases
+            ),
+        )

@@ -1,0 +1,1 @@
+"""Ingest: files from landing to raw (a Lambda function), and streams to raw (Firehose)."""

@@ -1,0 +1,1 @@
+"""Monitor: the dashboard, and the alarms on pipelines, shared parts and security events."""

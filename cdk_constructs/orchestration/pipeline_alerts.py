@@ -1,0 +1,147 @@
+"""The pipeline alerts topic, and the EventBridge rules that turn failures into readable alerts.
+
+The pipelines publish their own detailed alerts (dataset, failed step, error, failed rules).
+These rules are the backstop for what a pipeline cannot report itself: an execution that
+timed out or was stopped, a failure in the alerting step, and job runs started outside a
+pipeline (by hand or by a retry).
+"""
+
+from __future__ import annotations
+
+from aws_cdk import ArnFormat, Stack
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from constructs import Construct
+
+from cdk_constructs.common.dead_letter_queue import dead_letter_queue
+from cdk_constructs.common.managed_role import ManagedRole
+from cdk_constructs.common.nag import acknowledge
+
+# Glue job run states that end a run without its result.
+FAILED_JOB_STATES = ("FAILED", "TIMEOUT", "ERROR")
+# Step Functions execution states that end a run without its result.
+FAILED_EXECUTION_STATES = ("FAILED", "TIMED_OUT", "ABORTED")
+
+
+class PipelineAlerts(Construct):
+    """One KMS-encrypted, TLS-only SNS topic, an optional e-mail subscription, and rules for
+    failed Glue job runs and failed, timed-out or stopped pipeline executions whose names
+    start with ``name_prefix``."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        name_prefix: str,
+        encryption_key: kms.IKey,
+        email: str | None = None,
+    ) -> None:
+        """Create the topic and rules.
+
+        :param name_prefix: the environment's resource name prefix (``datalake-sandbox-``):
+            only jobs and state machines named with it raise alerts here.
+        :param encryption_key: encrypts the topic; its policy must let EventBridge use it.
+        :param email: an address to subscribe (it must confirm). Default: none.
+        """
+        super().__init__(scope, id)
+        self.topic = sns.Topic(
+            self,
+            "Topic",
+            display_name=f"{name_prefix}alerts",
+            master_key=encryption_key,
+            enforce_ssl=True,
+        )
+        # CloudWatch alarms of this account publish here; the topic policy replaces SNS's
+        # default one, so they need their own statement (and the key lets them encrypt).
+        stack = Stack.of(self)
+        self.topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowThisAccountsAlarms",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["sns:Publish"],
+                resources=[self.topic.topic_arn],
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": stack.account},
+                    "ArnLike": {"aws:SourceArn": stack.format_arn(
+                        service="cloudwatch", resource="alarm", resource_name="*",
+                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                    )},
+                },
+            )
+        )  # fmt: skip
+        if email:
+            self.topic.add_subscription(subscriptions.EmailSubscription(email))
+
+        # Alerts EventBridge could not deliver (the topic or its key refused them).
+        self.dead_letter_queue = dead_letter_queue(
+            self, "DeadLetterQueue", encryption_key=encryption_key, serves="the alert rules"
+        )
+        # EventBridge publishes as this role: SNS does not pass the source-account condition
+        # the data key sets on the EventBridge service, so the key is reached through the
+        # role (the target grants it the topic and its key).
+        publisher = ManagedRole(
+            self,
+            "PublishRole",
+            description=f"EventBridge publishing {name_prefix}* failures to the alerts topic.",
+            assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
+        )
+        acknowledge(
+            publisher,
+            "Publishing to a KMS-encrypted topic needs data keys from the topic's key; "
+            "CDK's topic grant names that one key with kms:GenerateDataKey*.",
+            "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
+        )
+        self._publisher = publisher
+        field = events.EventField.from_path
+        self.glue_job_failed = self._alert_on(
+            "GlueJobFailed",
+            f"Alert on failed or timed-out runs of {name_prefix}* Glue jobs.",
+            events.EventPattern(
+                source=["aws.glue"],
+                detail_type=["Glue Job State Change"],
+                detail={"jobName": [{"prefix": name_prefix}], "state": list(FAILED_JOB_STATES)},
+            ),
+            f"Glue job {field('$.detail.jobName')} ended {field('$.detail.state')} "
+            f"at {field('$.time')} (run {field('$.detail.jobRunId')}): "
+            f"{field('$.detail.message')}",
+        )
+        self._alert_on(
+            "PipelineFailed",
+            f"Alert on failed, timed-out or stopped {name_prefix}* pipelines.",
+            events.EventPattern(
+                source=["aws.states"],
+                detail_type=["Step Functions Execution Status Change"],
+                detail={
+                    "stateMachineArn": [{"wildcard": f"*:stateMachine:{name_prefix}*"}],
+                    "status": list(FAILED_EXECUTION_STATES),
+                },
+            ),
+            f"Pipeline execution {field('$.detail.name')} ended "
+            f"{field('$.detail.status')} at {field('$.time')}. State machine: "
+            f"{field('$.detail.stateMachineArn')}. Error: "
+            f"{field('$.detail.error')}. Cause: {field('$.detail.cause')}",
+        )
+
+    def _alert_on(
+        self, id: str, description: str, pattern: events.EventPattern, message: str
+    ) -> events.Rule:
+        """A rule sending events of ``pattern`` to the topic as the text ``message``."""
+        return events.Rule(
+            self,
+            id,
+            description=description,
+            event_pattern=pattern,
+            targets=[
+                targets.SnsTopic(
+                    self.topic,
+                    role=self._publisher,
+                    dead_letter_queue=self.dead_letter_queue,
+                    message=events.RuleTargetInput.from_text(message),
+                )
+            ],
+        )

@@ -1,0 +1,1 @@
+"""Process: the Glue jobs that curate raw data and build the marts, with their quality rules."""

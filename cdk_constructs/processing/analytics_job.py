@@ -1,0 +1,82 @@
+"""One dataset's curated -> analytics Glue job: rebuilds its marts."""
+
+from __future__ import annotations
+
+import json
+
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from cdk_constructs.common.nag import GRANT_WILDCARDS, acknowledge, in_finding
+from cdk_constructs.processing.glue_job import GLUE_ROLE_FINDINGS, add_glue_job
+from model.config import Processing
+from model.datasets import Dataset
+
+
+def analytics_arguments(
+    dataset: Dataset, *, curated: s3.IBucket, analytics: s3.IBucket
+) -> dict[str, str]:
+    """The job's own arguments (``curated_to_analytics.ARGUMENTS``), as the stack sets them."""
+    return {
+        "--marts_spec": json.dumps([m.spec() for m in dataset.marts], sort_keys=True),
+        "--curated_path": curated.s3_url_for_object(f"{dataset.name}/"),
+        # A folder: the job appends each mart's name (s3_url_for_object() has no slash).
+        "--analytics_path": f"{analytics.s3_url_for_object()}/",
+    }
+
+
+class AnalyticsJob(Construct):
+    """A Glue 5.0 job that rebuilds the dataset's marts from its whole curated table.
+
+    Same run settings as the curation job (Flex where allowed, one run at a time, one retry,
+    shared security configuration, metrics and continuous logs); no bookmark, since every
+    run reads all of curated and overwrites the partitions it writes.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        dataset: Dataset,
+        job_name: str,
+        processing: Processing,
+        curated_bucket: s3.IBucket,
+        analytics_bucket: s3.IBucket,
+        security_configuration: str,
+    ) -> None:
+        super().__init__(scope, id)
+        if not dataset.marts:
+            raise ValueError(f"AnalyticsJob {id}: dataset {dataset.name} declares no marts")
+        parts = add_glue_job(
+            self,
+            name=job_name,
+            description=f"Curated {dataset.name} to its analytics marts.",
+            role_description=f"The {job_name} Glue job: curated {dataset.name} to its marts.",
+            script="curated_to_analytics",
+            modules=("marts", "transforms"),
+            processing=processing,
+            security_configuration=security_configuration,
+            arguments=analytics_arguments(
+                dataset, curated=curated_bucket, analytics=analytics_bucket
+            ),
+            # The pipeline watches one run: a retry by Glue would be a run it does not see.
+            max_retries=0,
+        )
+        self.role, self.job = parts.role, parts.job
+        curated_bucket.grant_read(self.role, f"{dataset.name}/*")
+        for mart in dataset.marts:
+            analytics_bucket.grant_read_write(self.role, f"{mart.name}/*")
+        curated_arn = in_finding(self, curated_bucket.bucket_arn)
+        analytics_arn = in_finding(self, analytics_bucket.bucket_arn)
+        acknowledge(
+            self.role,
+            "The job reads its dataset's curated folder and rewrites its marts' folders "
+            "(Spark commits by renaming temporary objects, hence delete there), and reads its "
+            "own script assets; every pattern is one dataset's or one mart's prefix. Job "
+            "metrics (namespace-conditioned) have no resource-level permissions.",
+            f"AwsSolutions-IAM5[Resource::{curated_arn}/{dataset.name}/*]",
+            *(f"AwsSolutions-IAM5[Resource::{analytics_arn}/{m.name}/*]" for m in dataset.marts),
+            *GLUE_ROLE_FINDINGS,
+            *GRANT_WILDCARDS,
+        )

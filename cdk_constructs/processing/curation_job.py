@@ -1,0 +1,141 @@
+"""One dataset's raw -> curated Glue job, and its data-quality ruleset."""
+
+from __future__ import annotations
+
+import json
+
+from aws_cdk import aws_glue as glue
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from cdk_constructs.common.nag import GRANT_WILDCARDS, acknowledge, in_finding
+from cdk_constructs.processing.glue_job import GLUE_ROLE_FINDINGS, add_glue_job
+from model.config import Processing
+from model.datasets import Dataset
+from model.vocabulary import QUARANTINE_PREFIX
+
+
+def dq_ruleset(dataset: Dataset) -> str:
+    """The declared quality rules as a DQDL ruleset, or "" when none are declared."""
+    if not dataset.quality_rules:
+        return ""
+    return "Rules = [\n    " + ",\n    ".join(dataset.quality_rules) + "\n]"
+
+
+def job_arguments(
+    dataset: Dataset, *, raw: s3.IBucket, curated: s3.IBucket, salt: secretsmanager.ISecret
+) -> dict[str, str]:
+    """The job's own arguments (``raw_to_curated.ARGUMENTS``), as the stack sets them."""
+    return {
+        "--dq_ruleset": dq_ruleset(dataset),
+        "--dataset_spec": json.dumps(dataset.processing_spec(), sort_keys=True),
+        "--raw_path": raw.s3_url_for_object(f"{dataset.name}/"),
+        "--curated_path": curated.s3_url_for_object(f"{dataset.name}/"),
+        "--quarantine_path": raw.s3_url_for_object(
+            f"{QUARANTINE_PREFIX}/{dataset.name}/processing/"
+        ),
+        "--salt_secret_arn": salt.secret_arn,
+    }
+
+
+class CurationJob(Construct):
+    """A Glue 5.0 PySpark job that turns new raw data into curated Parquet, and the Glue Data
+    Quality ruleset that checks the curated table against the declared rules.
+
+    Settings, on purpose: job bookmarks (each run reads only new raw files); auto-scaling up
+    to ``max_workers``; the Flex execution class where the environment allows it (cheaper,
+    may start later); one run at a time (two runs would both read the same new files);
+    no retry (a run that failed after writing would write its rows again); the shared security
+    configuration; continuous logging and job metrics.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        dataset: Dataset,
+        job_name: str,
+        processing: Processing,
+        raw_bucket: s3.IBucket,
+        curated_bucket: s3.IBucket,
+        salt: secretsmanager.ISecret,
+        encryption_key: kms.IKey,
+        curated_database: str,
+        security_configuration: str,
+    ) -> None:
+        """Create the job, its role and its ruleset.
+
+        :param job_name: the job's name (the pipeline starts it by name).
+        :param processing: worker type, maximum workers, Flex, timeout.
+        :param raw_bucket: the raw zone (read; quarantine written under ``_quarantine/``).
+        :param curated_bucket: the curated zone (written under ``<dataset>/``).
+        :param salt: the secret holding the salt of hashed columns.
+        :param encryption_key: the data key (buckets, logs, bookmarks).
+        :param curated_database: the curated database, for the ruleset's target table.
+        :param security_configuration: name of the Glue security configuration.
+        """
+        super().__init__(scope, id)
+        parts = add_glue_job(
+            self,
+            name=job_name,
+            description=f"Raw {dataset.name} to curated Parquet, with quarantine.",
+            role_description=f"The {job_name} Glue job: raw {dataset.name} to curated.",
+            script="raw_to_curated",
+            modules=("transforms",),
+            processing=processing,
+            security_configuration=security_configuration,
+            arguments={
+                **job_arguments(dataset, raw=raw_bucket, curated=curated_bucket, salt=salt),
+                "--job-bookmark-option": "job-bookmark-enable",
+            },
+            # No retry: a run that failed after writing would append the same rows again.
+            max_retries=0,
+            metric_namespaces=("Glue", "DataLake/*"),
+        )
+        self.role, self.job = parts.role, parts.job
+        raw_bucket.grant_read(self.role, f"{dataset.name}/*")
+        raw_bucket.grant_put(self.role, f"{QUARANTINE_PREFIX}/{dataset.name}/processing/*")
+        # Spark commits output by renaming temporary files: read, write and delete there.
+        curated_bucket.grant_read_write(self.role, f"{dataset.name}/*")
+        salt.grant_read(self.role)
+        encryption_key.grant(self.role, "kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey")
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                # Results of in-job evaluation (not tied to a ruleset resource).
+                actions=["glue:PublishDataQuality"],
+                resources=["*"],
+            )
+        )
+
+        self.ruleset = None
+        if dataset.quality_rules:
+            self.ruleset = glue.CfnDataQualityRuleset(
+                self,
+                "Ruleset",
+                name=f"{job_name}-curated",
+                description=f"Declared quality rules of {dataset.name}, on its curated table.",
+                ruleset=dq_ruleset(dataset),
+                target_table=glue.CfnDataQualityRuleset.DataQualityTargetTableProperty(
+                    database_name=curated_database, table_name=dataset.name
+                ),
+            )
+
+        raw_arn = in_finding(self, raw_bucket.bucket_arn)
+        curated_arn = in_finding(self, curated_bucket.bucket_arn)
+        acknowledge(
+            self.role,
+            "The job reads its dataset's raw folder, writes its curated folder (Spark commits by "
+            "renaming temporary objects, hence delete there) and its quarantine folder, and "
+            "reads its own script assets; every pattern is one dataset's prefix. Metrics "
+            "(namespace-conditioned) and data-quality results have no resource-level "
+            "permissions.",
+            f"AwsSolutions-IAM5[Resource::{raw_arn}/{dataset.name}/*]",
+            f"AwsSolutions-IAM5[Resource::{raw_arn}/{QUARANTINE_PREFIX}/{dataset.name}/processing/*]",
+            f"AwsSolutions-IAM5[Resource::{curated_arn}/{dataset.name}/*]",
+            *GLUE_ROLE_FINDINGS,
+            *GRANT_WILDCARDS,
+        )

@@ -1,0 +1,1 @@
+"""Store: the lake's buckets, their settings, and the audit log store."""

@@ -1,0 +1,142 @@
+"""Environment configuration: what an environment of cdk.json may change, as frozen dataclasses.
+
+Everything an environment can change lives under ``context.environments.<name>`` in
+``cdk.json``; ``model.environments.load_config`` reads and checks it before any construct
+exists, so a bad value fails synth with one message that names the key, the value and what is
+expected. Constructs never read context or the process environment; they receive these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+class ConfigError(ValueError):
+    """A configuration value is wrong; the message names the key, the value and the fix."""
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How long logs and audit records are kept."""
+
+    log_group_days: int
+    access_log_days: int
+    audit_log_days: int
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """When lake objects expire or move to cheaper storage classes (days after creation)."""
+
+    landing_expiration_days: int
+    raw_infrequent_access_days: int
+    raw_glacier_days: int
+    curated_infrequent_access_days: int
+    athena_results_expiration_days: int
+    noncurrent_version_expiration_days: int
+    abort_incomplete_upload_days: int
+
+
+@dataclass(frozen=True)
+class Ingest:
+    """Limits of the batch ingest function."""
+
+    max_file_megabytes: int
+    reserved_concurrency: int | None
+
+
+@dataclass(frozen=True)
+class Processing:
+    """How the Glue jobs run."""
+
+    worker_type: str
+    max_workers: int
+    flex: bool
+    timeout_minutes: int
+    # Whether the datasets' schedules start runs. Off, they are deployed disabled (turn one on
+    # in the console to try it): a schedule starts a crawl and job runs whether or not data
+    # arrived, the largest running cost of a sandbox. Arrival triggers work either way.
+    schedules_enabled: bool
+
+
+@dataclass(frozen=True)
+class Monitoring:
+    """What watches the environment besides its alarms."""
+
+    # The dashboard datalake-<env>-lake: 3 USD a month at list price (docs/cost.md).
+    dashboard: bool
+
+
+@dataclass(frozen=True)
+class Athena:
+    """How the query workgroups limit queries."""
+
+    # A query that would scan more is cancelled (Athena's minimum is 10 MB).
+    bytes_scanned_cutoff_megabytes: int
+
+
+@dataclass(frozen=True)
+class Redshift:
+    """The optional Redshift Serverless warehouse."""
+
+    enabled: bool
+    base_capacity: int  # RPUs while queries run: 8 to 512, in steps of 8
+    # Three zones Redshift Serverless supports in the region (it needs three).
+    availability_zones: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Tags:
+    """Tags applied to every resource of the environment."""
+
+    project: str
+    environment: str
+    owner: str
+    cost_center: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "Project": self.project,
+            "Environment": self.environment,
+            "Owner": self.owner,
+            "CostCenter": self.cost_center,
+        }
+
+
+@dataclass(frozen=True)
+class EnvironmentConfig:
+    """One deployment target (for example sandbox or prod)."""
+
+    project: str
+    name: str
+    account: str | None
+    region: str | None
+    remove_data_on_destroy: bool
+    termination_protection: bool
+    alert_email: str | None
+    retention: Retention
+    lifecycle: Lifecycle
+    tags: Tags
+    lake_formation_admins: tuple[str, ...]
+    # Who may assume each persona's role, by persona name (model.vocabulary.PERSONAS): IAM
+    # principal ARNs. None named: the role trusts this account's IAM policies and requires
+    # MFA, so no one can use it until an administrator allows them to.
+    personas: Mapping[str, tuple[str, ...]]
+    ingest: Ingest
+    processing: Processing
+    monitoring: Monitoring
+    athena: Athena
+    redshift: Redshift
+
+    def stack_name(self, stage: str) -> str:
+        """CloudFormation stack name, unique per project and environment."""
+        return f"{self.project}-{self.name}-{stage}"
+
+    def resource_name(self, suffix: str) -> str:
+        """A physical name for resources that services or people find by name (crawlers)."""
+        return f"{self.project}-{self.name}-{suffix}"
+
+    def database_name(self, zone: str) -> str:
+        """The Glue database of a zone, as analysts type it in queries."""
+        return f"{self.project}_{self.name}_{zone}".replace("-", "_")

@@ -1,0 +1,192 @@
+"""Dataset declarations, as frozen dataclasses: one TOML file per source in ``datasets/``.
+
+Everything that is specific to one dataset (its crawler, tables, LF-Tags and grants, jobs,
+rules, pipeline, alarms and saved queries) is derived from its declaration. What a
+declaration may say is defined here; ``model.declarations`` reads and checks the files. The
+format is documented in ``docs/datasets.md``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from model.fields import Fields
+
+SIMPLE_TYPES = ("string", "int", "bigint", "double", "boolean", "date", "timestamp")
+_DECIMAL_RE = re.compile(r"^decimal\((\d{1,2}),(\d{1,2})\)$")
+TYPE_EXPECTED = f"one of {', '.join(SIMPLE_TYPES)}, or decimal(p,s) with 1 <= p <= 38, s <= p"
+# Names of datasets, columns and marts: Glue and Athena accept them unquoted.
+NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+NAME_EXPECTED = "a name of lower-case letters, digits and _ (at most 63), starting with a letter"
+
+# Glue Data Quality (DQDL) rule types a declaration may use.
+RULE_TYPES = (
+    "ColumnCount",
+    "ColumnExists",
+    "ColumnLength",
+    "ColumnValues",
+    "Completeness",
+    "CustomSql",
+    "DistinctValuesCount",
+    "IsComplete",
+    "IsPrimaryKey",
+    "IsUnique",
+    "Mean",
+    "RowCount",
+    "Uniqueness",
+)
+SOURCE_MODES = ("batch", "streaming")
+FORMATS = ("csv", "jsonl", "parquet")
+PII_TREATMENTS = ("keep", "hash", "drop")
+# Curated partitions are found by Athena partition projection, which enumerates dates by
+# itself; a string partition would need a value in every query's WHERE clause.
+PARTITION_TYPES = ("date",)
+
+
+class DatasetError(ValueError):
+    """A declaration is wrong; the message names the file, the field and what is expected."""
+
+
+def column_type_is_valid(type_: str) -> bool:
+    match = _DECIMAL_RE.match(type_)
+    if match:
+        precision, scale = int(match[1]), int(match[2])
+        return 1 <= precision <= 38 and scale <= precision
+    return type_ in SIMPLE_TYPES
+
+
+def declaration_fields(data: Any, file: str, where: str) -> Fields:
+    """A table of a declaration file, read field by field (see ``model.fields``)."""
+    return Fields(data, file, where, error=DatasetError)
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    description: str
+    nullable: bool
+    pii: str | None  # keep, hash or drop; None when the column holds no personal data
+    derived_from: str | None  # a partition column computed from this source column
+
+
+@dataclass(frozen=True)
+class Source:
+    mode: str
+    format: str
+    delimiter: str
+    header: bool
+
+
+@dataclass(frozen=True)
+class MartColumn:
+    name: str
+    type: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Mart:
+    """An analytics table built from the dataset's curated table by one Spark SQL query."""
+
+    name: str
+    description: str
+    sql: str  # reads the view ``curated``
+    columns: tuple[MartColumn, ...]
+    partition_by: tuple[str, ...]
+
+    def spec(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "sql": self.sql,
+            "columns": [{"name": c.name, "type": c.type} for c in self.columns],
+            "partition_by": list(self.partition_by),
+        }
+
+
+@dataclass(frozen=True)
+class Query:
+    """A ready query for the analysts: Athena SQL naming tables as ``{curated}.<table>`` or
+    ``{analytics}.<table>`` (the environment's databases are filled in at synth)."""
+
+    name: str
+    description: str
+    sql: str
+
+    def athena_sql(self, databases: Mapping[str, str]) -> str:
+        """The SQL with the environment's database names."""
+        return self.sql.replace("{curated}", databases["curated"]).replace(
+            "{analytics}", databases["analytics"]
+        )
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """One source of data, as its declaration describes it."""
+
+    name: str
+    path: Path
+    description: str
+    owner: str
+    domain: str
+    classification: str
+    source: Source
+    columns: tuple[Column, ...]
+    primary_key: tuple[str, ...]
+    partition_by: tuple[str, ...]
+    quality_rules: tuple[str, ...]
+    schedule: str
+    start_on_arrival: bool
+    readers: tuple[str, ...]
+    marts: tuple[Mart, ...] = ()
+    # New curated rows are expected at least this often; longer without raises the alarm.
+    fresh_within_hours: int = 26
+    queries: tuple[Query, ...] = ()
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+    @property
+    def pii_columns(self) -> tuple[Column, ...]:
+        return tuple(c for c in self.columns if c.pii)
+
+    @property
+    def curated_columns(self) -> tuple[Column, ...]:
+        """Columns of the curated table, partition columns excluded: dropped PII is gone."""
+        return tuple(c for c in self.columns if c.pii != "drop" and c.name not in self.partition_by)
+
+    def landing_spec(self) -> dict[str, Any]:
+        """What the ingest function checks a landed file against (it reads this as JSON)."""
+        return {
+            "format": self.source.format,
+            "delimiter": self.source.delimiter,
+            "header": self.source.header,
+            "columns": [c.name for c in self.columns if not c.derived_from],
+        }
+
+    def processing_spec(self) -> dict[str, Any]:
+        """What the raw -> curated job needs of the declaration (it reads this as JSON)."""
+        return {
+            "name": self.name,
+            "columns": [
+                {
+                    "name": c.name,
+                    "type": c.type,
+                    "nullable": c.nullable,
+                    "pii": c.pii,
+                    "derived_from": c.derived_from,
+                }
+                for c in self.columns
+            ],
+            "primary_key": list(self.primary_key),
+            "partition_by": list(self.partition_by),
+            "source": self.landing_spec(),
+        }
+
+    def curated_type(self, column: Column) -> str:
+        """Hashed PII becomes a hex digest string in the curated zone."""
+        return "string" if column.pii == "hash" else column.type
