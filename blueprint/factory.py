@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aws_cdk as cdk
 
@@ -28,6 +28,7 @@ from stacks.warehouse_stack import WarehouseStack
 
 ROOT = Path(__file__).resolve().parent.parent
 CDK_JSON = ROOT / "cdk.json"
+S = TypeVar("S", bound=cdk.Stack)
 
 
 def cdk_json_context() -> dict[str, Any]:
@@ -99,149 +100,79 @@ def build_app(
     if _flag(app, "cfnValidate"):
         cdk.Validations.of(app).add_plugins(cdk.CloudFormationValidatePlugin())
     datasets = load_datasets(ROOT / str(app.node.try_get_context("datasets") or "datasets"))
+    blueprint = _build_stacks(_StackMaker(app, config), datasets)
+    for key, value in config.tags.as_dict().items():
+        cdk.Tags.of(app).add(key, value)
+    if enforce_compliance:
+        compliance.enforce(app)
+    return blueprint
 
-    env = cdk.Environment(account=config.account, region=config.region)
-    tags = config.tags.as_dict()
-    common: dict[str, Any] = {
-        "config": config,
-        "env": env if config.account else None,
-        "termination_protection": config.termination_protection,
-        # Stack tags: CloudFormation propagates them to every resource it can tag, including
-        # those CDK's Tags.of cannot reach (custom-resource providers).
-        "tags": tags,
-    }
-    storage = StorageStack(
-        app,
-        "Storage",
-        stack_name=config.stack_name("storage"),
-        description=f"{config.project} ({config.name}): lake keys and buckets (stateful)",
-        **common,
-    )
-    audit = AuditStack(
-        app,
-        "Audit",
-        stack_name=config.stack_name("audit"),
-        description=f"{config.project} ({config.name}): CloudTrail trail and its log group",
-        audit_logs_bucket=storage.audit_logs.bucket,
-        audit_key=storage.audit_logs.key,
-        lake_buckets=storage.lake_buckets,
-        **common,
-    )
-    governance = GovernanceStack(
-        app,
-        "Governance",
-        stack_name=config.stack_name("governance"),
-        description=f"{config.project} ({config.name}): Lake Formation and persona roles",
-        datasets=datasets,
-        zone_buckets=storage.zone_buckets,
-        data_access_role=storage.data_access_role,
-        audit_read_policy=storage.audit_logs.read_policy,
-        ingest_review_policy=storage.ingest_review_policy,
-        trail_log_group=audit.audit_trail.log_group,
-        **common,
-    )
-    catalog = CatalogStack(
-        app,
-        "Catalog",
-        stack_name=config.stack_name("catalog"),
-        description=f"{config.project} ({config.name}): Glue databases and zone-wide grants",
-        zone_buckets=storage.zone_buckets,
-        data_key=storage.data_key,
-        personas=governance.personas,
-        **common,
-    )
+
+class _StackMaker:
+    """Makes the stacks of one environment: names, descriptions, tags, protection, account."""
+
+    def __init__(self, app: cdk.App, config: EnvironmentConfig) -> None:
+        self.app, self.config = app, config
+
+    def __call__(self, kind: Callable[..., S], id: str, stage: str, holds: str, **kwargs: Any) -> S:
+        config = self.config
+        return kind(
+            self.app,
+            id,
+            stack_name=config.stack_name(stage),
+            description=f"{config.project} ({config.name}): {holds}",
+            config=config,
+            env=cdk.Environment(account=config.account, region=config.region)
+            if config.account
+            else None,
+            termination_protection=config.termination_protection,
+            # Stack tags: CloudFormation propagates them to every resource it can tag,
+            # including those CDK's Tags.of cannot reach (custom-resource providers).
+            tags=config.tags.as_dict(),
+            **kwargs,
+        )
+
+
+def _build_stacks(make: _StackMaker, datasets: tuple[Dataset, ...]) -> Blueprint:
+    """Every stack, in deployment order; each borrows from the stacks before it."""
+    storage = make(StorageStack, "Storage", "storage", "lake keys and buckets (stateful)")
+    audit = make(AuditStack, "Audit", "audit", "CloudTrail trail and its log group",
+                 storage=storage)  # fmt: skip
+    governance = make(GovernanceStack, "Governance", "governance",
+                      "Lake Formation and persona roles", datasets=datasets, storage=storage,
+                      audit=audit)  # fmt: skip
+    catalog = make(CatalogStack, "Catalog", "catalog", "Glue databases and zone-wide grants",
+                   storage=storage, governance=governance)  # fmt: skip
     # Lake Formation settings (the deployment role as admin) and tags must exist first; the
     # catalog refers to tags by name, so the order is stated, not inferred.
     catalog.add_dependency(governance)
-    ingest = IngestStack(
-        app,
-        "Ingest",
-        stack_name=config.stack_name("ingest"),
-        description=f"{config.project} ({config.name}): batch ingest from landing to raw",
-        datasets=datasets,
-        storage=storage,
-        **common,
-    )
-    alerts = AlertsStack(
-        app,
-        "Alerts",
-        stack_name=config.stack_name("alerts"),
-        description=f"{config.project} ({config.name}): pipeline alerts topic and rules",
-        storage=storage,
-        **common,
-    )
-    monitoring = MonitoringStack(
-        app,
-        "Monitoring",
-        stack_name=config.stack_name("monitoring"),
-        description=f"{config.project} ({config.name}): dashboard, alarms, security alarms",
-        audit=audit,
-        alerts=alerts,
-        ingest=ingest,
-        **common,
-    )
-    delivery = DeliveryStack(
-        app,
-        "Delivery",
-        stack_name=config.stack_name("delivery"),
-        description=f"{config.project} ({config.name}): Athena workgroups per persona",
-        storage=storage,
-        personas=governance.personas,
-        **common,
-    )
+    ingest = make(IngestStack, "Ingest", "ingest", "batch ingest from landing to raw",
+                  datasets=datasets, storage=storage)  # fmt: skip
+    alerts = make(AlertsStack, "Alerts", "alerts", "pipeline alerts topic and rules",
+                  storage=storage)  # fmt: skip
+    monitoring = make(MonitoringStack, "Monitoring", "monitoring",
+                      "dashboard, alarms, security alarms", audit=audit, alerts=alerts,
+                      ingest=ingest)  # fmt: skip
+    delivery = make(DeliveryStack, "Delivery", "delivery", "Athena workgroups per persona",
+                    storage=storage, governance=governance)  # fmt: skip
     warehouse = None
-    if config.redshift.enabled:
-        warehouse = WarehouseStack(
-            app,
-            "Warehouse",
-            stack_name=config.stack_name("warehouse"),
-            description=f"{config.project} ({config.name}): Redshift Serverless over the lake",
-            storage=storage,
-            **common,
-        )
+    if make.config.redshift.enabled:
+        warehouse = make(WarehouseStack, "Warehouse", "warehouse",
+                         "Redshift Serverless over the lake", storage=storage)  # fmt: skip
         # Lake Formation settings and tags first (the grant names tags).
         warehouse.add_dependency(catalog)
     dataset_stacks = {}
     for dataset in datasets:
-        stack = DatasetStack(
-            app,
-            f"Dataset-{dataset.name}",
-            # Stack names allow no "_"; dataset names no "-", so the two cannot collide.
-            stack_name=config.stack_name(f"dataset-{dataset.name.replace('_', '-')}"),
-            description=f"{config.project} ({config.name}): dataset {dataset.name}",
-            dataset=dataset,
-            databases=catalog.databases,
-            zone_buckets=storage.zone_buckets,
-            data_key=storage.data_key,
-            security_configuration=str(catalog.security_configuration.name),
-            personas=governance.personas,
-            storage=storage,
-            alerts=alerts,
-            delivery=delivery,
-            **common,
-        )
+        # Stack names allow no "_"; dataset names no "-", so the two cannot collide.
+        stack = make(DatasetStack, f"Dataset-{dataset.name}",
+                     f"dataset-{dataset.name.replace('_', '-')}", f"dataset {dataset.name}",
+                     dataset=dataset, storage=storage, catalog=catalog, governance=governance,
+                     alerts=alerts, delivery=delivery)  # fmt: skip
+        # Tags and the catalog's databases first: the dataset's grants and tables name them.
         stack.add_dependency(catalog)
         dataset_stacks[dataset.name] = stack
-
-    for key, value in tags.items():
-        cdk.Tags.of(app).add(key, value)
-    if enforce_compliance:
-        compliance.enforce(app)
-    return Blueprint(
-        app=app,
-        config=config,
-        datasets=datasets,
-        storage=storage,
-        audit=audit,
-        governance=governance,
-        catalog=catalog,
-        ingest=ingest,
-        alerts=alerts,
-        monitoring=monitoring,
-        delivery=delivery,
-        warehouse=warehouse,
-        dataset_stacks=dataset_stacks,
-    )
+    return Blueprint(make.app, make.config, datasets, storage, audit, governance, catalog,
+                     ingest, alerts, monitoring, delivery, warehouse, dataset_stacks)  # fmt: skip
 
 
 def _flag(app: cdk.App, key: str) -> bool:

@@ -11,10 +11,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import aws_cdk as cdk
-from aws_cdk import aws_glue as glue
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
@@ -24,7 +22,6 @@ from cdk_constructs.catalog.raw_crawler import RawCrawler
 from cdk_constructs.common.encrypted_log_group import EncryptedLogGroup
 from cdk_constructs.delivery.saved_queries import save_queries
 from cdk_constructs.governance.persona_grants import grant_dataset_readers
-from cdk_constructs.governance.persona_role import PersonaRole
 from cdk_constructs.ingest.stream_ingest import StreamIngest
 from cdk_constructs.monitoring.dataset_alarms import DatasetAlarms
 from cdk_constructs.orchestration.dataset_pipeline import DatasetPipeline
@@ -34,7 +31,10 @@ from cdk_constructs.processing.curation_job import CurationJob
 from model.config import EnvironmentConfig
 from model.datasets import Dataset
 from stacks.alerts_stack import AlertsStack
+from stacks.catalog_stack import CatalogStack
 from stacks.delivery_stack import DeliveryStack
+from stacks.governance_stack import GovernanceStack
+from stacks.sharing import Borrowed
 from stacks.storage_stack import StorageStack
 
 
@@ -49,40 +49,48 @@ class DatasetStack(cdk.Stack):
         *,
         config: EnvironmentConfig,
         dataset: Dataset,
-        databases: Mapping[str, glue.IDatabase],
-        zone_buckets: Mapping[str, s3.IBucket],
-        data_key: kms.IKey,
-        security_configuration: str,
-        personas: Mapping[str, PersonaRole],
         storage: StorageStack,
+        catalog: CatalogStack,
+        governance: GovernanceStack,
         alerts: AlertsStack,
         delivery: DeliveryStack,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id, **kwargs)
         self.dataset, self.config = dataset, config
+        borrowed = Borrowed(self)
+        key = borrowed.key(storage.data_key)
+        raw, curated, analytics = (
+            borrowed.bucket(storage.zone_buckets[zone]) for zone in ("raw", "curated", "analytics")
+        )
+        databases = {zone: borrowed.database(db) for zone, db in catalog.databases.items()}
+        security_configuration = catalog.security_configuration_name
         self.crawler = RawCrawler(
             self,
             "RawCrawler",
             dataset=dataset,
             name=config.resource_name(f"{dataset.name}-raw"),
             database=databases["raw"],
-            bucket=zone_buckets["raw"],
-            encryption_key=data_key,
+            bucket=raw,
+            encryption_key=key,
             security_configuration=security_configuration,
         )
         self.curated_table = CuratedTable(
-            self,
-            "CuratedTable",
-            dataset=dataset,
-            database=databases["curated"],
-            bucket=zone_buckets["curated"],
+            self, "CuratedTable", dataset=dataset, database=databases["curated"], bucket=curated
         )
-        self.add_dependency(storage)
-        shared_key = kms.Key.from_key_arn(self, "SharedDataKey", storage.shared("DataKeyArn"))
-        raw = storage.shared_bucket(self, "raw", shared_key)
-        curated = storage.shared_bucket(self, "curated", shared_key)
-        self._processing(storage, raw, curated, shared_key, security_configuration)
+        self.curation = CurationJob(
+            self,
+            "Curation",
+            dataset=dataset,
+            job_name=config.resource_name(f"{dataset.name}-curate"),
+            processing=config.processing,
+            raw_bucket=raw,
+            curated_bucket=curated,
+            salt=borrowed.secret(storage.pii_salt),
+            encryption_key=key,
+            curated_database=config.database_name("curated"),
+            security_configuration=security_configuration,
+        )
         self.marts = [
             MartTable(
                 self,
@@ -90,15 +98,14 @@ class DatasetStack(cdk.Stack):
                 dataset=dataset,
                 mart=mart,
                 database=databases["analytics"],
-                bucket=zone_buckets["analytics"],
+                bucket=analytics,
             )
             for mart in dataset.marts
         ]
-        self._analytics(storage, curated, shared_key, security_configuration)
-        self._stream(raw, shared_key)
-        self.add_dependency(alerts)
-        alerts_topic = sns.Topic.from_topic_arn(self, "Alerts", alerts.shared("AlertsTopicArn"))
-        self._orchestration(raw, shared_key, alerts_topic)
+        self._analytics(curated, analytics, security_configuration)
+        self._stream(raw, key)
+        alerts_topic = borrowed.topic(alerts.alerts.topic)
+        self._orchestration(raw, key, alerts_topic)
         self.alarms = DatasetAlarms(
             self,
             "Monitoring",
@@ -111,44 +118,12 @@ class DatasetStack(cdk.Stack):
             # Fresh data is what a running schedule promises; without one there is no promise.
             freshness=config.processing.schedules_enabled,
         )
-        # The ready queries, saved in the workgroup of each persona that reads the dataset.
-        self.add_dependency(delivery)
-        save_queries(
-            self,
-            dataset=dataset,
-            workgroups={persona: wg.name for persona, wg in delivery.workgroups.items()},
-            databases={z: config.database_name(z) for z in ("curated", "analytics")},
-        )
-        grant_dataset_readers(self, dataset=dataset.name, readers=dataset.readers, roles=personas)
-
-    def _processing(
-        self,
-        storage: StorageStack,
-        raw: s3.IBucket,
-        curated: s3.IBucket,
-        key: kms.IKey,
-        security_configuration: str,
-    ) -> None:
-        """The raw -> curated job and its quality ruleset."""
-        config, dataset = self.config, self.dataset
-        self.curation = CurationJob(
-            self,
-            "Curation",
-            dataset=dataset,
-            job_name=config.resource_name(f"{dataset.name}-curate"),
-            processing=config.processing,
-            raw_bucket=raw,
-            curated_bucket=curated,
-            salt=secretsmanager.Secret.from_secret_complete_arn(
-                self, "PiiSalt", storage.shared("PiiSaltArn")
-            ),
-            encryption_key=key,
-            curated_database=config.database_name("curated"),
-            security_configuration=security_configuration,
+        self._deliver(
+            delivery, {p: borrowed.principal_arn(r) for p, r in governance.personas.items()}
         )
 
     def _analytics(
-        self, storage: StorageStack, curated: s3.IBucket, key: kms.IKey, configuration: str
+        self, curated: s3.IBucket, analytics: s3.IBucket, security_configuration: str
     ) -> None:
         """The marts job, when the dataset declares marts."""
         config, dataset = self.config, self.dataset
@@ -161,8 +136,8 @@ class DatasetStack(cdk.Stack):
                 job_name=config.resource_name(f"{dataset.name}-analytics"),
                 processing=config.processing,
                 curated_bucket=curated,
-                analytics_bucket=storage.shared_bucket(self, "analytics", key),
-                security_configuration=configuration,
+                analytics_bucket=analytics,
+                security_configuration=security_configuration,
             )
 
     def _stream(self, raw: s3.IBucket, key: kms.IKey) -> None:
@@ -219,3 +194,19 @@ class DatasetStack(cdk.Stack):
             schedule_enabled=config.processing.schedules_enabled,
         )
         cdk.CfnOutput(self, "PipelineArn", value=self.pipeline.state_machine.state_machine_arn)
+
+    def _deliver(self, delivery: DeliveryStack, principals: Mapping[str, str]) -> None:
+        """The ready queries, saved in the workgroup of each persona that reads the dataset,
+        and each reader's grants on the dataset's tables."""
+        config, dataset = self.config, self.dataset
+        # The workgroups are named, not referred to: the stack dependency orders them first.
+        self.add_dependency(delivery)
+        save_queries(
+            self,
+            dataset=dataset,
+            workgroups={persona: wg.name for persona, wg in delivery.workgroups.items()},
+            databases={z: config.database_name(z) for z in ("curated", "analytics")},
+        )
+        grant_dataset_readers(
+            self, dataset=dataset.name, readers=dataset.readers, principals=principals
+        )

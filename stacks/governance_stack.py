@@ -10,9 +10,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import aws_cdk as cdk
-from aws_cdk import aws_iam as iam
-from aws_cdk import aws_logs as logs
-from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from cdk_constructs.governance.lake_formation_settings import LakeFormationSettings
@@ -22,9 +19,12 @@ from cdk_constructs.governance.registered_locations import RegisteredLocations
 from model.config import EnvironmentConfig
 from model.datasets import Dataset
 from model.vocabulary import AUDITS, CATALOGUED_ZONES, OPERATES_PIPELINES, PERSONAS, Persona
+from stacks.audit_stack import AuditStack
+from stacks.sharing import Borrowed, Lender
+from stacks.storage_stack import StorageStack
 
 
-class GovernanceStack(cdk.Stack):
+class GovernanceStack(Lender, cdk.Stack):
     """Lake Formation for the whole lake, and one IAM role per persona."""
 
     def __init__(
@@ -34,15 +34,16 @@ class GovernanceStack(cdk.Stack):
         *,
         config: EnvironmentConfig,
         datasets: Sequence[Dataset],
-        zone_buckets: Mapping[str, s3.IBucket],
-        data_access_role: iam.IRole,
-        audit_read_policy: iam.IManagedPolicy,
-        ingest_review_policy: iam.IManagedPolicy,
-        trail_log_group: logs.ILogGroup,
+        storage: StorageStack,
+        audit: AuditStack,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id, **kwargs)
         self.config = config
+        borrowed = Borrowed(self)
+        ingest_review_policy = borrowed.managed_policy(storage.ingest_review_policy)
+        audit_read_policy = borrowed.managed_policy(storage.audit_logs.read_policy)
+        trail_log_group = borrowed.log_group(audit.audit_trail.log_group)
         duties = {
             OPERATES_PIPELINES: lambda role: role.operate_pipelines(
                 crawlers=config.resource_name("*"), ingest_review_policy=ingest_review_policy
@@ -74,11 +75,13 @@ class GovernanceStack(cdk.Stack):
         self.locations = RegisteredLocations(
             self,
             "RegisteredLocations",
-            buckets={zone: zone_buckets[zone] for zone in CATALOGUED_ZONES},
-            role=data_access_role,
+            buckets={z: borrowed.bucket(storage.zone_buckets[z]) for z in CATALOGUED_ZONES},
+            role_arn=borrowed.principal_arn(storage.data_access_role),
         )
         for location in self.locations.locations.values():
             location.node.add_dependency(self.settings)
+        for persona in PERSONAS:
+            self.lend(self.personas[persona.name], f"{persona.pascal}Role")
 
     def _persona_role(
         self, persona: Persona, duties: Mapping[str, Callable[[PersonaRole], None]]

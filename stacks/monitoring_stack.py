@@ -1,7 +1,7 @@
 """Monitoring: what the operators and the security officer are told, and what they can see.
 
-Stateless. It reads the trail's log group and the alerts topic through their stacks'
-outputs, and sends every alarm to the alerts topic.
+Stateless. It borrows the trail's log group, the alerts topic, the ingest function and the
+dead-letter queues from their stacks, and sends every alarm to the alerts topic.
 """
 
 from __future__ import annotations
@@ -9,10 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 import aws_cdk as cdk
-from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
-from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from cdk_constructs.monitoring.lake_dashboard import LakeDashboard
@@ -21,7 +17,7 @@ from model.config import EnvironmentConfig
 from stacks.alerts_stack import AlertsStack
 from stacks.audit_stack import AuditStack
 from stacks.ingest_stack import IngestStack
-from stacks.outputs import stack_output
+from stacks.sharing import Borrowed
 
 
 class MonitoringStack(cdk.Stack):
@@ -40,15 +36,12 @@ class MonitoringStack(cdk.Stack):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id, **kwargs)
-        for stack in (audit, alerts, ingest):
-            self.add_dependency(stack)
-        topic = sns.Topic.from_topic_arn(self, "Alerts", alerts.shared("AlertsTopicArn"))
+        borrowed = Borrowed(self)
+        topic = borrowed.topic(alerts.alerts.topic)
         self.security = SecurityAlarms(
             self,
             "Security",
-            trail_log_group=logs.LogGroup.from_log_group_name(
-                self, "TrailLogGroup", stack_output(audit, "TrailLogGroupName")
-            ),
+            trail_log_group=borrowed.log_group(audit.audit_trail.log_group),
             topic=topic,
         )
         self.dashboard = LakeDashboard(
@@ -56,25 +49,12 @@ class MonitoringStack(cdk.Stack):
             "Operations",
             prefix=config.resource_name(""),
             topic=topic,
-            ingest_function=lambda_.Function.from_function_name(
-                self, "IngestFunction", stack_output(ingest, "IngestFunctionName")
-            ),
+            ingest_function=borrowed.function(ingest.ingest.function),
             dead_letter_queues={
-                "ingest": self._queue("IngestDeadLetterQueue", ingest),
-                "alerts": self._queue("AlertsDeadLetterQueue", alerts),
+                "ingest": borrowed.queue(ingest.ingest.dead_letter_queue),
+                "alerts": borrowed.queue(alerts.alerts.dead_letter_queue),
             },
-            glue_job_failed_rule=stack_output(alerts, "GlueJobFailedRuleName"),
+            glue_job_failed_rule=borrowed.name(alerts.alerts.glue_job_failed),
             security_alarms=list(self.security.alarms.values()),
             dashboard=config.monitoring.dashboard,
-        )
-
-    def _queue(self, id: str, owner: cdk.Stack) -> sqs.IQueue:
-        """A dead-letter queue of ``owner``, by its outputs (name and URL given, not parsed
-        from the ARN: cfn-lint cannot follow a split of a cross-stack value)."""
-        return sqs.Queue.from_queue_attributes(
-            self,
-            id,
-            queue_arn=stack_output(owner, "DeadLetterQueueArn"),
-            queue_name=stack_output(owner, "DeadLetterQueueName"),
-            queue_url=stack_output(owner, "DeadLetterQueueUrl"),
         )

@@ -18,7 +18,6 @@ from __future__ import annotations
 from typing import Any
 
 import aws_cdk as cdk
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
@@ -32,10 +31,10 @@ from cdk_constructs.storage.pii_salt import PiiSalt
 from cdk_constructs.storage.secure_bucket import SecureBucket
 from model.config import EnvironmentConfig
 from model.vocabulary import CATALOGUED_ZONES, EVENT_ZONES, ZONES
-from stacks.outputs import SharedOutputs
+from stacks.sharing import Lender
 
 
-class StorageStack(SharedOutputs, cdk.Stack):
+class StorageStack(Lender, cdk.Stack):
     """Keys, the four lake zones, Athena results, audit logs and access logs."""
 
     def __init__(
@@ -109,35 +108,24 @@ class StorageStack(SharedOutputs, cdk.Stack):
             raw=self.zone_buckets["raw"],
             encryption_key=self.data_key,
         )
-        for name, bucket in {
-            **{f"{zone.capitalize()}BucketName": b for zone, b in self.zone_buckets.items()},
-            "AthenaResultsBucketName": self.athena_results_bucket,
-            "AuditLogsBucketName": self.audit_logs.bucket,
-        }.items():
-            cdk.CfnOutput(self, name, value=bucket.bucket_name)
         self.pii_salt = PiiSalt(
             self, "PiiSalt", encryption_key=self.data_key, remove_on_destroy=remove
         )
+        self._lend_to_other_stacks()
 
-        # Read by the stateless stacks by name (see shared()).
-        cdk.CfnOutput(self, "PiiSaltArn", value=self.pii_salt.secret_arn)
-        for zone in ZONES:
-            cdk.CfnOutput(
-                self, f"{zone.capitalize()}BucketArn", value=self.zone_buckets[zone].bucket_arn
-            )
-        cdk.CfnOutput(self, "DataKeyArn", value=self.data_key.key_arn)
-        cdk.CfnOutput(self, "AthenaResultsBucketArn", value=self.athena_results_bucket.bucket_arn)
-
-    def shared_bucket(self, scope: Construct, zone: str, key: kms.IKey) -> s3.IBucket:
-        """A zone bucket, for a construct in another stack (see ``shared``)."""
-        name = zone.capitalize()
-        return s3.Bucket.from_bucket_attributes(
-            scope,
-            f"{name}Bucket",
-            bucket_arn=self.shared(f"{name}BucketArn"),
-            bucket_name=self.shared(f"{name}BucketName"),
-            encryption_key=key,
-        )
+    def _lend_to_other_stacks(self) -> None:
+        """What the stateless stacks use, by name (see ``stacks.sharing``); the bucket names
+        are also how people find the buckets, which have generated names."""
+        self.lend(self.data_key, "DataKey")
+        for zone, bucket in self.zone_buckets.items():
+            self.lend(bucket, f"{zone.capitalize()}Bucket", key=self.data_key)
+        self.lend(self.athena_results_bucket, "AthenaResultsBucket", key=self.data_key)
+        self.lend(self.audit_logs.key, "AuditLogsKey")
+        self.lend(self.audit_logs.bucket, "AuditLogsBucket", key=self.audit_logs.key)
+        self.lend(self.audit_logs.read_policy, "AuditLogsReadPolicy")
+        self.lend(self.pii_salt, "PiiSalt")
+        self.lend(self.data_access_role, "DataAccessRole")
+        self.lend(self.ingest_review_policy, "IngestReviewPolicy")
 
     @property
     def lake_buckets(self) -> list[s3.Bucket]:

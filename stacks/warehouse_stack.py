@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 import aws_cdk as cdk
-from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from cdk_constructs.delivery.serverless_warehouse import ServerlessWarehouse
@@ -17,6 +16,7 @@ from cdk_constructs.governance.lake_formation_tags import grant_by_tags
 from cdk_constructs.governance.persona_grants import table_expression
 from model.config import EnvironmentConfig
 from model.vocabulary import ZONE, persona
+from stacks.sharing import Borrowed
 from stacks.storage_stack import StorageStack
 
 
@@ -33,14 +33,13 @@ class WarehouseStack(cdk.Stack):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id, **kwargs)
-        self.add_dependency(storage)
         # The warehouse reads what the analyst reads: general columns of curated and marts.
         analyst = persona("analyst")
         self.warehouse = ServerlessWarehouse(
             self,
             "Warehouse",
             name=config.resource_name("warehouse"),
-            encryption_key=kms.Key.from_key_arn(self, "DataKey", storage.shared("DataKeyArn")),
+            encryption_key=Borrowed(self).key(storage.data_key),
             availability_zones=config.redshift.availability_zones,
             base_capacity=config.redshift.base_capacity,
             databases=[config.database_name(zone) for zone in analyst.zones],

@@ -108,7 +108,13 @@ def test_acknowledgments_are_the_reviewed_ones(blueprint: Blueprint) -> None:
         "ScientistRole": tables("curated", "analytics"),
         "EngineerRole": tables("raw", "curated", "analytics")
         | {f"{iam5}[Resource::{glue_arn}:crawler/datalake-{blueprint.config.name}-*]"},
-        "SecurityOfficerRole": tables("raw", "curated", "analytics"),
+        "SecurityOfficerRole": tables("raw", "curated", "analytics")
+        | {
+            # The trail's log group, borrowed by name: its ARN ends in :* (its streams).
+            f"{iam5}[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:"
+            'log-group:{"Fn::GetStackOutput":{"StackName":"datalake-%s-audit","Region":'
+            '{"Ref":"AWS::Region"},"OutputName":"TrailLogGroupName"}}:*]' % blueprint.config.name
+        },
     }
     for role, findings in personas.items():
         expected |= {(f"Governance/{role}", f) for f in findings | {f"{iam5}[Resource::*]"}}

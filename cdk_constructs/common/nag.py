@@ -44,7 +44,7 @@ def in_finding(scope: IConstruct, value: str) -> str:
     ``<LogicalId.Arn>`` for an attribute of a resource in the same stack, the intrinsic as
     JSON for anything else (such as an explicit ``Fn::GetStackOutput``), joined parts
     concatenated. Cross-stack references that CDK makes itself are not final until synthesis,
-    so pass values from explicit outputs (``StorageStack.shared``) instead.
+    so borrow values through named outputs (``stacks.sharing``) instead.
     """
     return _render(cdk.Stack.of(scope).resolve(value))
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from cdk_constructs.governance.lake_formation_tags import Expression, grant_by_tags
@@ -34,14 +33,17 @@ def table_expression(persona: Persona, dataset: str | None = None) -> Expression
     return expression
 
 
-def grant_zone_reach(scope: Construct, roles: Mapping[str, iam.IRole]) -> None:
+def grant_zone_reach(scope: Construct, principals: Mapping[str, str]) -> None:
     """What does not depend on a dataset's readers: each persona sees the databases of its
-    zones, and a persona that reaches every dataset gets its tables once, zone-wide."""
+    zones, and a persona that reaches every dataset gets its tables once, zone-wide.
+
+    :param principals: each persona's role ARN, by persona name.
+    """
     for persona in PERSONAS:
         grant_by_tags(
             scope,
             f"{persona.pascal}DescribesDatabases",
-            principal_arn=roles[persona.name].role_arn,
+            principal_arn=principals[persona.name],
             resource_type="DATABASE",
             expression={ZONE: persona.zones},
             permissions=_DESCRIBE,
@@ -53,7 +55,7 @@ def grant_zone_reach(scope: Construct, roles: Mapping[str, iam.IRole]) -> None:
         grant_by_tags(
             scope,
             f"{persona.pascal}{verb}EveryTable",
-            principal_arn=roles[persona.name].role_arn,
+            principal_arn=principals[persona.name],
             resource_type="TABLE",
             expression=table_expression(persona),
             permissions=_READ if persona.reads_data else _DESCRIBE,
@@ -61,7 +63,7 @@ def grant_zone_reach(scope: Construct, roles: Mapping[str, iam.IRole]) -> None:
 
 
 def grant_dataset_readers(
-    scope: Construct, *, dataset: str, readers: tuple[str, ...], roles: Mapping[str, iam.IRole]
+    scope: Construct, *, dataset: str, readers: tuple[str, ...], principals: Mapping[str, str]
 ) -> None:
     """Each of a dataset's readers reads its tables, within the reader's reach. A persona
     that reads every dataset needs nothing here: ``grant_zone_reach`` covered it."""
@@ -71,7 +73,7 @@ def grant_dataset_readers(
         grant_by_tags(
             scope,
             f"{persona.pascal}Reads",
-            principal_arn=roles[persona.name].role_arn,
+            principal_arn=principals[persona.name],
             resource_type="TABLE",
             expression=table_expression(persona, dataset),
             permissions=_READ,

@@ -16,7 +16,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from cdk_constructs.common.managed_role import ManagedRole
-from cdk_constructs.common.nag import acknowledge
+from cdk_constructs.common.nag import acknowledge, in_finding
 from model.vocabulary import Persona
 
 _CATALOG_READ = ["glue:GetDatabase", "glue:GetDatabases", "glue:GetTable", "glue:GetTables"]
@@ -134,6 +134,12 @@ class PersonaRole(ManagedRole):
             "support no resource-level permissions; they return configuration and audit "
             "records, never table data (the role has no lakeformation:GetDataAccess).",
             "AwsSolutions-IAM5[Resource::*]",
+        )
+        acknowledge(
+            self,
+            "A log group's ARN ends in :* to cover its log streams; the role reads the trail's "
+            "log group and no other.",
+            f"AwsSolutions-IAM5[Resource::{in_finding(self, trail_log_group.log_group_arn)}]",
         )
 
     def _catalog_arns(self, databases: Sequence[str]) -> list[str]:

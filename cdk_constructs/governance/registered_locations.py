@@ -62,12 +62,12 @@ class RegisteredLocations(Construct):
         id: str,
         *,
         buckets: Mapping[str, s3.IBucket],
-        role: iam.IRole,
+        role_arn: str,
     ) -> None:
         """Register the buckets.
 
         :param buckets: the locations to register, by a short name (the zone).
-        :param role: the role Lake Formation accesses them with (see ``DataAccessRole``).
+        :param role_arn: the role Lake Formation accesses them with (see ``DataAccessRole``).
         """
         super().__init__(scope, id)
         self.locations: dict[str, lakeformation.CfnResource] = {}
@@ -76,7 +76,7 @@ class RegisteredLocations(Construct):
                 self,
                 name.capitalize(),
                 resource_arn=bucket.bucket_arn,
-                role_arn=role.role_arn,
+                role_arn=role_arn,
                 use_service_linked_role=False,
                 hybrid_access_enabled=False,
             )
