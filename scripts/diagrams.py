@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Redraw the pictures in the docs from the synthesized app (see blueprint/diagrams.py).
+"""Redraw the pictures in the docs from the synthesized app (see tools/diagrams.py).
 
 python3 tasks.py diagrams
 """
@@ -14,8 +14,8 @@ sys.path.insert(0, str(ROOT))
 
 from aws_cdk import assertions  # noqa: E402
 
-from blueprint import cost, diagrams  # noqa: E402
 from blueprint.factory import build_app, cdk_json_context  # noqa: E402
+from tools import cost, diagrams  # noqa: E402
 
 
 def pipeline_picture() -> str:

@@ -8,8 +8,8 @@ from functools import cache
 import pytest
 from aws_cdk import assertions
 
-from blueprint import diagrams
 from tests.conftest import built, cdk_json_context, make_blueprint, template
+from tools import diagrams
 
 # A link of the tour to a line range: [`Name`](../path#L10-L20).
 LINK = re.compile(r"\[([^\]]+)\]\((\.\./[^)#\s]+)(?:#L(\d+)-L(\d+))?\)")

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from aws_cdk import assertions
 
-from blueprint import cost
-from blueprint.diagrams import pipeline_definition
 from model.config import EnvironmentConfig
 from tests.conftest import built, template
+from tools import cost
+from tools.diagrams import pipeline_definition
 
 TARGET_USD = 5.0  # a month, idle
 
@@ -62,7 +62,7 @@ def test_the_idle_sandbox_is_under_its_target_at_list_price() -> None:
 
 
 def test_the_readme_states_the_figures_the_model_gives() -> None:
-    from blueprint.diagrams import README, replace_block
+    from tools.diagrams import README, replace_block
 
     templates, datasets, config = sandbox()
     summary = cost.summary_block(templates, datasets, config)

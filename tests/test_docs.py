@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from blueprint import diagrams
 from tests.conftest import template
+from tools import diagrams
 
 
 def test_the_pipeline_picture_is_the_synthesized_pipeline() -> None:

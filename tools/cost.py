@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from blueprint.diagrams import pipeline_definition, replace_block
 from model.config import EnvironmentConfig
+from tools.diagrams import pipeline_definition, replace_block
 
 # us-east-1 list prices: (USD, per how many units, unit). Checked 2026-11-21 against
 # https://aws.amazon.com/cloudtrail/pricing/, https://aws.amazon.com/step-functions/pricing/
@@ -184,7 +184,7 @@ def billing(kind: str, props: Props) -> str:
     """How a resource bills: free at rest, per use, per month or per hour."""
     if kind not in TYPES:
         raise UnknownResourceTypeError(
-            f"{kind}: the cost model (blueprint/cost.py) does not know this resource type; "
+            f"{kind}: the cost model (tools/cost.py) does not know this resource type; "
             "add it to TYPES with how it bills, and price it if it bills while idle"
         )
     if kind == "AWS::EC2::VPCEndpoint" and props.get("VpcEndpointType", "Gateway") == "Gateway":

@@ -256,7 +256,7 @@ def _stage_key(stack_id: str) -> str:
         if "*" in pattern and fnmatch.fnmatchcase(stack_id, pattern):
             return pattern
     raise ValueError(
-        f"stack {stack_id!r} has no workflow stage: add it to STAGES in blueprint/diagrams.py "
+        f"stack {stack_id!r} has no workflow stage: add it to STAGES in tools/diagrams.py "
         "so the architecture picture shows it"
     )
 
