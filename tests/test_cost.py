@@ -15,7 +15,8 @@ from aws_cdk import assertions
 from model.config import EnvironmentConfig
 from tests.conftest import built, template
 from tools import cost
-from tools.diagrams import pipeline_definition
+from tools.markdown import README, replace_block
+from tools.templates import pipeline_definition
 
 TARGET_USD = 5.0  # a month, idle
 
@@ -62,8 +63,6 @@ def test_the_idle_sandbox_is_under_its_target_at_list_price() -> None:
 
 
 def test_the_readme_states_the_figures_the_model_gives() -> None:
-    from tools.diagrams import README, replace_block
-
     templates, datasets, config = sandbox()
     summary = cost.summary_block(templates, datasets, config)
     text = README.read_text()

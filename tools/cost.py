@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from model.config import EnvironmentConfig
-from tools.diagrams import pipeline_definition, replace_block
+from tools.markdown import replace_block
+from tools.templates import pipeline_definition
 
 # us-east-1 list prices: (USD, per how many units, unit). Checked 2026-11-21 against
 # https://aws.amazon.com/cloudtrail/pricing/, https://aws.amazon.com/step-functions/pricing/
