@@ -15,8 +15,9 @@ sys.path.insert(0, str(ROOT))
 from aws_cdk import assertions  # noqa: E402
 
 from blueprint.factory import build_app, cdk_json_context  # noqa: E402
-from tools import alarm_tables, cost  # noqa: E402
+from tools import alarm_tables  # noqa: E402
 from tools.architecture_picture import ARCHITECTURE_DOCS, architecture_mermaid  # noqa: E402
+from tools.cost_doc import COST_DOC, summary_block, update_doc  # noqa: E402
 from tools.markdown import README, replace_block  # noqa: E402
 from tools.pipeline_picture import (  # noqa: E402
     ORCHESTRATION_DOC,
@@ -69,10 +70,10 @@ def main() -> None:
     blueprint = build_app({**cdk_json_context(), "env": "sandbox"}, enforce_compliance=False)
     templates = {s.node.id: assertions.Template.from_stack(s).to_json() for s in blueprint.stacks}
     datasets = {name: templates[s.node.id] for name, s in blueprint.dataset_stacks.items()}
-    text = cost.COST_DOC.read_text()
-    text = cost.update_doc(text, list(templates.values()), datasets, blueprint.config)
-    cost.COST_DOC.write_text(text)
-    summary = cost.summary_block(list(templates.values()), datasets, blueprint.config)
+    text = COST_DOC.read_text()
+    text = update_doc(text, list(templates.values()), datasets, blueprint.config)
+    COST_DOC.write_text(text)
+    summary = summary_block(list(templates.values()), datasets, blueprint.config)
     README.write_text(replace_block(README.read_text(), "cost-summary", summary, fence=None))
     print("redrew the pictures and the alarm tables in README.md and docs/")
 
