@@ -8,17 +8,19 @@ from functools import cache
 import pytest
 from aws_cdk import assertions
 
-from blueprint import diagrams
 from tests.conftest import built, cdk_json_context, make_blueprint, template
+from tools import architecture_picture
+from tools.markdown import replace_block
+from tools.stack_links import StackView, stack_references, stack_view
 
 # A link of the tour to a line range: [`Name`](../path#L10-L20).
 LINK = re.compile(r"\[([^\]]+)\]\((\.\./[^)#\s]+)(?:#L(\d+)-L(\d+))?\)")
 
 
 @cache
-def sandbox() -> list[diagrams.StackView]:
+def sandbox() -> list[StackView]:
     stacks = built("sandbox").stacks
-    return [diagrams.stack_view(s, template("sandbox", s.node.id).to_json()) for s in stacks]
+    return [stack_view(s, template("sandbox", s.node.id).to_json()) for s in stacks]
 
 
 def subgraph(picture: str, name: str) -> list[str]:
@@ -29,10 +31,10 @@ def subgraph(picture: str, name: str) -> list[str]:
 
 
 def test_the_readme_and_the_tour_show_the_synthesized_app() -> None:
-    expected = diagrams.architecture_mermaid(sandbox())
-    for doc in diagrams.ARCHITECTURE_DOCS:
+    expected = architecture_picture.architecture_mermaid(sandbox())
+    for doc in architecture_picture.ARCHITECTURE_DOCS:
         text = doc.read_text()
-        assert diagrams.replace_block(text, "architecture", expected) == text, (
+        assert replace_block(text, "architecture", expected) == text, (
             f"{doc.name} shows another architecture than the app builds: "
             "run `python3 tasks.py diagrams`"
         )
@@ -40,9 +42,9 @@ def test_the_readme_and_the_tour_show_the_synthesized_app() -> None:
 
 def test_every_stack_is_drawn_in_its_stage_with_its_resources() -> None:
     stacks = sandbox()
-    picture = diagrams.architecture_mermaid(stacks)
+    picture = architecture_picture.architecture_mermaid(stacks)
     for view in stacks:
-        stage = diagrams.stage_of(view.id)
+        stage = architecture_picture.stage_of(view.id)
         group = f"stage_{stage}"
         if view.id.startswith("Dataset-"):  # a subgraph per dataset
             group = f"stage_{stage}_{view.id.removeprefix('Dataset-')}"
@@ -55,7 +57,7 @@ def test_every_stack_is_drawn_in_its_stage_with_its_resources() -> None:
 
 
 def test_the_data_path_is_found_in_the_templates() -> None:
-    picture = diagrams.architecture_mermaid(sandbox())
+    picture = architecture_picture.architecture_mermaid(sandbox())
     for edge in (
         'Storage_landing ==>|"EventBridge → Lambda"| Ingest',
         'Ingest ==>|"Lambda"| Storage_raw',
@@ -76,16 +78,16 @@ def test_the_data_path_is_found_in_the_templates() -> None:
 def test_every_cross_stack_reference_is_also_a_dependency() -> None:
     stacks = sandbox()
     for view in stacks:
-        read = diagrams.stack_references(view, stacks)
+        read = stack_references(view, stacks)
         assert read <= set(view.dependencies), f"{view.id} reads outputs of {read}"
 
 
 def test_a_stack_without_a_stage_fails_the_picture() -> None:
     with pytest.raises(ValueError, match="'Lineage' has no workflow stage: add it to STAGES"):
-        diagrams.stage_of("Lineage")
-    stray = diagrams.StackView("Lineage", "datalake-sandbox-lineage", (), {"Resources": {}})
+        architecture_picture.stage_of("Lineage")
+    stray = StackView("Lineage", "datalake-sandbox-lineage", (), {"Resources": {}})
     with pytest.raises(ValueError, match="'Lineage' has no workflow stage"):
-        diagrams.architecture_mermaid([*sandbox(), stray])
+        architecture_picture.architecture_mermaid([*sandbox(), stray])
 
 
 def test_the_optional_warehouse_is_drawn_where_it_delivers() -> None:
@@ -96,22 +98,22 @@ def test_the_optional_warehouse_is_drawn_where_it_delivers() -> None:
     }
     stacks = make_blueprint("sandbox", environments=environments).stacks
     templates = [assertions.Template.from_stack(s).to_json() for s in stacks]
-    picture = diagrams.architecture_mermaid(
-        [diagrams.stack_view(s, t) for s, t in zip(stacks, templates, strict=True)]
+    picture = architecture_picture.architecture_mermaid(
+        [stack_view(s, t) for s, t in zip(stacks, templates, strict=True)]
     )
     assert any("<b>datalake-sandbox-warehouse</b>" in line
                for line in subgraph(picture, "stage_deliver"))  # fmt: skip
 
 
 def test_the_tour_names_every_stack() -> None:
-    tour = diagrams.TOUR_DOC.read_text()
+    tour = architecture_picture.TOUR_DOC.read_text()
     ids = {s.node.id for s in built("sandbox").stacks if not s.node.id.startswith("Dataset-")}
     for stack_id in {*ids, "Dataset-<name>", "Warehouse"}:
         assert f"`{stack_id}`" in tour
 
 
 def test_every_link_of_the_tour_starts_at_the_definition_it_names() -> None:
-    tour = diagrams.TOUR_DOC
+    tour = architecture_picture.TOUR_DOC
     links = LINK.findall(tour.read_text())
     assert len([link for link in links if link[2]]) >= 40
     for text, path, start, end in links:

@@ -12,10 +12,12 @@ from typing import Any
 import pytest
 from aws_cdk import assertions
 
-from blueprint import cost
-from blueprint.diagrams import pipeline_definition
 from model.config import EnvironmentConfig
 from tests.conftest import built, template
+from tools import cost_doc, cost_idle, cost_runs, cost_types
+from tools.cost_prices import HOUR
+from tools.markdown import README, replace_block
+from tools.templates import pipeline_definition
 
 TARGET_USD = 5.0  # a month, idle
 
@@ -34,14 +36,14 @@ def sandbox(
 def idle_totals(
     templates: Sequence[Mapping[str, Any]], config: EnvironmentConfig
 ) -> tuple[float, float]:
-    lines = cost.idle_lines(templates, config)
+    lines = cost_idle.idle_lines(templates, config)
     return sum(x.usd for x in lines), sum(x.usd_free_tier for x in lines)
 
 
 def test_the_cost_tables_are_what_the_sandbox_synthesizes() -> None:
     templates, datasets, config = sandbox()
-    doc = cost.COST_DOC.read_text()
-    assert cost.update_doc(doc, templates, datasets, config) == doc, (
+    doc = cost_doc.COST_DOC.read_text()
+    assert cost_doc.update_doc(doc, templates, datasets, config) == doc, (
         "docs/cost.md shows other costs than the sandbox synthesizes: "
         "run `python3 tasks.py diagrams`"
     )
@@ -52,7 +54,7 @@ def test_the_idle_sandbox_is_under_its_target_at_list_price() -> None:
     sandbox account cannot count on it."""
     templates, _, config = sandbox()
     list_price, free_tier = idle_totals(templates, config)
-    doc = cost.COST_DOC.read_text()
+    doc = cost_doc.COST_DOC.read_text()
     assert "checks it **at list price**" in " ".join(doc.split())
     idle_table = doc.split("<!-- cost-idle -->")[1].split("<!-- /cost-idle -->")[0]
     pattern = r"^\| \*\*total\*\* \|.*\| \*\*([\d.]+)\*\* \| \*\*([\d.]+)\*\* \|$"
@@ -62,10 +64,8 @@ def test_the_idle_sandbox_is_under_its_target_at_list_price() -> None:
 
 
 def test_the_readme_states_the_figures_the_model_gives() -> None:
-    from blueprint.diagrams import README, replace_block
-
     templates, datasets, config = sandbox()
-    summary = cost.summary_block(templates, datasets, config)
+    summary = cost_doc.summary_block(templates, datasets, config)
     text = README.read_text()
     assert replace_block(text, "cost-summary", summary, fence=None) == text, (
         "the README's cost summary differs from the model: run `python3 tasks.py diagrams`"
@@ -77,7 +77,7 @@ def test_the_sandbox_runs_nothing_on_a_schedule_prod_does() -> None:
     """A schedule starts a crawl and job runs whether or not data arrived: off in the sandbox."""
     for env, expected in (("sandbox", False), ("prod", True)):
         templates, datasets, _ = sandbox(env)
-        table = cost.run_block(datasets, templates)
+        table = cost_doc.run_block(datasets, templates)
         *_, total = re.findall(r"^\| \*\*total\*\* \|.*\| \*\*([\d.]+)\*\* \|$", table, re.M)
         assert (float(total) > 0) is expected, env  # the last total: a month of the schedules
 
@@ -85,47 +85,46 @@ def test_the_sandbox_runs_nothing_on_a_schedule_prod_does() -> None:
 def test_nothing_bills_by_the_hour_unless_a_flag_turns_it_on() -> None:
     templates, _, config = sandbox()
     assert not config.redshift.enabled
-    assert [x for x in cost.idle_lines(templates, config) if x.billing == cost.HOUR] == []
-    assert [t for t in cost.resource_types(templates) if t[2] == cost.HOUR] == []
+    assert [x for x in cost_idle.idle_lines(templates, config) if x.billing == HOUR] == []
+    assert [t for t in cost_types.resource_types(templates) if t[2] == HOUR] == []
 
     from tests.test_warehouse import warehouse
 
     with_warehouse = warehouse("sandbox")
     warehoused = [assertions.Template.from_stack(s).to_json() for s in with_warehouse.stacks]
-    lines = cost.idle_lines(warehoused, with_warehouse.config)
-    (compute,) = [x for x in lines if x.billing == cost.HOUR]
+    lines = cost_idle.idle_lines(warehoused, with_warehouse.config)
+    (compute,) = [x for x in lines if x.billing == HOUR]
     assert compute.item == "Redshift Serverless compute"
     assert compute.usd == 0  # billed while queries run, and none does while idle
     assert "3.00 USD for each hour queries run" in compute.counted  # base 8 RPUs
-    assert ("AWS::RedshiftServerless::Workgroup", 1, cost.HOUR) in [
-        t[:3] for t in cost.resource_types(warehoused)
+    assert ("AWS::RedshiftServerless::Workgroup", 1, HOUR) in [
+        t[:3] for t in cost_types.resource_types(warehoused)
     ]
     (secrets,) = [x for x in lines if x.item == "Secrets Manager secrets"]
     assert secrets.quantity == 2  # the salt, and the admin password Redshift keeps
     with pytest.raises(ValueError, match=r"redshift.enabled is False"):
-        cost.idle_lines(warehoused, config)  # a warehouse the configuration did not ask for
+        cost_idle.idle_lines(warehoused, config)  # a warehouse the configuration did not ask for
 
 
 def test_an_unknown_resource_type_fails_the_model() -> None:
     templates, datasets, config = sandbox()
     instance = {"Resources": {"Box": {"Type": "AWS::EC2::Instance", "Properties": {}}}}
-    with pytest.raises(cost.UnknownResourceTypeError, match=r"AWS::EC2::Instance"):
-        cost.idle_lines([*templates, instance], config)
-    with pytest.raises(cost.UnknownResourceTypeError):
-        cost.resource_types([instance])
+    with pytest.raises(cost_types.UnknownResourceTypeError, match=r"AWS::EC2::Instance"):
+        cost_idle.idle_lines([*templates, instance], config)
+    with pytest.raises(cost_types.UnknownResourceTypeError):
+        cost_types.resource_types([instance])
     orders = datasets["orders"]
     with_instance = {**orders, "Resources": {**orders["Resources"], **instance["Resources"]}}
-    with pytest.raises(cost.UnknownResourceTypeError):
-        cost.run_lines(with_instance, templates)
+    with pytest.raises(cost_types.UnknownResourceTypeError):
+        cost_runs.run_lines(with_instance, templates)
 
 
 def test_a_known_hourly_resource_is_priced_for_every_hour() -> None:
     templates, _, config = sandbox()
     nat = {"Resources": {"Nat": {"Type": "AWS::EC2::NatGateway", "Properties": {}}}}
     gateway = {"Resources": {"S3": {"Type": "AWS::EC2::VPCEndpoint", "Properties": {}}}}
-    (line,) = [
-        x for x in cost.idle_lines([*templates, nat, gateway], config) if x.billing == "per hour"
-    ]
+    lines = cost_idle.idle_lines([*templates, nat, gateway], config)
+    (line,) = [x for x in lines if x.billing == "per hour"]
     assert (line.item, line.quantity, round(line.usd, 2)) == ("NAT gateways", 730, 32.85)
 
 
@@ -136,7 +135,8 @@ def test_alarms_bill_each_metric_they_evaluate() -> None:
     fast = {"MetricName": "M", "Namespace": "N", "Period": 10}
     alarms = {f"A{i}": {"Type": "AWS::CloudWatch::Alarm", "Properties": p}
               for i, p in enumerate((math, fast))}  # fmt: skip
-    lines = {x.item: x.quantity for x in cost.idle_lines([{"Resources": alarms}], sandbox()[2])}
+    idle = cost_idle.idle_lines([{"Resources": alarms}], sandbox()[2])
+    lines = {x.item: x.quantity for x in idle}
     assert lines["CloudWatch alarm metrics"] == 3
     assert lines["CloudWatch alarm metrics, high resolution"] == 1
 
@@ -149,7 +149,7 @@ def test_a_metric_filter_with_a_default_value_bills_while_idle() -> None:
         "Chatty": {"Type": "AWS::Logs::MetricFilter",
                    "Properties": {"MetricTransformations": [{**transform, "DefaultValue": 0}]}},
     }  # fmt: skip
-    (line,) = [x for x in cost.idle_lines([{"Resources": filters}], sandbox()[2])
+    (line,) = [x for x in cost_idle.idle_lines([{"Resources": filters}], sandbox()[2])
                if x.item == "Custom metrics of metric filters"]  # fmt: skip
     assert line.quantity == 1
 
@@ -158,7 +158,7 @@ def test_the_dashboard_metrics_are_counted_from_its_body() -> None:
     templates, _, _ = sandbox("prod")  # the sandbox has none (monitoring.dashboard)
     (dashboard,) = [r["Properties"] for t in templates for r in t["Resources"].values()
                     if r["Type"] == "AWS::CloudWatch::Dashboard"]  # fmt: skip
-    lines, expressions, search = cost.dashboard_metrics(dashboard)
+    lines, expressions, search = cost_idle.dashboard_metrics(dashboard)
     body = json.dumps(dashboard["DashboardBody"])
     assert search == body.count("SEARCH(") > 0
     assert 0 < search <= expressions < lines
@@ -177,23 +177,23 @@ def test_the_dashboard_metrics_are_counted_from_its_body() -> None:
     ],
 )
 def test_runs_a_month_of_a_schedule(expression: str, runs: float) -> None:
-    assert cost.runs_per_month(expression) == pytest.approx(runs)
+    assert cost_runs.runs_per_month(expression) == pytest.approx(runs)
 
 
 def test_an_unmodelled_schedule_fails() -> None:
     with pytest.raises(ValueError, match="not modelled"):
-        cost.runs_per_month("cron(0 6 L * ? *)")
+        cost_runs.runs_per_month("cron(0 6 L * ? *)")
 
 
 def test_a_run_counts_the_success_path_with_its_polls() -> None:
     _, datasets, _ = sandbox()
-    path, polls = cost.success_path(pipeline_definition(datasets["orders"]))
+    path, polls = cost_runs.success_path(pipeline_definition(datasets["orders"]))
     assert (path[0], path[-1]) == ("Start", "PublishDataset")
     # A 2-minute crawl polled every 30 s, two 2-minute job runs polled every minute.
     assert (path.count("GetCrawler"), path.count("GetCurateRun")) == (4, 2)
     assert polls == 4 + 2 + 2
     assert not {"AlertFailure", "PipelineFailed", "LeaveItToTheRunningExecution"} & set(path)
-    lines = {x.item: x for x in cost.run_lines(datasets["orders"], sandbox()[0])}
+    lines = {x.item: x for x in cost_runs.run_lines(datasets["orders"], sandbox()[0])}
     assert lines["Step Functions state transitions"].quantity == len(path)
     assert lines["Glue crawler datalake-sandbox-orders-raw"].usd == pytest.approx(
         2 * 10 / 60 * 0.44

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import re
 
-from blueprint import diagrams
 from tests.conftest import template
+from tools import alarm_tables, pipeline_picture
+from tools.markdown import replace_block
+from tools.templates import pipeline_definition
 
 
 def test_the_pipeline_picture_is_the_synthesized_pipeline() -> None:
-    definition = diagrams.pipeline_definition(
-        template("sandbox", f"Dataset-{diagrams.PICTURED_DATASET}").to_json()
+    definition = pipeline_definition(
+        template("sandbox", f"Dataset-{pipeline_picture.PICTURED_DATASET}").to_json()
     )
-    expected = diagrams.state_machine_mermaid(definition)
-    doc = diagrams.ORCHESTRATION_DOC.read_text()
-    assert diagrams.replace_block(doc, "pipeline-picture", expected) == doc, (
+    expected = pipeline_picture.state_machine_mermaid(definition)
+    doc = pipeline_picture.ORCHESTRATION_DOC.read_text()
+    assert replace_block(doc, "pipeline-picture", expected) == doc, (
         "docs/orchestration.md shows an older pipeline: run `python3 tasks.py diagrams`"
     )
     # Every state is drawn, and every transition of the definition is an arrow.
@@ -32,15 +34,15 @@ def test_conditions_read_as_short_text() -> None:
     rule = {"Or": [{"Variable": "$.run.Run.JobRunState", "StringEquals": s} for s in ("A", "B")],
             "Next": "X"}  # fmt: skip
     state = {"Type": "Choice", "Choices": [rule], "Default": "Y"}
-    picture = diagrams.state_machine_mermaid({"StartAt": "C", "States": {"C": state}})
+    picture = pipeline_picture.state_machine_mermaid({"StartAt": "C", "States": {"C": state}})
     assert '-->|"JobRunState in A, B"| X' in picture
     assert '-->|"otherwise"| Y' in picture
 
 
 def test_the_alarm_tables_are_the_alarms_built() -> None:
-    doc = diagrams.MONITORING_DOC.read_text()
-    table = diagrams.alarm_table(diagrams.security_alarm_rows())
-    assert diagrams.replace_block(doc, "security-alarms", table, fence=None) == doc, (
+    doc = alarm_tables.MONITORING_DOC.read_text()
+    table = alarm_tables.alarm_table(alarm_tables.security_alarm_rows())
+    assert replace_block(doc, "security-alarms", table, fence=None) == doc, (
         "docs/monitoring.md lists other alarms than the code builds: "
         "run `python3 tasks.py diagrams`"
     )
@@ -55,12 +57,12 @@ def test_the_operational_alarm_table_is_the_alarms_synthesized() -> None:
     from tests.conftest import built, template
 
     stacks = ["Monitoring", *(f"Dataset-{name}" for name in built("prod").dataset_stacks)]
-    rows = diagrams.operation_alarm_rows(
+    rows = alarm_tables.operation_alarm_rows(
         [template("prod", s).to_json() for s in stacks], built("prod").dataset_stacks
     )
-    table = diagrams.alarm_table(rows)
-    doc = diagrams.MONITORING_DOC.read_text()
-    assert diagrams.replace_block(doc, "operation-alarms", table, fence=None) == doc, (
+    table = alarm_tables.alarm_table(rows)
+    doc = alarm_tables.MONITORING_DOC.read_text()
+    assert replace_block(doc, "operation-alarms", table, fence=None) == doc, (
         "docs/monitoring.md lists other alarms than the app builds: run `python3 tasks.py diagrams`"
     )
     assert "`datalake-prod-<dataset>-data-freshness-Critical`" in table

@@ -5,19 +5,16 @@ How fast synth grows is measured by ``python3 tasks.py bench-scale``, never asse
 
 from __future__ import annotations
 
-import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
 from aws_cdk import assertions
 
-from blueprint.factory import ROOT, Blueprint
+from blueprint.factory import Blueprint
 from model.declarations import load_datasets
 from tests.conftest import make_blueprint
-
-sys.path.insert(0, str(ROOT / "scripts"))
-from bench_scale import generate_declarations
+from tools.scale_declarations import generate_declarations
 
 
 def shared_resources(blueprint: Blueprint) -> dict[str, Counter[str]]:
