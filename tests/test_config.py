@@ -183,6 +183,12 @@ BAD_CONFIGURATIONS = [
         id="tag-value-too-long",
     ),
     pytest.param(
+        context(personas__auditor=[]),
+        "context.environments.sandbox.personas.auditor = []: unknown persona; expected one of "
+        "analyst, engineer, scientist, securityOfficer",
+        id="unknown-persona",
+    ),
+    pytest.param(
         context(retention=[30]),
         "context.environments.sandbox.retention = [30]: expected an object of settings",
         id="section-not-an-object",

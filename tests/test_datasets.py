@@ -162,6 +162,12 @@ BAD_DECLARATIONS = [
         id="security-officer-as-reader",
     ),
     pytest.param(
+        change('readers = ["analyst", "scientist"]', 'readers = ["analyst", "auditor"]'),
+        "readers = ['analyst', 'auditor']: expected personas among analyst, scientist, "
+        "engineer; 'auditor' is not one (security_officer reads no table data)",
+        id="unknown-persona-as-reader",
+    ),
+    pytest.param(
         change('mode = "batch"', 'mode = "streaming"'),
         "source.format = 'csv': expected jsonl for a streaming source",
         id="streaming-csv",

@@ -8,12 +8,23 @@ every treatment (keep, hash, drop) and reader rule is exercised.
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
+from aws_cdk import assertions
 
+from blueprint import compliance
+from model import vocabulary
 from model.datasets import Dataset
-from tests.conftest import CUSTOMERS, datasets_folder, docs_example_declaration, make_blueprint
+from tests.conftest import (
+    CUSTOMERS,
+    DATASETS,
+    datasets_folder,
+    docs_example_declaration,
+    make_blueprint,
+)
 from tests.lake_model import Grant, LakeModel
 
 
@@ -256,3 +267,57 @@ def test_crawlers_may_create_tables_only_in_raw(lake: LakeModel) -> None:
         assert lake.database_name(stack_id, database["Name"]) == raw
         assert set(props["Permissions"]) == {"CREATE_TABLE", "DESCRIBE"}
         assert stack_id.startswith("Dataset-")
+
+
+def test_a_persona_added_to_the_table_reaches_what_its_entry_says(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Adding a persona is one entry in model.vocabulary.PERSONAS: every stack and the
+    declaration check read the table, so the new persona gets its role, its grants, its
+    workgroup and the saved queries, and the packs still pass."""
+    steward = vocabulary.Persona(
+        name="data_steward",
+        title="data steward",
+        zones=("curated",),
+        reads_data=True,
+        reads_every_dataset=False,
+        sensitivities=(vocabulary.GENERAL,),
+    )
+    table = vocabulary.PERSONAS
+    for module in list(sys.modules.values()):  # every module that reads the table
+        if getattr(module, "PERSONAS", None) is table:
+            monkeypatch.setattr(module, "PERSONAS", (*table, steward))
+    orders = (DATASETS / "orders.toml").read_text()
+    assert 'readers = ["analyst", "scientist"]' in orders
+    folder = datasets_folder(tmp_path)
+    (folder / "orders.toml").write_text(
+        orders.replace('readers = ["analyst", "scientist"]', 'readers = ["data_steward"]')
+    )
+    blueprint = make_blueprint("sandbox", datasets=str(folder))
+
+    role = blueprint.governance.personas["data_steward"]
+    assert role.node.id == "DataStewardRole"
+    lake = LakeModel(blueprint)
+    curated = blueprint.config.database_name("curated")
+    selectable = lake.selectable("data_steward")
+    orders_columns = {c for (db, table, c) in selectable if (db, table) == (curated, "orders")}
+    general = {c.name for c in blueprint.datasets[1].columns if not c.pii} | {"ingest_date"}
+    assert blueprint.datasets[1].name == "orders"
+    assert orders_columns == general  # no personal data, even hashed
+    assert {table for (_, table, _) in selectable} == {"orders"}  # no mart: analytics not its
+    assert lake.describable_databases("data_steward") == {curated}
+    workgroups = template_of(blueprint, "Delivery").find_resources("AWS::Athena::WorkGroup")
+    assert "datalake-sandbox-data_steward" in {w["Properties"]["Name"] for w in workgroups.values()}
+    queries = template_of(blueprint, "Dataset-orders").find_resources("AWS::Athena::NamedQuery")
+    assert {q["Properties"]["WorkGroup"] for q in queries.values()} == {
+        "datalake-sandbox-data_steward",
+        "datalake-sandbox-engineer",
+    }
+    for pack in compliance.nag_packs():
+        report = pack.validate_scope(blueprint.app)
+        assert report.success, [v.rule_name for v in report.violations]
+
+
+def template_of(blueprint: Any, stack_id: str) -> assertions.Template:
+    stack = next(s for s in blueprint.stacks if s.node.id == stack_id)
+    return assertions.Template.from_stack(stack)
