@@ -78,7 +78,7 @@ def test_no_job_is_retried_by_glue(env: str) -> None:
 
 
 def test_a_quality_failure_carries_the_mark_the_pipeline_looks_for() -> None:
-    from cdk_constructs.orchestration.dataset_pipeline import DATA_QUALITY_FAILED
+    from cdk_constructs.orchestration.pipeline_states import DATA_QUALITY_FAILED
 
     message = raw_to_curated.quality_failure("orders", ['IsUnique "order_id"', "Rule_2"])
     assert DATA_QUALITY_FAILED in message

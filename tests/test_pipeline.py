@@ -11,14 +11,14 @@ from typing import Any
 
 import pytest
 
-from cdk_constructs.orchestration.dataset_pipeline import (
+from cdk_constructs.orchestration.pipeline_alerts import FAILED_EXECUTION_STATES, FAILED_JOB_STATES
+from cdk_constructs.orchestration.pipeline_bounds import (
     CRAWLER_POLLS,
     GLUE_BUSY,
     GLUE_START_THROTTLED,
     JOB_START_ALLOWANCE_MINUTES,
     SFN_BUSY,
 )
-from cdk_constructs.orchestration.pipeline_alerts import FAILED_EXECUTION_STATES, FAILED_JOB_STATES
 from tests.conftest import (
     built,
     cdk_json_context,

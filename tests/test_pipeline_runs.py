@@ -23,7 +23,8 @@ from moto.glue import models as glue_models
 from moto.glue.exceptions import ConcurrentRunsExceededException
 from moto.moto_api import state_manager
 
-from cdk_constructs.orchestration.dataset_pipeline import CRAWLER_POLLS, DATA_QUALITY_FAILED
+from cdk_constructs.orchestration.pipeline_bounds import CRAWLER_POLLS
+from cdk_constructs.orchestration.pipeline_states import DATA_QUALITY_FAILED
 from tests.conftest import built, only, template
 
 REGION, ACCOUNT = "us-east-1", "123456789012"

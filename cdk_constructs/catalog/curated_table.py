@@ -30,6 +30,7 @@ _GLUE_TYPES = {
 
 
 def glue_type(type_: str) -> glue.Type:
+    """The Glue column type of a declared type (``decimal(<precision>,<scale>)`` included)."""
     if type_.startswith("decimal("):
         precision, scale = type_[len("decimal(") : -1].split(",")
         return glue.Schema.decimal(int(precision), int(scale))
@@ -75,21 +76,16 @@ class CuratedTable(Construct):
         :param history_start: the first day date partitions are projected from.
         """
         super().__init__(scope, id)
-        columns = [
-            glue.Column(
-                name=c.name,
-                type=glue_type(dataset.curated_type(c)),
-                comment=_comment(c),
-            )
-            for c in dataset.curated_columns
-        ]
-        columns.append(
-            glue.Column(
-                name=LINEAGE_COLUMN,
-                type=glue.Schema.DATE,
-                comment="Day the row's raw file landed (lineage; the latest wins per key).",
-            )
+        self.table = self._table(
+            dataset, database=database, bucket=bucket, history_start=history_start
         )
+        self._tag_table(dataset, database_name=database.database_name)
+        self._tag_personal_data_columns(dataset, database_name=database.database_name)
+
+    def _table(
+        self, dataset: Dataset, *, database: glue.IDatabase, bucket: s3.IBucket, history_start: str
+    ) -> glue.S3Table:
+        """The Parquet table under ``<dataset>/``, its date partitions found by projection."""
         partitions = [dataset.column(p) for p in dataset.partition_by]
         projection = {
             p.name: glue.PartitionProjectionConfiguration.date(
@@ -97,15 +93,13 @@ class CuratedTable(Construct):
             )
             for p in partitions
         }
-        pii = [c for c in dataset.columns if c.pii]
-        pii_in_table = [c for c in dataset.curated_columns if c.pii]
-        self.table = glue.S3Table(
+        return glue.S3Table(
             self,
             "Table",
             database=database,
             table_name=dataset.name,
             description=dataset.description,
-            columns=columns,
+            columns=_columns(dataset),
             partition_keys=[
                 glue.Column(name=p.name, type=glue_type(p.type), comment=p.description)
                 for p in partitions
@@ -114,24 +108,14 @@ class CuratedTable(Construct):
             data_format=glue.DataFormat.PARQUET,
             storage=glue.S3TableStorage.from_bucket(bucket),
             s3_prefix=f"{dataset.name}/",
-            parameters={
-                "owner": dataset.owner,
-                "domain": dataset.domain,
-                # "classification" is Glue's name for the data format.
-                "classification": "parquet",
-                "data_classification": dataset.classification,
-                "dataset": dataset.name,
-                "source_mode": dataset.source.mode,
-                "pii_columns": ",".join(c.name for c in pii_in_table),
-                "pii_treatments": ",".join(f"{c.name}:{c.pii}" for c in pii),
-                "parquet.compression": "SNAPPY",
-            },
+            parameters=_parameters(dataset),
         )
 
+    def _tag_table(self, dataset: Dataset, *, database_name: str) -> None:
+        """Tag the table with its dataset and domain, which the readers' grants match on."""
         table = lakeformation.CfnTagAssociation.TableResourceProperty(
-            catalog_id=Stack.of(self).account, database_name=database.database_name,
-            name=dataset.name,
-        )  # fmt: skip
+            catalog_id=Stack.of(self).account, database_name=database_name, name=dataset.name
+        )
         associate(
             self,
             "Tags",
@@ -139,8 +123,14 @@ class CuratedTable(Construct):
             tags={DATASET: dataset.name, DOMAIN: dataset.domain},
             after=[self.table],
         )
-        # One association per column, named after it: changing one column's treatment, or
-        # adding a column, never replaces (and so never briefly untags) another column.
+
+    def _tag_personal_data_columns(self, dataset: Dataset, *, database_name: str) -> None:
+        """Tag each personal-data column with the sensitivity of its declared treatment, which
+        overrides, for that column, the ``general`` the table inherits from its database.
+
+        One association per column, named after it: changing one column's treatment, or
+        adding a column, never replaces (and so never briefly untags) another column.
+        """
         for column in dataset.curated_columns:
             if not column.pii:
                 continue
@@ -150,7 +140,7 @@ class CuratedTable(Construct):
                 resource=lakeformation.CfnTagAssociation.ResourceProperty(
                     table_with_columns=lakeformation.CfnTagAssociation.TableWithColumnsResourceProperty(
                         catalog_id=Stack.of(self).account,
-                        database_name=database.database_name,
+                        database_name=database_name,
                         name=dataset.name,
                         column_names=[column.name],
                     )
@@ -158,3 +148,36 @@ class CuratedTable(Construct):
                 tags={SENSITIVITY: SENSITIVITY_BY_TREATMENT[column.pii]},
                 after=[self.table],
             )
+
+
+def _columns(dataset: Dataset) -> list[glue.Column]:
+    """The curated columns in declared order, then the lineage column the job adds."""
+    columns = [
+        glue.Column(name=c.name, type=glue_type(dataset.curated_type(c)), comment=_comment(c))
+        for c in dataset.curated_columns
+    ]
+    columns.append(
+        glue.Column(
+            name=LINEAGE_COLUMN,
+            type=glue.Schema.DATE,
+            comment="Day the row's raw file landed (lineage; the latest wins per key).",
+        )
+    )
+    return columns
+
+
+def _parameters(dataset: Dataset) -> dict[str, str]:
+    """Table parameters: who owns the data, how it is classified, which columns are personal
+    (``pii_treatments`` also names columns the curated table drops)."""
+    return {
+        "owner": dataset.owner,
+        "domain": dataset.domain,
+        # "classification" is Glue's name for the data format.
+        "classification": "parquet",
+        "data_classification": dataset.classification,
+        "dataset": dataset.name,
+        "source_mode": dataset.source.mode,
+        "pii_columns": ",".join(c.name for c in dataset.curated_columns if c.pii),
+        "pii_treatments": ",".join(f"{c.name}:{c.pii}" for c in dataset.columns if c.pii),
+        "parquet.compression": "SNAPPY",
+    }

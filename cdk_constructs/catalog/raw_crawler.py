@@ -16,6 +16,22 @@ from cdk_constructs.common.managed_role import ManagedRole
 from cdk_constructs.common.nag import acknowledge
 from model.datasets import Dataset
 
+# The crawler's settings beyond its CloudFormation properties (Glue's JSON configuration).
+_CONFIGURATION = json.dumps(
+    {
+        "Version": 1.0,
+        "Grouping": {"TableGroupingPolicy": "CombineCompatibleSchemas"},
+        # One table, at the include path: a layout that would make more fails the crawl
+        # instead of scattering tables the pipeline does not know.
+        "CrawlerOutput": {
+            "Partitions": {"AddOrUpdateBehavior": "InheritFromTable"},
+            "Tables": {"TableThreshold": 1},
+        },
+        "CreatePartitionIndex": True,
+    },
+    sort_keys=True,
+)
+
 
 class RawCrawler(Construct):
     """A Glue crawler over ``s3://<raw bucket>/<dataset>/``, making one raw table.
@@ -57,19 +73,38 @@ class RawCrawler(Construct):
         :param security_configuration: name of the Glue security configuration.
         """
         super().__init__(scope, id)
+        database_name = database.database_name
+        self.role = self._role(
+            dataset, name=name, database_name=database_name, encryption_key=encryption_key
+        )
+        classifier = self._csv_classifier(dataset, name=name)
+        self.crawler = self._crawler(
+            dataset,
+            name=name,
+            database_name=database_name,
+            bucket=bucket,
+            classifier=classifier,
+            security_configuration=security_configuration,
+        )
+        self._grant_lake_formation(dataset, database_name=database_name, bucket=bucket)
+
+    def _role(
+        self, dataset: Dataset, *, name: str, database_name: str, encryption_key: kms.IKey
+    ) -> ManagedRole:
+        """The crawler's role: its dataset's table in the raw database, its own log groups.
+
+        No S3 permissions: the crawler reads through Lake Formation credentials, vended for
+        the registered raw location. The key is for its encrypted CloudWatch logs.
+        """
         stack = Stack.of(self)
-        prefix = f"{dataset.name}/"
-        self.role = ManagedRole(
+        role = ManagedRole(
             self,
             "Role",
             description=f"The {name} crawler: reads raw {dataset.name} files.",
             assumed_by=iam.ServicePrincipal("glue.amazonaws.com"),
         )
-        # No S3 permissions: the crawler reads through Lake Formation credentials, vended for
-        # the registered raw location. The key is for its encrypted CloudWatch logs.
-        encryption_key.grant(self.role, "kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey")
-        database_name = database.database_name
-        self.role.add_to_principal_policy(
+        encryption_key.grant(role, "kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey")
+        role.add_to_principal_policy(
             iam.PolicyStatement(
                 actions=[
                     "glue:GetDatabase",
@@ -98,19 +133,31 @@ class RawCrawler(Construct):
                 ],
             )
         )
-        self.role.add_to_principal_policy(
+        role.add_to_principal_policy(
             iam.PolicyStatement(
                 actions=["glue:GetSecurityConfiguration", "lakeformation:GetDataAccess"],
                 resources=["*"],
             )
         )
-        log_groups = stack.format_arn(
+        self._allow_crawler_logs(role)
+        acknowledge(
+            role,
+            "glue:GetSecurityConfiguration and lakeformation:GetDataAccess support no "
+            "resource-level permissions; the data credentials Lake Formation vends cover only "
+            "what this role is granted there (its dataset's raw location and table).",
+            "AwsSolutions-IAM5[Resource::*]",
+        )
+        return role
+
+    def _allow_crawler_logs(self, role: ManagedRole) -> None:
+        """Let ``role`` write the log groups Glue names after a crawler's role, and no others."""
+        log_groups = Stack.of(self).format_arn(
             service="logs",
             resource="log-group",
             resource_name="/aws-glue/crawlers-role/*",
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
-        self.role.add_to_principal_policy(
+        role.add_to_principal_policy(
             iam.PolicyStatement(
                 actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
                          "logs:AssociateKmsKey"],
@@ -118,37 +165,43 @@ class RawCrawler(Construct):
             )
         )  # fmt: skip
         acknowledge(
-            self.role,
+            role,
             "Glue names a crawler's log group /aws-glue/crawlers-role/<role path>-<security "
             "configuration> and its streams by crawler run, so the role may write log groups "
             "under that prefix only.",
             "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:"
             "<AWS::AccountId>:log-group:/aws-glue/crawlers-role/*]",
         )
-        acknowledge(
-            self.role,
-            "glue:GetSecurityConfiguration and lakeformation:GetDataAccess support no "
-            "resource-level permissions; the data credentials Lake Formation vends cover only "
-            "what this role is granted there (its dataset's raw location and table).",
-            "AwsSolutions-IAM5[Resource::*]",
+
+    def _csv_classifier(self, dataset: Dataset, *, name: str) -> glue.CfnClassifier | None:
+        """For CSV sources, a classifier named ``name`` from the declaration's delimiter and
+        header, so the crawler need not guess them; none for other formats."""
+        if dataset.source.format != "csv":
+            return None
+        return glue.CfnClassifier(
+            self,
+            "CsvClassifier",
+            csv_classifier=glue.CfnClassifier.CsvClassifierProperty(
+                name=name,
+                delimiter=dataset.source.delimiter,
+                contains_header="PRESENT" if dataset.source.header else "ABSENT",
+                header=[c.name for c in dataset.columns if not c.derived_from],
+                quote_symbol='"',
+            ),
         )
 
-        classifiers = []
-        if dataset.source.format == "csv":
-            classifier = glue.CfnClassifier(
-                self,
-                "CsvClassifier",
-                csv_classifier=glue.CfnClassifier.CsvClassifierProperty(
-                    name=name,
-                    delimiter=dataset.source.delimiter,
-                    contains_header="PRESENT" if dataset.source.header else "ABSENT",
-                    header=[c.name for c in dataset.columns if not c.derived_from],
-                    quote_symbol='"',
-                ),
-            )
-            classifiers.append(name)
-
-        self.crawler = glue.CfnCrawler(
+    def _crawler(
+        self,
+        dataset: Dataset,
+        *,
+        name: str,
+        database_name: str,
+        bucket: s3.IBucket,
+        classifier: glue.CfnClassifier | None,
+        security_configuration: str,
+    ) -> glue.CfnCrawler:
+        """The crawler itself, with the settings the class docstring lists."""
+        crawler = glue.CfnCrawler(
             self,
             "Crawler",
             name=name,
@@ -156,12 +209,17 @@ class RawCrawler(Construct):
             role=self.role.role_arn,
             database_name=database_name,
             targets=glue.CfnCrawler.TargetsProperty(
-                s3_targets=[glue.CfnCrawler.S3TargetProperty(path=bucket.s3_url_for_object(prefix))]
+                s3_targets=[
+                    glue.CfnCrawler.S3TargetProperty(
+                        path=bucket.s3_url_for_object(f"{dataset.name}/")
+                    )
+                ]
             ),
-            classifiers=classifiers or None,
+            # The classifier is named after the crawler.
+            classifiers=None if classifier is None else [name],
             crawler_security_configuration=security_configuration,
             lake_formation_configuration=glue.CfnCrawler.LakeFormationConfigurationProperty(
-                use_lake_formation_credentials=True, account_id=stack.account
+                use_lake_formation_credentials=True, account_id=Stack.of(self).account
             ),
             recrawl_policy=glue.CfnCrawler.RecrawlPolicyProperty(
                 recrawl_behavior="CRAWL_NEW_FOLDERS_ONLY"
@@ -169,33 +227,26 @@ class RawCrawler(Construct):
             schema_change_policy=glue.CfnCrawler.SchemaChangePolicyProperty(
                 update_behavior="LOG", delete_behavior="LOG"
             ),
-            configuration=json.dumps(
-                {
-                    "Version": 1.0,
-                    "Grouping": {"TableGroupingPolicy": "CombineCompatibleSchemas"},
-                    # One table, at the include path: a layout that would make more fails the
-                    # crawl instead of scattering tables the pipeline does not know.
-                    "CrawlerOutput": {
-                        "Partitions": {"AddOrUpdateBehavior": "InheritFromTable"},
-                        "Tables": {"TableThreshold": 1},
-                    },
-                    "CreatePartitionIndex": True,
-                },
-                sort_keys=True,
-            ),
+            configuration=_CONFIGURATION,
         )
-        if classifiers:
-            self.crawler.node.add_dependency(classifier)
+        if classifier is not None:
+            crawler.node.add_dependency(classifier)
         acknowledge(
-            self.crawler,
+            crawler,
             "The crawler uses the shared Glue security configuration of the catalog stack "
             "(referred to by name, so cdk-nag cannot follow it), which encrypts CloudWatch "
             "logs, S3 output and bookmarks with the data key; tests assert both.",
             "AwsSolutions-GL1",
         )
+        return crawler
 
-        # Lake Formation: create the dataset's table in the raw database, over the dataset's
-        # folder of the raw location only (the crawler then owns that table).
+    def _grant_lake_formation(
+        self, dataset: Dataset, *, database_name: str, bucket: s3.IBucket
+    ) -> None:
+        """Lake Formation: create the dataset's table in the raw database, over the dataset's
+        folder of the raw location only (the crawler then owns that table). The crawler is
+        created after both grants, so no run of it finds them missing."""
+        account = Stack.of(self).account
         principal = lakeformation.CfnPrincipalPermissions.DataLakePrincipalProperty(
             data_lake_principal_identifier=self.role.role_arn
         )
@@ -205,7 +256,7 @@ class RawCrawler(Construct):
             principal=principal,
             resource=lakeformation.CfnPrincipalPermissions.ResourceProperty(
                 database=lakeformation.CfnPrincipalPermissions.DatabaseResourceProperty(
-                    catalog_id=stack.account, name=database_name
+                    catalog_id=account, name=database_name
                 )
             ),
             permissions=["CREATE_TABLE", "DESCRIBE"],
@@ -217,7 +268,7 @@ class RawCrawler(Construct):
             principal=principal,
             resource=lakeformation.CfnPrincipalPermissions.ResourceProperty(
                 data_location=lakeformation.CfnPrincipalPermissions.DataLocationResourceProperty(
-                    catalog_id=stack.account, resource_arn=f"{bucket.bucket_arn}/{dataset.name}"
+                    catalog_id=account, resource_arn=f"{bucket.bucket_arn}/{dataset.name}"
                 )
             ),
             permissions=["DATA_LOCATION_ACCESS"],

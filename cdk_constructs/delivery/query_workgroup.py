@@ -52,9 +52,34 @@ class QueryWorkgroup(Construct):
         bytes_scanned_cutoff_megabytes: int,
     ) -> None:
         super().__init__(scope, id)
-        prefix = f"{name}/"
         self.name = name
-        self.workgroup = athena.CfnWorkGroup(
+        self.workgroup = self._workgroup(
+            name=name,
+            persona=persona,
+            results_bucket=results_bucket,
+            encryption_key=encryption_key,
+            bytes_scanned_cutoff_megabytes=bytes_scanned_cutoff_megabytes,
+        )
+        self.policy = self._policy(
+            name=name,
+            persona=persona,
+            role=role,
+            results_bucket=results_bucket,
+            encryption_key=encryption_key,
+        )
+
+    def _workgroup(
+        self,
+        *,
+        name: str,
+        persona: str,
+        results_bucket: s3.IBucket,
+        encryption_key: kms.IKey,
+        bytes_scanned_cutoff_megabytes: int,
+    ) -> athena.CfnWorkGroup:
+        """The workgroup. Its configuration is enforced: a query cannot choose another results
+        location or another encryption than these."""
+        return athena.CfnWorkGroup(
             self,
             "WorkGroup",
             name=name,
@@ -71,7 +96,7 @@ class QueryWorkgroup(Construct):
                 publish_cloud_watch_metrics_enabled=True,
                 requester_pays_enabled=False,
                 result_configuration=athena.CfnWorkGroup.ResultConfigurationProperty(
-                    output_location=results_bucket.s3_url_for_object(prefix),
+                    output_location=results_bucket.s3_url_for_object(f"{name}/"),
                     encryption_configuration=athena.CfnWorkGroup.EncryptionConfigurationProperty(
                         encryption_option="SSE_KMS", kms_key=encryption_key.key_arn
                     ),
@@ -79,64 +104,30 @@ class QueryWorkgroup(Construct):
                 ),
             ),
         )
-        arn = Stack.of(self).format_arn(
-            service="athena", resource="workgroup", resource_name=name,
-            arn_format=ArnFormat.SLASH_RESOURCE_NAME,
-        )  # fmt: skip
-        results = results_bucket.arn_for_objects(f"{prefix}*")
-        self.policy = iam.ManagedPolicy(
+
+    def _policy(
+        self,
+        *,
+        name: str,
+        persona: str,
+        role: iam.IRole,
+        results_bucket: s3.IBucket,
+        encryption_key: kms.IKey,
+    ) -> iam.ManagedPolicy:
+        """The policy on ``role``: queries in this workgroup, its results prefix, its key."""
+        prefix = f"{name}/"
+        policy = iam.ManagedPolicy(
             self,
             "Policy",
             description=f"The {persona} runs queries in {name} and reads its results only.",
             roles=[role],
             statements=[
-                iam.PolicyStatement(actions=QUERY_ACTIONS, resources=[arn]),
-                # The console lists workgroups and reads the catalog through Athena; what a
-                # query may read is still decided by Lake Formation.
-                iam.PolicyStatement(actions=["athena:ListWorkGroups"], resources=["*"]),
-                iam.PolicyStatement(
-                    actions=[
-                        "athena:GetDataCatalog",
-                        "athena:ListDatabases",
-                        "athena:GetDatabase",
-                        "athena:ListTableMetadata",
-                        "athena:GetTableMetadata",
-                    ],
-                    resources=[
-                        Stack.of(self).format_arn(
-                            service="athena",
-                            resource="datacatalog",
-                            resource_name="AwsDataCatalog",
-                            arn_format=ArnFormat.SLASH_RESOURCE_NAME,
-                        )
-                    ],
-                ),
-                iam.PolicyStatement(
-                    actions=[
-                        "s3:GetObject",
-                        "s3:PutObject",
-                        "s3:AbortMultipartUpload",
-                        "s3:ListMultipartUploadParts",
-                    ],
-                    resources=[results],
-                ),
-                iam.PolicyStatement(
-                    actions=["s3:ListBucket"],
-                    resources=[results_bucket.bucket_arn],
-                    conditions={"StringLike": {"s3:prefix": [f"{prefix}*", prefix]}},
-                ),
-                iam.PolicyStatement(
-                    actions=["s3:GetBucketLocation", "s3:ListBucketMultipartUploads"],
-                    resources=[results_bucket.bucket_arn],
-                ),
-                iam.PolicyStatement(
-                    actions=["kms:GenerateDataKey", "kms:Decrypt"],
-                    resources=[encryption_key.key_arn],
-                ),
+                *self._query_statements(name),
+                *_results_statements(results_bucket, prefix, encryption_key),
             ],
         )
         acknowledge(
-            self.policy,
+            policy,
             f"Athena names each result object by query ID under the {persona}'s own prefix; "
             "the role reads and writes that prefix only. athena:ListWorkGroups (for the "
             "console) has no resource-level permissions.",
@@ -144,3 +135,72 @@ class QueryWorkgroup(Construct):
             # athena:ListWorkGroups has no resource-level permissions.
             "AwsSolutions-IAM5[Resource::*]",
         )
+        return policy
+
+    def _query_statements(self, name: str) -> list[iam.PolicyStatement]:
+        """Run queries in the workgroup ``name`` alone, and browse the catalog as the console
+        does. The console lists workgroups and reads the catalog through Athena; what a query
+        may read is still decided by Lake Formation."""
+        stack = Stack.of(self)
+        return [
+            iam.PolicyStatement(
+                actions=QUERY_ACTIONS,
+                resources=[
+                    stack.format_arn(
+                        service="athena",
+                        resource="workgroup",
+                        resource_name=name,
+                        arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+                    )
+                ],
+            ),
+            iam.PolicyStatement(actions=["athena:ListWorkGroups"], resources=["*"]),
+            iam.PolicyStatement(
+                actions=[
+                    "athena:GetDataCatalog",
+                    "athena:ListDatabases",
+                    "athena:GetDatabase",
+                    "athena:ListTableMetadata",
+                    "athena:GetTableMetadata",
+                ],
+                resources=[
+                    stack.format_arn(
+                        service="athena",
+                        resource="datacatalog",
+                        resource_name="AwsDataCatalog",
+                        arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+                    )
+                ],
+            ),
+        ]
+
+
+def _results_statements(
+    results_bucket: s3.IBucket, prefix: str, encryption_key: kms.IKey
+) -> list[iam.PolicyStatement]:
+    """Write and read query results under ``prefix`` of the results bucket, with the key that
+    encrypts them; list that prefix only."""
+    return [
+        iam.PolicyStatement(
+            actions=[
+                "s3:GetObject",
+                "s3:PutObject",
+                "s3:AbortMultipartUpload",
+                "s3:ListMultipartUploadParts",
+            ],
+            resources=[results_bucket.arn_for_objects(f"{prefix}*")],
+        ),
+        iam.PolicyStatement(
+            actions=["s3:ListBucket"],
+            resources=[results_bucket.bucket_arn],
+            conditions={"StringLike": {"s3:prefix": [f"{prefix}*", prefix]}},
+        ),
+        iam.PolicyStatement(
+            actions=["s3:GetBucketLocation", "s3:ListBucketMultipartUploads"],
+            resources=[results_bucket.bucket_arn],
+        ),
+        iam.PolicyStatement(
+            actions=["kms:GenerateDataKey", "kms:Decrypt"],
+            resources=[encryption_key.key_arn],
+        ),
+    ]

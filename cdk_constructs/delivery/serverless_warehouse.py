@@ -53,8 +53,23 @@ class ServerlessWarehouse(Construct):
             kept, with a final snapshot.
         """
         super().__init__(scope, id)
-        stack = Stack.of(self)
-        self.vpc = ec2.Vpc(
+        self.vpc = self._vpc(availability_zones)
+        self._log_flows(
+            name=name,
+            encryption_key=encryption_key,
+            log_retention_days=log_retention_days,
+            remove_on_destroy=remove_on_destroy,
+        )
+        self.security_group = self._security_group(name)
+        self.role = self._role(name, databases)
+        self.namespace = self._namespace(
+            name, encryption_key=encryption_key, remove_on_destroy=remove_on_destroy
+        )
+        self.workgroup = self._workgroup(name, base_capacity=base_capacity)
+
+    def _vpc(self, availability_zones: Sequence[str]) -> ec2.Vpc:
+        """Isolated subnets only, one per zone: no NAT gateway and no route to the internet."""
+        vpc = ec2.Vpc(
             self,
             "Vpc",
             ip_addresses=ec2.IpAddresses.cidr(CIDR),
@@ -68,12 +83,23 @@ class ServerlessWarehouse(Construct):
             restrict_default_security_group=False,
         )
         acknowledge(
-            self.vpc,
+            vpc,
             "No resource uses the VPC's default security group (the workgroup has its own); "
             "closing it would take a custom-resource Lambda function in every warehouse.",
             *(f"{pack}-VPCDefaultSecurityGroupClosed"
               for pack in ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")),
         )  # fmt: skip
+        return vpc
+
+    def _log_flows(
+        self,
+        *,
+        name: str,
+        encryption_key: kms.IKey,
+        log_retention_days: int,
+        remove_on_destroy: bool,
+    ) -> None:
+        """The VPC's flow logs, in an encrypted log group of their own."""
         self.vpc.add_flow_log(
             "FlowLog",
             destination=ec2.FlowLogDestination.to_cloud_watch_logs(
@@ -93,18 +119,26 @@ class ServerlessWarehouse(Construct):
                 ),
             ),
         )
-        self.security_group = ec2.SecurityGroup(
+
+    def _security_group(self, name: str) -> ec2.SecurityGroup:
+        """The workgroup's security group: SQL in from the VPC's own range, nothing out."""
+        security_group = ec2.SecurityGroup(
             self,
             "SecurityGroup",
             vpc=self.vpc,
             description=f"{name} workgroup: SQL clients inside the VPC only.",
             allow_all_outbound=False,
         )
-        self.security_group.add_ingress_rule(
+        security_group.add_ingress_rule(
             ec2.Peer.ipv4(CIDR), ec2.Port.tcp(PORT), "SQL from inside the VPC"
         )
+        return security_group
 
-        self.role = ManagedRole(
+    def _role(self, name: str, databases: list[str]) -> ManagedRole:
+        """The role Redshift reads the lake with: table definitions of ``databases`` from the
+        Glue catalog, data through Lake Formation (whose grants decide what it reads)."""
+        stack = Stack.of(self)
+        role = ManagedRole(
             self,
             "Role",
             description=f"{name}: reads the lake through the Glue catalog and Lake Formation.",
@@ -119,7 +153,7 @@ class ServerlessWarehouse(Construct):
                 stack.format_arn(service="glue", resource="database", resource_name=database),
                 stack.format_arn(service="glue", resource="table", resource_name=f"{database}/*"),
             ]
-        self.role.add_to_principal_policy(
+        role.add_to_principal_policy(
             iam.PolicyStatement(
                 actions=["glue:GetDatabase", "glue:GetDatabases", "glue:GetTable",
                          "glue:GetTables", "glue:GetPartition", "glue:GetPartitions",
@@ -127,11 +161,11 @@ class ServerlessWarehouse(Construct):
                 resources=glue,
             )
         )  # fmt: skip
-        self.role.add_to_principal_policy(
+        role.add_to_principal_policy(
             iam.PolicyStatement(actions=["lakeformation:GetDataAccess"], resources=["*"])
         )
         acknowledge(
-            self.role,
+            role,
             "lakeformation:GetDataAccess has no resource-level permissions (Lake Formation "
             "grants decide what it vends); tables come and go in the zones' databases.",
             "AwsSolutions-IAM5[Resource::*]",
@@ -141,8 +175,14 @@ class ServerlessWarehouse(Construct):
                 for database in databases
             ),
         )
+        return role
 
-        self.namespace = redshift.CfnNamespace(
+    def _namespace(
+        self, name: str, *, encryption_key: kms.IKey, remove_on_destroy: bool
+    ) -> redshift.CfnNamespace:
+        """The namespace (the warehouse's storage): encrypted with ``encryption_key``, its admin
+        password kept by Redshift in Secrets Manager, its logs exported to CloudWatch."""
+        namespace = redshift.CfnNamespace(
             self,
             "Namespace",
             namespace_name=name,
@@ -159,9 +199,13 @@ class ServerlessWarehouse(Construct):
             final_snapshot_name=None if remove_on_destroy else f"{name}-final",
             final_snapshot_retention_period=None if remove_on_destroy else 30,
         )
-        self.namespace.apply_removal_policy(data_removal_policy(remove_on_destroy))
-        warn_data_removal(self.namespace, remove_on_destroy, "this namespace and its tables")
-        self.workgroup = redshift.CfnWorkgroup(
+        namespace.apply_removal_policy(data_removal_policy(remove_on_destroy))
+        warn_data_removal(namespace, remove_on_destroy, "this namespace and its tables")
+        return namespace
+
+    def _workgroup(self, name: str, *, base_capacity: int) -> redshift.CfnWorkgroup:
+        """The workgroup (the warehouse's compute), in the isolated subnets, not public."""
+        workgroup = redshift.CfnWorkgroup(
             self,
             "Workgroup",
             workgroup_name=name,
@@ -175,4 +219,6 @@ class ServerlessWarehouse(Construct):
             security_group_ids=[self.security_group.security_group_id],
             port=PORT,
         )
-        self.workgroup.add_dependency(self.namespace)
+        # The workgroup names its namespace by name, which CloudFormation cannot follow.
+        workgroup.add_dependency(self.namespace)
+        return workgroup

@@ -51,8 +51,6 @@ class AuditTrail(Construct):
         super().__init__(scope, id)
         if not data_event_buckets:
             raise ValueError(f"AuditTrail {id}: data_event_buckets must name at least one bucket")
-        stack = Stack.of(self)
-
         self.log_group = EncryptedLogGroup(
             self,
             "LogGroup",
@@ -61,21 +59,30 @@ class AuditTrail(Construct):
             holds="CloudTrail events",
             remove_on_destroy=remove_on_destroy,
         )
+        self.logs_role, logs_policy = self._logs_role()
+        self.trail = self._trail(
+            bucket=bucket, encryption_key=encryption_key, data_event_buckets=data_event_buckets
+        )
+        # CloudTrail checks at creation that it can write to the log group.
+        self.trail.node.add_dependency(logs_policy)
 
-        self.logs_role = iam.Role(
+    def _logs_role(self) -> tuple[iam.Role, iam.ManagedPolicy]:
+        """The role CloudTrail of this account delivers events to the log group with, and its
+        customer managed policy (the only permissions it has)."""
+        role = iam.Role(
             self,
             "LogsRole",
             description="Lets CloudTrail deliver this trail's events to its log group.",
             assumed_by=iam.ServicePrincipal(
                 "cloudtrail.amazonaws.com",
-                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
+                conditions={"StringEquals": {"aws:SourceAccount": Stack.of(self).account}},
             ),
         )
-        logs_policy = iam.ManagedPolicy(
+        policy = iam.ManagedPolicy(
             self,
             "LogsPolicy",
             description="CloudTrail delivery to the trail's log group, and nothing else.",
-            roles=[self.logs_role],
+            roles=[role],
             statements=[
                 iam.PolicyStatement(
                     actions=["logs:CreateLogStream", "logs:PutLogEvents"],
@@ -83,8 +90,18 @@ class AuditTrail(Construct):
                 )
             ],
         )
+        return role, policy
 
-        self.trail = cloudtrail.CfnTrail(
+    def _trail(
+        self,
+        *,
+        bucket: s3.IBucket,
+        encryption_key: kms.IKey,
+        data_event_buckets: Sequence[s3.IBucket],
+    ) -> cloudtrail.CfnTrail:
+        """The trail: every region, global services, log-file validation; all management
+        events, and object-level events under the data event buckets."""
+        return cloudtrail.CfnTrail(
             self,
             "Trail",
             is_logging=True,
@@ -113,8 +130,6 @@ class AuditTrail(Construct):
                 ),
             ],
         )
-        # CloudTrail checks at creation that it can write to the log group.
-        self.trail.node.add_dependency(logs_policy)
 
     @property
     def trail_arn(self) -> str:
@@ -122,4 +137,5 @@ class AuditTrail(Construct):
 
 
 def _equals(field: str, value: str) -> cloudtrail.CfnTrail.AdvancedFieldSelectorProperty:
+    """A field selector matching ``value`` exactly."""
     return cloudtrail.CfnTrail.AdvancedFieldSelectorProperty(field=field, equal_to=[value])

@@ -97,7 +97,26 @@ class IngestFunction(Construct):
             description="The batch ingest function: moves landed files to raw or quarantine.",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
         )
-        self.function = lambda_.Function(
+        self.function = self._function(
+            datasets,
+            raw_bucket=raw_bucket,
+            max_file_bytes=max_file_bytes,
+            reserved_concurrency=reserved_concurrency,
+        )
+        self._grant_buckets(landing_bucket=landing_bucket, raw_bucket=raw_bucket)
+        self.rule = self._rule(landing_bucket)
+
+    def _function(
+        self,
+        datasets: Sequence[Dataset],
+        *,
+        raw_bucket: s3.IBucket,
+        max_file_bytes: int,
+        reserved_concurrency: int | None,
+    ) -> lambda_.Function:
+        """The function: traced, logging to its own group, two asynchronous retries within six
+        hours before an event is parked in the dead-letter queue."""
+        function = lambda_.Function(
             self,
             "Function",
             description="Validates files landing in the lake and moves them to raw or quarantine.",
@@ -122,7 +141,7 @@ class IngestFunction(Construct):
         )
         if reserved_concurrency is None:
             acknowledge(
-                self.function,
+                function,
                 "The environment reserves no concurrency for the function: new accounts have "
                 "a quota of 10 concurrent executions, all of which must stay unreserved. Set "
                 "ingest.reservedConcurrency above 0 once the quota allows it.",
@@ -130,34 +149,37 @@ class IngestFunction(Construct):
                 "NIST.800.53.R5-LambdaConcurrency",
                 "PCI.DSS.321-LambdaConcurrency",
             )
+        acknowledge(
+            self.role,
+            "X-Ray's PutTraceSegments and PutTelemetryRecords support no resource-level "
+            "permissions; the function sends its own traces.",
+            "AwsSolutions-IAM5[Resource::*]",
+        )
+        acknowledge(
+            function,
+            "The function only calls S3 over TLS with IAM-signed requests; a VPC would add no "
+            "network control here and would need paid interface endpoints for X-Ray.",
+            "HIPAA.Security-LambdaInsideVPC",
+            "NIST.800.53.R5-LambdaInsideVPC",
+            "PCI.DSS.321-LambdaInsideVPC",
+        )
+        acknowledge(
+            function,
+            "Failed asynchronous invocations go to the dead-letter queue, which the HIPAA and "
+            "NIST packs require; an on-failure destination on the same queue would put every "
+            "failure there twice.",
+            "Serverless-LambdaAsyncFailureDestination",
+        )
+        return function
+
+    def _grant_buckets(self, *, landing_bucket: s3.IBucket, raw_bucket: s3.IBucket) -> None:
+        """Landing: read and delete (a handled file leaves). Raw: read and add, never delete
+        (the function only ever writes new keys). And its own log group."""
         landing_bucket.grant_read(self.role)
         landing_bucket.grant_delete(self.role)
-        # Raw: read and add, never delete (the function only ever writes new keys).
         raw_bucket.grant_read(self.role)
         raw_bucket.grant_put(self.role)
         self.log_group.grant_write(self.role)
-
-        self.rule = events.Rule(
-            self,
-            "ObjectCreated",
-            description="Files created in the landing bucket, to the ingest function.",
-            event_pattern=events.EventPattern(
-                source=["aws.s3"],
-                detail_type=["Object Created"],
-                detail={"bucket": {"name": [landing_bucket.bucket_name]}},
-            ),
-        )
-        self.rule.add_target(
-            targets.LambdaFunction(
-                self.function,
-                dead_letter_queue=self.dead_letter_queue,
-                retry_attempts=4,
-                max_event_age=Duration.hours(2),
-            )
-        )
-        self._acknowledge(landing_bucket, raw_bucket)
-
-    def _acknowledge(self, landing_bucket: s3.IBucket, raw_bucket: s3.IBucket) -> None:
         acknowledge(
             self.role,
             "The function reads and deletes any file that lands (file names are chosen by "
@@ -167,24 +189,26 @@ class IngestFunction(Construct):
             f"AwsSolutions-IAM5[Resource::{in_finding(self, raw_bucket.bucket_arn)}/*]",
             *GRANT_WILDCARDS,
         )
-        acknowledge(
-            self.role,
-            "X-Ray's PutTraceSegments and PutTelemetryRecords support no resource-level "
-            "permissions; the function sends its own traces.",
-            "AwsSolutions-IAM5[Resource::*]",
+
+    def _rule(self, landing_bucket: s3.IBucket) -> events.Rule:
+        """The rule sending landing's "Object Created" events to the function, retried up to 4
+        times within 2 hours, then parked in the dead-letter queue."""
+        rule = events.Rule(
+            self,
+            "ObjectCreated",
+            description="Files created in the landing bucket, to the ingest function.",
+            event_pattern=events.EventPattern(
+                source=["aws.s3"],
+                detail_type=["Object Created"],
+                detail={"bucket": {"name": [landing_bucket.bucket_name]}},
+            ),
         )
-        acknowledge(
-            self.function,
-            "The function only calls S3 over TLS with IAM-signed requests; a VPC would add no "
-            "network control here and would need paid interface endpoints for X-Ray.",
-            "HIPAA.Security-LambdaInsideVPC",
-            "NIST.800.53.R5-LambdaInsideVPC",
-            "PCI.DSS.321-LambdaInsideVPC",
+        rule.add_target(
+            targets.LambdaFunction(
+                self.function,
+                dead_letter_queue=self.dead_letter_queue,
+                retry_attempts=4,
+                max_event_age=Duration.hours(2),
+            )
         )
-        acknowledge(
-            self.function,
-            "Failed asynchronous invocations go to the dead-letter queue, which the HIPAA and "
-            "NIST packs require; an on-failure destination on the same queue would put every "
-            "failure there twice.",
-            "Serverless-LambdaAsyncFailureDestination",
-        )
+        return rule

@@ -65,7 +65,21 @@ class LakeDashboard(Construct):
         :param dashboard: create the dashboard; without it, only the alarms are made.
         """
         super().__init__(scope, id)
-        self.facade = MonitoringFacade(
+        self.facade = self._facade(prefix=prefix, topic=topic, dashboard=dashboard)
+        # The search term every per-dataset resource's name carries (datalake-sandbox).
+        env = prefix.rstrip("-")
+        self.facade.add_large_header(f"Data lake {env}")
+        self._monitor_ingest(ingest_function)
+        self._monitor_dead_letter_queues(dead_letter_queues)
+        self._monitor_glue_jobs(prefix=prefix, env=env, failed_rule=glue_job_failed_rule)
+        self._graph_pipelines(env)
+        self._graph_streams(env)
+        self._graph_athena(env)
+        self._show_security(security_alarms)
+
+    def _facade(self, *, prefix: str, topic: sns.ITopic, dashboard: bool) -> MonitoringFacade:
+        """Alarms named ``<env>-...`` that notify ``topic``; one dashboard, or none."""
+        return MonitoringFacade(
             self,
             "Facade",
             alarm_factory_defaults=AlarmFactoryDefaults(
@@ -82,11 +96,10 @@ class LakeDashboard(Construct):
                 create_summary_dashboard=False,
             ),
         )
-        facade = self.facade
-        # The search term every per-dataset resource's name carries (datalake-sandbox).
-        env = prefix.rstrip("-")
-        facade.add_large_header(f"Data lake {prefix.rstrip('-')}")
-        facade.monitor_lambda_function(
+
+    def _monitor_ingest(self, ingest_function: lambda_.IFunction) -> None:
+        """The batch ingest function, alarmed on its first error and its first throttle."""
+        self.facade.monitor_lambda_function(
             lambda_function=ingest_function,
             alarm_friendly_name="ingest",
             human_readable_name="Batch ingest function",
@@ -101,8 +114,11 @@ class LakeDashboard(Construct):
                 "are retried by EventBridge",
             ))},
         )  # fmt: skip
+
+    def _monitor_dead_letter_queues(self, dead_letter_queues: Mapping[str, sqs.IQueue]) -> None:
+        """Each shared dead-letter queue, alarmed on the first message waiting in it."""
         for served, queue in dead_letter_queues.items():
-            facade.monitor_sqs_queue(
+            self.facade.monitor_sqs_queue(
                 queue=queue,
                 alarm_friendly_name=f"{served}-dlq",
                 human_readable_name=f"Dead-letter queue: {served}",
@@ -111,14 +127,18 @@ class LakeDashboard(Construct):
                     "read the message, fix the cause, replay it, then delete it",
                 ))},
             )  # fmt: skip
+
+    def _monitor_glue_jobs(self, *, prefix: str, env: str, failed_rule: str) -> None:
+        """Failed or timed-out runs of any of the environment's jobs, counted by the rule that
+        alerts on them (one alarm for all jobs), and what the jobs did."""
         failed_runs = cloudwatch.Metric(
             namespace="AWS/Events",
             metric_name="TriggeredRules",
-            dimensions_map={"RuleName": glue_job_failed_rule},
+            dimensions_map={"RuleName": failed_rule},
             statistic="Sum",
             period=Duration.minutes(5),
         )
-        facade.monitor_custom(
+        self.facade.monitor_custom(
             alarm_friendly_name="glue",
             human_readable_name="Glue jobs",
             metric_groups=[
@@ -145,7 +165,10 @@ class LakeDashboard(Construct):
                              'MetricName="RowsQuarantined"'),
             ],
         )  # fmt: skip
-        facade.monitor_custom(
+
+    def _graph_pipelines(self, env: str) -> None:
+        """Executions of every pipeline (their alarms live in each dataset's stack)."""
+        self.facade.monitor_custom(
             alarm_friendly_name="pipelines",
             human_readable_name="Pipelines (alarms per dataset in its stack)",
             metric_groups=[
@@ -156,7 +179,10 @@ class LakeDashboard(Construct):
                                      ("timed out", "ExecutionsTimedOut"))
             ],
         )  # fmt: skip
-        facade.monitor_custom(
+
+    def _graph_streams(self, env: str) -> None:
+        """What every delivery stream writes to raw, and how late."""
+        self.facade.monitor_custom(
             alarm_friendly_name="streams",
             human_readable_name="Delivery streams",
             metric_groups=[
@@ -166,7 +192,10 @@ class LakeDashboard(Construct):
                              f'MetricName="DeliveryToS3.DataFreshness" {env}', MetricStatistic.MAX),
             ],
         )  # fmt: skip
-        facade.monitor_custom(
+
+    def _graph_athena(self, env: str) -> None:
+        """What the personas' workgroups scan, and how long their queries take."""
+        self.facade.monitor_custom(
             alarm_friendly_name="athena",
             human_readable_name="Athena workgroups (one per persona)",
             metric_groups=[
@@ -176,8 +205,11 @@ class LakeDashboard(Construct):
                              f'MetricName="TotalExecutionTime" {env}', MetricStatistic.AVERAGE),
             ],
         )  # fmt: skip
-        facade.add_medium_header("Security (alarms from the trail)")
-        facade.add_widget(
+
+    def _show_security(self, security_alarms: Sequence[cloudwatch.IAlarm]) -> None:
+        """The security alarms' states (they alarm on their own, in the monitoring stack)."""
+        self.facade.add_medium_header("Security (alarms from the trail)")
+        self.facade.add_widget(
             cloudwatch.AlarmStatusWidget(
                 title="Security alarms", alarms=list(security_alarms), width=24, height=4
             )

@@ -3,7 +3,7 @@
 The pipelines publish their own detailed alerts (dataset, failed step, error, failed rules).
 These rules are the backstop for what a pipeline cannot report itself: an execution that
 timed out or was stopped, a failure in the alerting step, and job runs started outside a
-pipeline (by hand or by a retry).
+pipeline (by hand: no job is retried by Glue).
 """
 
 from __future__ import annotations
@@ -49,22 +49,37 @@ class PipelineAlerts(Construct):
         :param email: an address to subscribe (it must confirm). Default: none.
         """
         super().__init__(scope, id)
-        self.topic = sns.Topic(
+        self.topic = self._topic(name_prefix, encryption_key=encryption_key)
+        if email:
+            self.topic.add_subscription(subscriptions.EmailSubscription(email))
+        # Alerts EventBridge could not deliver (the topic or its key refused them).
+        self.dead_letter_queue = dead_letter_queue(
+            self, "DeadLetterQueue", encryption_key=encryption_key, serves="the alert rules"
+        )
+        self._publisher = self._publish_role(name_prefix)
+        self.glue_job_failed = self._alert_on_failed_jobs(name_prefix)
+        self._alert_on_failed_pipelines(name_prefix)
+
+    def _topic(self, name_prefix: str, *, encryption_key: kms.IKey) -> sns.Topic:
+        """The topic, which this account's CloudWatch alarms may publish to.
+
+        The topic policy replaces SNS's default one, so the alarms need their own statement
+        (and the key lets them encrypt).
+        """
+        topic = sns.Topic(
             self,
             "Topic",
             display_name=f"{name_prefix}alerts",
             master_key=encryption_key,
             enforce_ssl=True,
         )
-        # CloudWatch alarms of this account publish here; the topic policy replaces SNS's
-        # default one, so they need their own statement (and the key lets them encrypt).
         stack = Stack.of(self)
-        self.topic.add_to_resource_policy(
+        topic.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="AllowThisAccountsAlarms",
                 principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
                 actions=["sns:Publish"],
-                resources=[self.topic.topic_arn],
+                resources=[topic.topic_arn],
                 conditions={
                     "StringEquals": {"aws:SourceAccount": stack.account},
                     "ArnLike": {"aws:SourceArn": stack.format_arn(
@@ -74,16 +89,15 @@ class PipelineAlerts(Construct):
                 },
             )
         )  # fmt: skip
-        if email:
-            self.topic.add_subscription(subscriptions.EmailSubscription(email))
+        return topic
 
-        # Alerts EventBridge could not deliver (the topic or its key refused them).
-        self.dead_letter_queue = dead_letter_queue(
-            self, "DeadLetterQueue", encryption_key=encryption_key, serves="the alert rules"
-        )
-        # EventBridge publishes as this role: SNS does not pass the source-account condition
-        # the data key sets on the EventBridge service, so the key is reached through the
-        # role (the target grants it the topic and its key).
+    def _publish_role(self, name_prefix: str) -> ManagedRole:
+        """The role EventBridge publishes alerts as.
+
+        SNS does not pass the source-account condition the data key sets on the EventBridge
+        service, so the key is reached through the role (each rule's target grants it the
+        topic and its key).
+        """
         publisher = ManagedRole(
             self,
             "PublishRole",
@@ -96,9 +110,13 @@ class PipelineAlerts(Construct):
             "CDK's topic grant names that one key with kms:GenerateDataKey*.",
             "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
         )
-        self._publisher = publisher
+        return publisher
+
+    def _alert_on_failed_jobs(self, name_prefix: str) -> events.Rule:
+        """Runs of the environment's Glue jobs that ended in a failed state, whoever started
+        them."""
         field = events.EventField.from_path
-        self.glue_job_failed = self._alert_on(
+        return self._alert_on(
             "GlueJobFailed",
             f"Alert on failed or timed-out runs of {name_prefix}* Glue jobs.",
             events.EventPattern(
@@ -110,7 +128,11 @@ class PipelineAlerts(Construct):
             f"at {field('$.time')} (run {field('$.detail.jobRunId')}): "
             f"{field('$.detail.message')}",
         )
-        self._alert_on(
+
+    def _alert_on_failed_pipelines(self, name_prefix: str) -> events.Rule:
+        """Executions of the environment's pipelines that failed, timed out or were stopped."""
+        field = events.EventField.from_path
+        return self._alert_on(
             "PipelineFailed",
             f"Alert on failed, timed-out or stopped {name_prefix}* pipelines.",
             events.EventPattern(

@@ -50,8 +50,33 @@ class PipelineTriggers(Construct):
             encryption_key=encryption_key,
             serves=f"the {dataset.name} pipeline's schedule and arrival rule",
         )
-        # Scheduler writes a failed start to the dead-letter queue as this role, so the role
-        # needs the queue's key (the arrival rule's EventBridge uses the key policy instead).
+        self.schedule = self._schedule(
+            dataset,
+            state_machine=state_machine,
+            encryption_key=encryption_key,
+            enabled=schedule_enabled,
+        )
+        self.arrival: events.Rule | None = None
+        if dataset.start_on_arrival:
+            self.arrival = self._on_arrival(
+                dataset, state_machine=state_machine, raw_bucket=raw_bucket
+            )
+
+    def _schedule(
+        self,
+        dataset: Dataset,
+        *,
+        state_machine: sfn.IStateMachine,
+        encryption_key: kms.IKey,
+        enabled: bool,
+    ) -> scheduler.Schedule:
+        """The declared schedule, in UTC, starting an execution with ``{"trigger":
+        "schedule"}``; a start not made after 3 retries or within an hour goes to the
+        dead-letter queue.
+
+        Scheduler writes a failed start to the dead-letter queue as its role, so the role
+        needs the queue's key (the arrival rule's EventBridge uses the key policy instead).
+        """
         schedule_role = ManagedRole(
             self,
             "ScheduleRole",
@@ -59,11 +84,11 @@ class PipelineTriggers(Construct):
             assumed_by=iam.ServicePrincipal("scheduler.amazonaws.com"),
         )
         encryption_key.grant(schedule_role, "kms:GenerateDataKey", "kms:Decrypt")
-        self.schedule = scheduler.Schedule(
+        return scheduler.Schedule(
             self,
             "Schedule",
             description=f"Runs the {dataset.name} pipeline: {dataset.schedule} (UTC).",
-            enabled=schedule_enabled,
+            enabled=enabled,
             schedule=scheduler.ScheduleExpression.expression(
                 dataset.schedule, time_zone=TimeZone.ETC_UTC
             ),
@@ -77,38 +102,42 @@ class PipelineTriggers(Construct):
                 role=schedule_role,
             ),
         )
-        self.arrival: events.Rule | None = None
-        if dataset.start_on_arrival:
-            self.arrival = events.Rule(
-                self,
-                "OnArrival",
-                description=f"Runs the {dataset.name} pipeline when its raw data arrives.",
-                event_pattern=events.EventPattern(
-                    source=["aws.s3"],
-                    detail_type=["Object Created"],
-                    detail={
-                        "bucket": {"name": [raw_bucket.bucket_name]},
-                        "object": {"key": [{"prefix": f"{dataset.name}/"}]},
-                    },
-                ),
-                targets=[
-                    targets.SfnStateMachine(
-                        state_machine,
-                        input=events.RuleTargetInput.from_object(
-                            {
-                                "trigger": "arrival",
-                                "key": events.EventField.from_path("$.detail.object.key"),
-                            }
-                        ),
-                        max_event_age=Duration.hours(1),
-                        retry_attempts=3,
-                        dead_letter_queue=self.dead_letter_queue,
-                        role=ManagedRole(
-                            self,
-                            "ArrivalRole",
-                            description=f"EventBridge starting the {dataset.name} pipeline.",
-                            assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
-                        ),
-                    )
-                ],
-            )
+
+    def _on_arrival(
+        self, dataset: Dataset, *, state_machine: sfn.IStateMachine, raw_bucket: s3.IBucket
+    ) -> events.Rule:
+        """A rule starting an execution for every object created under the dataset's raw
+        folder, with the object's key; failed starts go to the same dead-letter queue."""
+        return events.Rule(
+            self,
+            "OnArrival",
+            description=f"Runs the {dataset.name} pipeline when its raw data arrives.",
+            event_pattern=events.EventPattern(
+                source=["aws.s3"],
+                detail_type=["Object Created"],
+                detail={
+                    "bucket": {"name": [raw_bucket.bucket_name]},
+                    "object": {"key": [{"prefix": f"{dataset.name}/"}]},
+                },
+            ),
+            targets=[
+                targets.SfnStateMachine(
+                    state_machine,
+                    input=events.RuleTargetInput.from_object(
+                        {
+                            "trigger": "arrival",
+                            "key": events.EventField.from_path("$.detail.object.key"),
+                        }
+                    ),
+                    max_event_age=Duration.hours(1),
+                    retry_attempts=3,
+                    dead_letter_queue=self.dead_letter_queue,
+                    role=ManagedRole(
+                        self,
+                        "ArrivalRole",
+                        description=f"EventBridge starting the {dataset.name} pipeline.",
+                        assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
+                    ),
+                )
+            ],
+        )

@@ -28,7 +28,7 @@ def analytics_arguments(
 class AnalyticsJob(Construct):
     """A Glue 5.0 job that rebuilds the dataset's marts from its whole curated table.
 
-    Same run settings as the curation job (Flex where allowed, one run at a time, one retry,
+    Same run settings as the curation job (Flex where allowed, one run at a time, no retry,
     shared security configuration, metrics and continuous logs); no bookmark, since every
     run reads all of curated and overwrites the partitions it writes.
     """

@@ -42,8 +42,9 @@ def job_arguments(
 
 
 class CurationJob(Construct):
-    """A Glue 5.0 PySpark job that turns new raw data into curated Parquet, and the Glue Data
-    Quality ruleset that checks the curated table against the declared rules.
+    """A Glue 5.0 PySpark job that turns new raw data into curated Parquet, and, when the
+    dataset declares quality rules, the Glue Data Quality ruleset that checks the curated table
+    against them.
 
     Settings, on purpose: job bookmarks (each run reads only new raw files); auto-scaling up
     to ``max_workers``; the Flex execution class where the environment allows it (cheaper,
@@ -97,6 +98,26 @@ class CurationJob(Construct):
             metric_namespaces=("Glue", "DataLake/*"),
         )
         self.role, self.job = parts.role, parts.job
+        self._grant_data(
+            dataset,
+            raw_bucket=raw_bucket,
+            curated_bucket=curated_bucket,
+            salt=salt,
+            encryption_key=encryption_key,
+        )
+        self.ruleset = self._ruleset(dataset, job_name=job_name, curated_database=curated_database)
+
+    def _grant_data(
+        self,
+        dataset: Dataset,
+        *,
+        raw_bucket: s3.IBucket,
+        curated_bucket: s3.IBucket,
+        salt: secretsmanager.ISecret,
+        encryption_key: kms.IKey,
+    ) -> None:
+        """What the job reads and writes: its dataset's raw folder, its quarantine folder, its
+        curated folder, the salt, the data key; and data-quality results."""
         raw_bucket.grant_read(self.role, f"{dataset.name}/*")
         raw_bucket.grant_put(self.role, f"{QUARANTINE_PREFIX}/{dataset.name}/processing/*")
         # Spark commits output by renaming temporary files: read, write and delete there.
@@ -110,20 +131,6 @@ class CurationJob(Construct):
                 resources=["*"],
             )
         )
-
-        self.ruleset = None
-        if dataset.quality_rules:
-            self.ruleset = glue.CfnDataQualityRuleset(
-                self,
-                "Ruleset",
-                name=f"{job_name}-curated",
-                description=f"Declared quality rules of {dataset.name}, on its curated table.",
-                ruleset=dq_ruleset(dataset),
-                target_table=glue.CfnDataQualityRuleset.DataQualityTargetTableProperty(
-                    database_name=curated_database, table_name=dataset.name
-                ),
-            )
-
         raw_arn = in_finding(self, raw_bucket.bucket_arn)
         curated_arn = in_finding(self, curated_bucket.bucket_arn)
         acknowledge(
@@ -138,4 +145,22 @@ class CurationJob(Construct):
             f"AwsSolutions-IAM5[Resource::{curated_arn}/{dataset.name}/*]",
             *GLUE_ROLE_FINDINGS,
             *GRANT_WILDCARDS,
+        )
+
+    def _ruleset(
+        self, dataset: Dataset, *, job_name: str, curated_database: str
+    ) -> glue.CfnDataQualityRuleset | None:
+        """The declared rules as a ruleset on the curated table, for checks of the whole table
+        (the job checks each run's rows itself); none when the dataset declares no rules."""
+        if not dataset.quality_rules:
+            return None
+        return glue.CfnDataQualityRuleset(
+            self,
+            "Ruleset",
+            name=f"{job_name}-curated",
+            description=f"Declared quality rules of {dataset.name}, on its curated table.",
+            ruleset=dq_ruleset(dataset),
+            target_table=glue.CfnDataQualityRuleset.DataQualityTargetTableProperty(
+                database_name=curated_database, table_name=dataset.name
+            ),
         )

@@ -32,6 +32,8 @@ def glue_modules(*names: str) -> str:
 
 @dataclass(frozen=True)
 class GlueJobParts:
+    """What ``add_glue_job`` made that its caller grants to and refers to."""
+
     role: ManagedRole
     job: glue.CfnJob
 
@@ -59,24 +61,54 @@ def add_glue_job(
     time, the timeout from configuration, the shared security configuration (S3 output,
     logs and bookmarks encrypted), continuous logging and job metrics.
     """
-    stack = Stack.of(scope)
     script_asset = assets.Asset(scope, "Script", path=str(GLUE_JOBS / f"{script}.py"))
     module_asset = assets.Asset(scope, modules[0].capitalize(), path=glue_modules(*modules))
+    role = _job_role(
+        scope,
+        description=role_description,
+        reads=(script_asset, module_asset),
+        metric_namespaces=metric_namespaces,
+    )
+    job = _job(
+        scope,
+        name=name,
+        description=description,
+        role=role,
+        script_asset=script_asset,
+        module_asset=module_asset,
+        processing=processing,
+        security_configuration=security_configuration,
+        arguments=arguments,
+        max_retries=max_retries,
+    )
+    return GlueJobParts(role=role, job=job)
+
+
+def _job_role(
+    scope: Construct,
+    *,
+    description: str,
+    reads: Sequence[assets.Asset],
+    metric_namespaces: Sequence[str],
+) -> ManagedRole:
+    """The job's role, with what every job needs: its own assets (``reads``), the log groups
+    Glue names ``/aws-glue/*``, and metrics in ``metric_namespaces`` only. The job's data is
+    granted by whoever adds the job."""
     role = ManagedRole(
         scope,
         "Role",
-        description=role_description,
+        description=description,
         assumed_by=iam.ServicePrincipal("glue.amazonaws.com"),
     )
-    for asset in (script_asset, module_asset):
+    for asset in reads:
         asset.grant_read(role)
     role.add_to_principal_policy(
         iam.PolicyStatement(
             actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
                      "logs:AssociateKmsKey"],
-            resources=[stack.format_arn(service="logs", resource="log-group",
-                                        resource_name="/aws-glue/*",
-                                        arn_format=ArnFormat.COLON_RESOURCE_NAME)],
+            resources=[Stack.of(scope).format_arn(service="logs", resource="log-group",
+                                                  resource_name="/aws-glue/*",
+                                                  arn_format=ArnFormat.COLON_RESOURCE_NAME)],
         )
     )  # fmt: skip
     role.add_to_principal_policy(
@@ -86,6 +118,25 @@ def add_glue_job(
             conditions={"StringLike": {"cloudwatch:namespace": list(metric_namespaces)}},
         )
     )
+    return role
+
+
+def _job(
+    scope: Construct,
+    *,
+    name: str,
+    description: str,
+    role: ManagedRole,
+    script_asset: assets.Asset,
+    module_asset: assets.Asset,
+    processing: Processing,
+    security_configuration: str,
+    arguments: Mapping[str, str],
+    max_retries: int,
+) -> glue.CfnJob:
+    """The job, with the run settings ``add_glue_job`` lists; the shared arguments win over
+    any of ``arguments`` of the same name. It is created after its role and the role's
+    policy, so its first run has its permissions."""
     job = glue.CfnJob(
         scope,
         "Job",
@@ -121,7 +172,7 @@ def add_glue_job(
         "AwsSolutions-GL1",
         "AwsSolutions-GL3",
     )
-    return GlueJobParts(role=role, job=job)
+    return job
 
 
 # Findings every Glue job role has: its own script assets in the CDK assets bucket, the

@@ -47,14 +47,34 @@ class AuditLogStore(Construct):
             Default: retained, and locked.
         """
         super().__init__(scope, id)
-        stack = Stack.of(self)
         self.key = EncryptionKey(
             self,
             "Key",
             description="Encrypts CloudTrail log files and the trail's CloudWatch log group.",
             remove_on_destroy=remove_on_destroy,
         )
-        self.bucket = SecureBucket(
+        self.bucket = self._bucket(
+            access_logs_bucket=access_logs_bucket,
+            retention_days=retention_days,
+            noncurrent_version_expiration_days=noncurrent_version_expiration_days,
+            remove_on_destroy=remove_on_destroy,
+        )
+        self._let_cloudtrail_use_key()
+        self.key.allow_cloudwatch_logs()
+        self._let_cloudtrail_write()
+        self.read_policy = self._read_policy()
+
+    def _bucket(
+        self,
+        *,
+        access_logs_bucket: s3.IBucket,
+        retention_days: int,
+        noncurrent_version_expiration_days: int,
+        remove_on_destroy: bool,
+    ) -> SecureBucket:
+        """The log file bucket: encrypted with the audit key, log files expire after
+        ``retention_days`` and, where data is kept, are locked until then."""
+        return SecureBucket(
             self,
             "Bucket",
             encryption_key=self.key,
@@ -74,17 +94,14 @@ class AuditLogStore(Construct):
             remove_on_destroy=remove_on_destroy,
         )
 
-        account = stack.account
-        cloudtrail = iam.ServicePrincipal("cloudtrail.amazonaws.com")
-        trail_arns = f"arn:{stack.partition}:cloudtrail:*:{account}:trail/*"
-        from_this_accounts_trails = {
-            "StringEquals": {"aws:SourceAccount": account},
-            "ArnLike": {"aws:SourceArn": trail_arns},
-        }
+    def _let_cloudtrail_use_key(self) -> None:
+        """Key policy: this account's trails may encrypt log files (with the trail named in
+        the encryption context) and describe the key."""
+        trail_arns, from_this_accounts_trails = _this_accounts_trails(self)
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="AllowCloudTrailToEncryptLogFiles",
-                principals=[cloudtrail],
+                principals=[iam.ServicePrincipal("cloudtrail.amazonaws.com")],
                 actions=["kms:GenerateDataKey*"],
                 resources=["*"],
                 conditions={
@@ -96,17 +113,22 @@ class AuditLogStore(Construct):
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="AllowCloudTrailToDescribeKey",
-                principals=[cloudtrail],
+                principals=[iam.ServicePrincipal("cloudtrail.amazonaws.com")],
                 actions=["kms:DescribeKey"],
                 resources=["*"],
                 conditions=from_this_accounts_trails,
             )
         )
-        self.key.allow_cloudwatch_logs()
+
+    def _let_cloudtrail_write(self) -> None:
+        """Bucket policy: this account's trails may check the bucket's ACL and write log files
+        under ``AWSLogs/<account>/``, handing the bucket owner full control of each."""
+        _, from_this_accounts_trails = _this_accounts_trails(self)
+        account = Stack.of(self).account
         self.bucket.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="AllowCloudTrailAclCheck",
-                principals=[cloudtrail],
+                principals=[iam.ServicePrincipal("cloudtrail.amazonaws.com")],
                 actions=["s3:GetBucketAcl"],
                 resources=[self.bucket.bucket_arn],
                 conditions=from_this_accounts_trails,
@@ -115,11 +137,12 @@ class AuditLogStore(Construct):
         self.bucket.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="AllowCloudTrailWrite",
-                principals=[cloudtrail],
+                principals=[iam.ServicePrincipal("cloudtrail.amazonaws.com")],
                 actions=["s3:PutObject"],
                 resources=[self.bucket.arn_for_objects(f"AWSLogs/{account}/*")],
                 conditions={
                     **from_this_accounts_trails,
+                    # Replaces the trail conditions' StringEquals, so it repeats the account.
                     "StringEquals": {
                         "aws:SourceAccount": account,
                         "s3:x-amz-acl": "bucket-owner-full-control",
@@ -128,9 +151,10 @@ class AuditLogStore(Construct):
             )
         )
 
-        # For whoever reviews the audit trail (the security officer persona): read log files
-        # and digests, and decrypt them; nothing else. Attached by the governance stack.
-        self.read_policy = iam.ManagedPolicy(
+    def _read_policy(self) -> iam.ManagedPolicy:
+        """For whoever reviews the audit trail (the security officer persona): read log files
+        and digests, and decrypt them; nothing else. Attached by the governance stack."""
+        policy = iam.ManagedPolicy(
             self,
             "ReadPolicy",
             description="Read CloudTrail log files and digests, and decrypt them.",
@@ -147,8 +171,21 @@ class AuditLogStore(Construct):
             ],
         )
         acknowledge(
-            self.read_policy,
+            policy,
             "Reviewing the audit trail means reading any of its log and digest files; the "
             "policy reads only the audit bucket and decrypts only with the audit key.",
             f"AwsSolutions-IAM5[Resource::{in_finding(self.bucket, self.bucket.bucket_arn)}/*]",
         )
+        return policy
+
+
+def _this_accounts_trails(scope: Construct) -> tuple[str, dict[str, dict[str, str]]]:
+    """The ARN pattern of every trail of ``scope``'s account (any region, any name), and the
+    conditions admitting calls from those trails only. A pattern, not the trail's ARN, so the
+    trail's stack and this one do not depend on each other."""
+    stack = Stack.of(scope)
+    trail_arns = f"arn:{stack.partition}:cloudtrail:*:{stack.account}:trail/*"
+    return trail_arns, {
+        "StringEquals": {"aws:SourceAccount": stack.account},
+        "ArnLike": {"aws:SourceArn": trail_arns},
+    }
