@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from pathlib import Path
@@ -317,3 +318,15 @@ def test_cdk_cloudformation_validation_runs_when_asked(
 def test_a_bad_validation_flag_is_refused() -> None:
     with pytest.raises(ConfigError, match=r"-c cfnValidate='yes': expected true or false"):
         build_app({**cdk_json_context(), "cfnValidate": "yes"}, enforce_compliance=False)
+
+
+@pytest.mark.parametrize("pack_index", range(len(PACKS)), ids=PACKS)
+def test_every_pack_passes_where_account_and_region_are_set(pack_index: int) -> None:
+    """An environment deployed to a named account and region (cdk.json's account and region)
+    renders ARNs with their values; every acknowledgment still names its finding."""
+    environments = copy.deepcopy(cdk_json_context()["environments"])
+    environments["sandbox"] |= {"account": "111122223333", "region": "eu-west-1"}
+    environments["prod"] |= {"account": "444455556666", "region": "eu-west-1"}
+    blueprint = make_blueprint("sandbox", environments=environments)
+    report = compliance.nag_packs()[pack_index].validate_scope(blueprint.app)
+    assert report.success, [v.rule_name for v in report.violations]

@@ -13,7 +13,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from cdk_constructs.common.managed_role import ManagedRole
-from cdk_constructs.common.nag import acknowledge
+from cdk_constructs.common.nag import acknowledge, in_finding
 from model.datasets import Dataset
 
 # The crawler's settings beyond its CloudFormation properties (Glue's JSON configuration).
@@ -169,8 +169,7 @@ class RawCrawler(Construct):
             "Glue names a crawler's log group /aws-glue/crawlers-role/<role path>-<security "
             "configuration> and its streams by crawler run, so the role may write log groups "
             "under that prefix only.",
-            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:"
-            "<AWS::AccountId>:log-group:/aws-glue/crawlers-role/*]",
+            f"AwsSolutions-IAM5[Resource::{in_finding(self, log_groups)}]",
         )
 
     def _csv_classifier(self, dataset: Dataset, *, name: str) -> glue.CfnClassifier | None:

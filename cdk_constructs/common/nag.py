@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import aws_cdk as cdk
@@ -60,4 +61,6 @@ def _render(value: Any) -> str:
         return f"<{logical_id}.{attribute}>"
     if isinstance(value, dict) and "Ref" in value:
         return f"<{value['Ref']}>"
+    if isinstance(value, dict) and isinstance(value.get("Fn::Sub"), str):
+        return re.sub(r"\$\{([^}]+)\}", r"<\1>", value["Fn::Sub"])
     return json.dumps(value, separators=(",", ":"))

@@ -19,7 +19,7 @@ from constructs import Construct
 
 from cdk_constructs.common.encrypted_log_group import EncryptedLogGroup
 from cdk_constructs.common.managed_role import ManagedRole
-from cdk_constructs.common.nag import acknowledge
+from cdk_constructs.common.nag import acknowledge, in_finding
 from cdk_constructs.common.removal import data_removal_policy, warn_data_removal
 
 PORT = 5439
@@ -147,11 +147,17 @@ class ServerlessWarehouse(Construct):
                 iam.ServicePrincipal("redshift-serverless.amazonaws.com"),
             ),
         )
+        tables = {
+            database: stack.format_arn(
+                service="glue", resource="table", resource_name=f"{database}/*"
+            )
+            for database in databases
+        }
         glue = [stack.format_arn(service="glue", resource="catalog")]
         for database in databases:
             glue += [
                 stack.format_arn(service="glue", resource="database", resource_name=database),
-                stack.format_arn(service="glue", resource="table", resource_name=f"{database}/*"),
+                tables[database],
             ]
         role.add_to_principal_policy(
             iam.PolicyStatement(
@@ -169,11 +175,7 @@ class ServerlessWarehouse(Construct):
             "lakeformation:GetDataAccess has no resource-level permissions (Lake Formation "
             "grants decide what it vends); tables come and go in the zones' databases.",
             "AwsSolutions-IAM5[Resource::*]",
-            *(
-                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:glue:<AWS::Region>:"
-                f"<AWS::AccountId>:table/{database}/*]"
-                for database in databases
-            ),
+            *(f"AwsSolutions-IAM5[Resource::{in_finding(self, t)}]" for t in tables.values()),
         )
         return role
 

@@ -116,8 +116,7 @@ class PersonaRole(ManagedRole):
             self,
             "The engineer operates every dataset's crawler, and datasets are added over time; "
             "the pattern covers only crawlers named for this project and environment.",
-            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:glue:<AWS::Region>:"
-            f"<AWS::AccountId>:crawler/{crawlers}]",
+            f"AwsSolutions-IAM5[Resource::{in_finding(self, arn)}]",
         )
         self.add_managed_policy(ingest_review_policy)
 
@@ -149,10 +148,13 @@ class PersonaRole(ManagedRole):
             arns.append(
                 stack.format_arn(service="glue", resource="database", resource_name=database)
             )
-            arns.append(
-                stack.format_arn(service="glue", resource="table", resource_name=f"{database}/*")
-            )
+            arns.append(self._tables(database))
         return arns
+
+    def _tables(self, database: str) -> str:
+        return Stack.of(self).format_arn(
+            service="glue", resource="table", resource_name=f"{database}/*"
+        )
 
     def _acknowledge_table_wildcards(self, databases: Sequence[str]) -> None:
         acknowledge(
@@ -161,8 +163,7 @@ class PersonaRole(ManagedRole):
             "the blueprint's own databases and all their tables; which tables and columns a "
             "query may read is decided by Lake Formation grants, not by this IAM policy.",
             *(
-                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:glue:<AWS::Region>:"
-                f"<AWS::AccountId>:table/{database}/*]"
+                f"AwsSolutions-IAM5[Resource::{in_finding(self, self._tables(database))}]"
                 for database in databases
             ),
         )

@@ -8,7 +8,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from cdk_constructs.common.nag import GRANT_WILDCARDS, acknowledge, in_finding
-from cdk_constructs.processing.glue_job import GLUE_ROLE_FINDINGS, add_glue_job
+from cdk_constructs.processing.glue_job import add_glue_job
 from model.config import Processing
 from model.datasets import Dataset
 
@@ -77,6 +77,6 @@ class AnalyticsJob(Construct):
             "metrics (namespace-conditioned) have no resource-level permissions.",
             f"AwsSolutions-IAM5[Resource::{curated_arn}/{dataset.name}/*]",
             *(f"AwsSolutions-IAM5[Resource::{analytics_arn}/{m.name}/*]" for m in dataset.marts),
-            *GLUE_ROLE_FINDINGS,
+            *parts.role_findings,
             *GRANT_WILDCARDS,
         )

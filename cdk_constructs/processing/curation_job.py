@@ -12,7 +12,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from cdk_constructs.common.nag import GRANT_WILDCARDS, acknowledge, in_finding
-from cdk_constructs.processing.glue_job import GLUE_ROLE_FINDINGS, add_glue_job
+from cdk_constructs.processing.glue_job import add_glue_job
 from model.config import Processing
 from model.datasets import Dataset
 from model.vocabulary import QUARANTINE_PREFIX
@@ -98,6 +98,7 @@ class CurationJob(Construct):
             metric_namespaces=("Glue", "DataLake/*"),
         )
         self.role, self.job = parts.role, parts.job
+        self._role_findings = parts.role_findings
         self._grant_data(
             dataset,
             raw_bucket=raw_bucket,
@@ -143,7 +144,7 @@ class CurationJob(Construct):
             f"AwsSolutions-IAM5[Resource::{raw_arn}/{dataset.name}/*]",
             f"AwsSolutions-IAM5[Resource::{raw_arn}/{QUARANTINE_PREFIX}/{dataset.name}/processing/*]",
             f"AwsSolutions-IAM5[Resource::{curated_arn}/{dataset.name}/*]",
-            *GLUE_ROLE_FINDINGS,
+            *self._role_findings,
             *GRANT_WILDCARDS,
         )
 

@@ -15,7 +15,7 @@ from aws_cdk import aws_s3_assets as assets
 from constructs import Construct
 
 from cdk_constructs.common.managed_role import ManagedRole
-from cdk_constructs.common.nag import acknowledge
+from cdk_constructs.common.nag import acknowledge, in_finding
 from model.config import Processing
 
 GLUE_JOBS = Path(__file__).resolve().parents[2] / "glue_jobs"
@@ -36,6 +36,10 @@ class GlueJobParts:
 
     role: ManagedRole
     job: glue.CfnJob
+    # The role's findings every job has, as cdk-nag writes them for this stack: its own script
+    # assets in the CDK assets bucket, the /aws-glue/* log groups Glue names itself, and
+    # metrics (namespace-conditioned). Acknowledged by the caller with its own findings.
+    role_findings: tuple[str, ...]
 
 
 def add_glue_job(
@@ -81,7 +85,22 @@ def add_glue_job(
         arguments=arguments,
         max_retries=max_retries,
     )
-    return GlueJobParts(role=role, job=job)
+    findings = (
+        f"AwsSolutions-IAM5[Resource::{in_finding(scope, script_asset.bucket.bucket_arn)}/*]",
+        f"AwsSolutions-IAM5[Resource::{in_finding(scope, _glue_log_groups(scope))}]",
+        "AwsSolutions-IAM5[Resource::*]",
+    )
+    return GlueJobParts(role=role, job=job, role_findings=findings)
+
+
+def _glue_log_groups(scope: Construct) -> str:
+    """The log groups Glue names for its jobs: ``/aws-glue/*``."""
+    return Stack.of(scope).format_arn(
+        service="logs",
+        resource="log-group",
+        resource_name="/aws-glue/*",
+        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+    )
 
 
 def _job_role(
@@ -106,9 +125,7 @@ def _job_role(
         iam.PolicyStatement(
             actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
                      "logs:AssociateKmsKey"],
-            resources=[Stack.of(scope).format_arn(service="logs", resource="log-group",
-                                                  resource_name="/aws-glue/*",
-                                                  arn_format=ArnFormat.COLON_RESOURCE_NAME)],
+            resources=[_glue_log_groups(scope)],
         )
     )  # fmt: skip
     role.add_to_principal_policy(
@@ -173,14 +190,3 @@ def _job(
         "AwsSolutions-GL3",
     )
     return job
-
-
-# Findings every Glue job role has: its own script assets in the CDK assets bucket, the
-# /aws-glue/* log groups Glue names itself, and metrics (namespace-conditioned).
-GLUE_ROLE_FINDINGS = (
-    "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::"
-    "cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*]",
-    "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:"
-    "<AWS::AccountId>:log-group:/aws-glue/*]",
-    "AwsSolutions-IAM5[Resource::*]",
-)
