@@ -85,7 +85,7 @@ class CurationJob(Construct):
             description=f"Raw {dataset.name} to curated Parquet, with quarantine.",
             role_description=f"The {job_name} Glue job: raw {dataset.name} to curated.",
             script="raw_to_curated",
-            modules=("transforms",),
+            modules=("glue_jobs",),
             processing=processing,
             security_configuration=security_configuration,
             arguments={

@@ -22,11 +22,14 @@ GLUE_JOBS = Path(__file__).resolve().parents[2] / "glue_jobs"
 
 
 def glue_modules(*names: str) -> str:
-    """A folder holding only the named modules, to ship as one zip with --extra-py-files
-    (a single-file asset would be named after its hash, and so not be importable)."""
+    """A folder holding the named packages, to ship as one zip with --extra-py-files, so the
+    job imports ``<package>.<module>``; only their ``*.py`` files, so stray files never change
+    the asset (a single-file asset would be named after its hash, and so not be importable)."""
     staging = Path(tempfile.mkdtemp(prefix="glue-modules-"))
     for name in names:
-        shutil.copyfile(GLUE_JOBS / f"{name}.py", staging / f"{name}.py")
+        (staging / name).mkdir()
+        for module in sorted((GLUE_JOBS.parent / name).glob("*.py")):
+            shutil.copyfile(module, staging / name / module.name)
     return str(staging)
 
 
