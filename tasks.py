@@ -5,7 +5,8 @@
     python3 tasks.py synth [ENV]   synthesize every stack of ENV (default sandbox) into cdk.out/
     python3 tasks.py test [ARGS]   run the whole test suite (ARGS go to pytest)
     python3 tasks.py demo [ARGS]   run the whole data path locally: moto, Spark and DuckDB,
-                                   no AWS account (ARGS: --keep, --datasets PATH)
+                                   no AWS account (python -m local_lake; ARGS: --keep,
+                                   --datasets PATH)
     python3 tasks.py lint          ruff (lint and format check), mypy and the import contracts
     python3 tasks.py cfn-lint      synthesize every environment and cfn-lint the templates
     python3 tasks.py bench         time a full synth against an empty CDK app
@@ -117,7 +118,7 @@ def test(*args: str) -> None:
 
 def demo(*args: str) -> None:
     ensure_environment(dev=True)
-    _run(PYTHON, "scripts/demo.py", *args)
+    _run(PYTHON, "-m", "local_lake", *args)
 
 
 def lint() -> None:

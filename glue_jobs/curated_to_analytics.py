@@ -1,13 +1,17 @@
 """Glue job entry point: a dataset's curated table -> its analytics marts.
 
-Each run rebuilds the marts from the whole curated table and overwrites the partitions it
-writes (dynamic partition overwrite), so a rerun gives the same result.
+Only what is Glue's is here (arguments, ``GlueContext`` and ``Job``, the commit); building and
+writing the marts is ``flows.write_marts``, which the local run calls too. Each run rebuilds
+the marts from the whole curated table and overwrites the partitions it writes (dynamic
+partition overwrite), so a rerun gives the same result.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+
+from glue_jobs import flows
 
 ARGUMENTS = (
     "marts_spec",  # the dataset's marts, as JSON (Mart.spec)
@@ -22,21 +26,18 @@ def main() -> None:
     from awsglue.utils import getResolvedOptions
     from pyspark.context import SparkContext
 
-    import marts
-    import transforms
-
     args = getResolvedOptions(sys.argv, ["JOB_NAME", *ARGUMENTS])
     glue = GlueContext(SparkContext.getOrCreate())
-    spark = glue.spark_session
-    spark.conf.set("spark.sql.sources.partitionOverwriteMode", "dynamic")
     job = Job(glue)
     job.init(args["JOB_NAME"], args)
-    curated = spark.read.parquet(args["curated_path"])
-    for mart in json.loads(args["marts_spec"]):
-        table = marts.build_mart(curated, mart)
-        writer = transforms.parquet_writer(table, mart["partition_by"]).mode("overwrite")
-        writer.parquet(f"{args['analytics_path']}{mart['name']}/")
-        print(json.dumps({"mart": mart["name"], "rows": table.count()}))
+    rows = flows.write_marts(
+        glue.spark_session,
+        json.loads(args["marts_spec"]),
+        curated_path=args["curated_path"],
+        analytics_path=args["analytics_path"],
+    )
+    for mart, count in rows.items():
+        print(json.dumps({"mart": mart, "rows": count}))
     job.commit()
 
 

@@ -1,7 +1,8 @@
 """curated -> analytics: each mart is one Spark SQL query over the view ``curated``.
 
-No ``awsglue`` here: the job entry point (``curated_to_analytics.py``) reads and writes; the
-tests run the same function on a local SparkSession.
+No ``awsglue`` here: ``flows.write_marts`` reads curated and writes each mart, for the Glue job
+(``curated_to_analytics.py``) and the local run alike; the tests run the same function on a
+local SparkSession.
 """
 
 from __future__ import annotations

@@ -1,9 +1,11 @@
 """Glue job entry point: new raw data of one dataset -> curated Parquet and quarantine.
 
-``awsglue`` exists only in Glue, so it is imported inside ``main``; the transform itself is in
-``transforms.py`` (deployed beside this script with ``--extra-py-files``) and runs the same on
-a local SparkSession in the tests. The stack sets exactly the arguments in ``ARGUMENTS``
-(a test holds the two together).
+Only what is Glue's is here: the job's arguments, ``GlueContext`` and ``Job``, the bookmarked
+read, the Glue Data Quality call, the CloudWatch metrics and the commit. What the run does
+with the rows it read is ``flows.curate``, which the local run calls too. ``awsglue`` exists
+only in Glue, so it is imported inside ``main``; the ``glue_jobs`` package reaches the job as
+the zip of ``--extra-py-files``. The stack sets exactly the arguments in ``ARGUMENTS`` (a test
+holds the two together).
 
 Job bookmarks make each run read only the raw files that arrived since the last successful
 run. The run then rewrites the curated partitions its rows touch, merged with what earlier
@@ -21,6 +23,10 @@ import json
 import sys
 from typing import Any
 
+from pyspark.sql import DataFrame
+
+from glue_jobs import flows
+
 # The job's own arguments, each passed as --<name> by the stack.
 ARGUMENTS = (
     "dataset_spec",  # the declaration, as JSON (Dataset.processing_spec)
@@ -31,7 +37,6 @@ ARGUMENTS = (
     "dq_ruleset",  # the declared quality rules as DQDL ("" when none are declared)
 )
 FORMATS = {"csv": "csv", "jsonl": "json", "parquet": "parquet"}
-SOURCE_FILE = "_source_file"
 METRICS_NAMESPACE = "DataLake/Processing"
 # In the run's error message when a declared rule fails: the pipeline tells a data-quality
 # failure from any other by it (a test holds it equal to the pipeline's).
@@ -45,7 +50,7 @@ def read_options(spec: dict[str, Any], raw_path: str) -> dict[str, Any]:
     if source["format"] == "csv":
         format_options = {"withHeader": source["header"], "separator": source["delimiter"]}
     if source["format"] != "parquet":
-        format_options["attachFilename"] = SOURCE_FILE
+        format_options["attachFilename"] = flows.SOURCE_FILE
     return {
         "connection_type": "s3",
         "connection_options": {"paths": [raw_path], "recurse": True},
@@ -55,74 +60,46 @@ def read_options(spec: dict[str, Any], raw_path: str) -> dict[str, Any]:
     }
 
 
-def ingest_dates(df: Any, source_column: str) -> Any:
-    """The raw file's ``ingest_date=YYYY-MM-DD`` folder, as a date column, for every row."""
-    from pyspark.sql import functions as F
-
-    day = F.regexp_extract(F.col(source_column), r"ingest_date=(\d{4}-\d{2}-\d{2})", 1)
-    return F.to_date(F.when(day == "", None).otherwise(day))
-
-
 def main() -> None:
     import boto3
     from awsglue.context import GlueContext
-    from awsglue.dynamicframe import DynamicFrame
     from awsglue.job import Job
     from awsglue.utils import getResolvedOptions
     from pyspark.context import SparkContext
-
-    import transforms
 
     args = getResolvedOptions(sys.argv, ["JOB_NAME", *ARGUMENTS])
     spec = json.loads(args["dataset_spec"])
     secret = boto3.client("secretsmanager").get_secret_value(SecretId=args["salt_secret_arn"])
     glue = GlueContext(SparkContext.getOrCreate())
-    spark = glue.spark_session
     # Timestamps without an offset are UTC, as the declarations say, wherever the job runs.
-    spark.conf.set("spark.sql.session.timeZone", "UTC")
+    glue.spark_session.conf.set("spark.sql.session.timeZone", "UTC")
     job = Job(glue)
     job.init(args["JOB_NAME"], args)
-    run = args.get("JOB_RUN_ID", "unknown")
 
     frame = glue.create_dynamic_frame.from_options(**read_options(spec, args["raw_path"]))
     # Values of mixed types in one column (a bad value among numbers) become strings, so
     # the transform sees what arrived, not Glue's struct of alternatives.
-    df = frame.resolveChoice(choice="cast:string").toDF()
-    df = df.withColumn(transforms.INGEST_DATE, ingest_dates(df, SOURCE_FILE))
-    df = df.drop(SOURCE_FILE).cache()
-    rows_in = df.count()
-    if rows_in and df.filter(df[transforms.INGEST_DATE].isNull()).limit(1).count():
-        raise RuntimeError("raw rows without an ingest_date folder: dedup order is unknown")
-
-    curated, quarantine = transforms.raw_to_curated(df, spec, salt=secret["SecretString"])
-    figures = transforms.counts(rows_in, curated, quarantine)
-    failed_rules = []
-    if figures["rows_written"] and args["dq_ruleset"]:
-        failed_rules = evaluate_quality(glue, DynamicFrame.fromDF(curated, glue, "curated"),
-                                        args["dq_ruleset"], spec["name"])  # fmt: skip
-    if failed_rules:
-        curated.write.mode("append").json(f"{args['quarantine_path']}dq_failed/run={run}/")
-    elif figures["rows_written"]:
-        # Rewrite the touched partitions with each key's latest record (dynamic overwrite
-        # replaces only the partitions written). Raw stays the replayable record.
-        spark.conf.set("spark.sql.sources.partitionOverwriteMode", "dynamic")
-        existing = read_existing(spark, args["curated_path"])
-        merged = transforms.merge_with_existing(curated, existing, spec).cache()
-        merged.count()  # materialize before the partitions it was read from are replaced
-        transforms.parquet_writer(
-            transforms.layout_for_writing(merged, spec), spec["partition_by"]
-        ).mode("overwrite").parquet(args["curated_path"])
-    if figures["rows_quarantined"]:
-        quarantine.write.mode("append").json(f"{args['quarantine_path']}run={run}/")
+    raw = frame.resolveChoice(choice="cast:string").toDF()
+    run = flows.curate(
+        raw,
+        spec,
+        salt=secret["SecretString"],
+        curated_path=args["curated_path"],
+        quarantine_path=args["quarantine_path"],
+        run_id=args.get("JOB_RUN_ID", "unknown"),
+        check_quality=lambda curated: evaluate_quality(
+            glue, curated, args["dq_ruleset"], spec["name"]
+        ),
+    )
     job.commit()
 
-    print(json.dumps({"dataset": spec["name"], **figures, "failed_rules": failed_rules}))
+    print(json.dumps({"dataset": spec["name"], **run.figures, "failed_rules": run.failed_rules}))
     try:
-        publish(boto3.client("cloudwatch"), spec["name"], figures)
+        publish(boto3.client("cloudwatch"), spec["name"], run.figures)
     except Exception as error:  # the data is written: a metrics outage must not fail the run
         print(json.dumps({"warning": f"metrics not published: {error}"}))
-    if failed_rules:
-        raise RuntimeError(quality_failure(spec["name"], failed_rules))
+    if run.failed_rules:
+        raise RuntimeError(quality_failure(spec["name"], run.failed_rules))
 
 
 def quality_failure(dataset: str, failed_rules: list[str]) -> str:
@@ -130,22 +107,16 @@ def quality_failure(dataset: str, failed_rules: list[str]) -> str:
     return f"{DATA_QUALITY_FAILED} for {dataset}: {', '.join(failed_rules)}"
 
 
-def read_existing(spark: Any, path: str) -> Any:
-    """What earlier runs wrote to curated, or None before the first run."""
-    try:
-        return spark.read.parquet(path)
-    except Exception as error:  # Spark raises AnalysisException for a path with no data
-        if "Path does not exist" in str(error) or "Unable to infer schema" in str(error):
-            return None
-        raise
-
-
-def evaluate_quality(glue: Any, frame: Any, ruleset: str, dataset: str) -> list[str]:
-    """Evaluate the declared rules on the run's curated rows; the names of failed rules."""
+def evaluate_quality(glue: Any, curated: DataFrame, ruleset: str, dataset: str) -> list[str]:
+    """Glue Data Quality on the run's curated rows: the names of failed rules ([] without
+    declared rules)."""
+    if not ruleset:
+        return []
+    from awsglue.dynamicframe import DynamicFrame
     from awsgluedq.transforms import EvaluateDataQuality
 
     results = EvaluateDataQuality.apply(
-        frame=frame,
+        frame=DynamicFrame.fromDF(curated, glue, "curated"),
         ruleset=ruleset,
         publishing_options={
             "dataQualityEvaluationContext": dataset,

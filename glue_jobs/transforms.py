@@ -1,7 +1,7 @@
 """raw -> curated, as plain functions from DataFrame to DataFrame, driven by a dataset spec.
 
-No ``awsglue`` here: the job's entry point (``raw_to_curated.py``) reads and writes through
-Glue, and the tests run these same functions on a local SparkSession.
+No ``awsglue`` here: ``flows.curate`` calls them for the Glue job (``raw_to_curated.py``) and
+the local run alike, and the tests run these same functions on a local SparkSession.
 
 Every input row ends up in exactly one of two outputs: the curated rows, or the quarantine
 rows with a reason and the row's raw values. Rows in = rows curated + rows quarantined.

@@ -1,8 +1,15 @@
-"""The whole data path on this machine, with no AWS account: ``python3 tasks.py demo``.
+"""The whole data path on this machine, with no AWS account: ``python -m local_lake``
+(``python3 tasks.py demo``).
 
 What deploys is what runs: the app is synthesized first, and everything the local run needs is
 read from the cloud assembly (the ingest function's bundle with its ``datasets.json``, the
 Glue tables, each job's arguments, quality ruleset and marts, the saved Athena queries).
-moto stands in for S3, Secrets Manager and the Glue catalog, a local SparkSession for Glue,
-and DuckDB for Athena. See docs/local-run.md.
+moto, as a server on 127.0.0.1, stands in for S3, Secrets Manager and the Glue catalog; the
+ingest bundle runs in a process of its own, as in Lambda; a local SparkSession runs the Glue
+jobs' own flows (``glue_jobs.flows``); DuckDB stands in for Athena. See docs/local-run.md.
+
+Modules: ``run`` (the stages in order), ``assembly`` (what is read from the synthesized app),
+``aws`` (the moto server, S3 prefixes as local folders), ``lake`` (the stages),
+``lambda_process`` (the bundle as Lambda runs it), ``spark`` (the session, the read of raw),
+``quality`` (the DQDL rules), ``athena`` (DuckDB), ``samples``, ``report``.
 """

@@ -55,6 +55,7 @@ class Assembly:
     databases: list[dict[str, Any]]  # Glue DatabaseInput, per zone
     tables: list[tuple[str, dict[str, Any]]]  # (database name, Glue TableInput)
     ingest_code: Path  # the ingest function's bundle, datasets.json included
+    ingest_handler: str  # its Handler setting: module.function
     ingest_environment: dict[str, str]
     salt_secret_name: str
     plans: list[DatasetPlan]
@@ -174,36 +175,12 @@ def synthesize(env: str, datasets: Path, outdir: Path) -> Assembly:
     plans = []
     for dataset in blueprint.datasets:
         stack = blueprint.dataset_stacks[dataset.name].stack_name
-        template = templates[stack]
         tables += [
             (resolve(r["Properties"]["DatabaseName"], stack),
              _as_deployed(resolve(r["Properties"]["TableInput"], stack)))
-            for r in of_type(template, "AWS::Glue::Table")
+            for r in of_type(templates[stack], "AWS::Glue::Table")
         ]  # fmt: skip
-        arguments: dict[str, Any] = {}
-        for job in of_type(template, "AWS::Glue::Job"):
-            arguments.update(job["Properties"]["DefaultArguments"])
-        queries = {
-            q["Properties"]["Name"]: q["Properties"]
-            for q in of_type(template, "AWS::Athena::NamedQuery")
-        }  # one per reader's workgroup, the same query: keep one
-        plans.append(
-            DatasetPlan(
-                dataset=dataset,
-                spec=json.loads(arguments["--dataset_spec"]),
-                ruleset=arguments.get("--dq_ruleset", ""),
-                marts=json.loads(arguments.get("--marts_spec", "[]")),
-                paths={
-                    key.removeprefix("--"): resolve(value, stack)
-                    for key, value in arguments.items()
-                    if key.endswith("_path")
-                },
-                queries=[
-                    NamedQuery(dataset.name, name, q["Description"], q["QueryString"])
-                    for name, q in sorted(queries.items())
-                ],
-            )
-        )
+        plans.append(_plan(dataset, templates[stack], stack, resolve))
     return Assembly(
         env=env,
         outdir=outdir,
@@ -211,7 +188,36 @@ def synthesize(env: str, datasets: Path, outdir: Path) -> Assembly:
         databases=databases,
         tables=tables,
         ingest_code=bundle,
+        ingest_handler=function["Properties"]["Handler"],
         ingest_environment={k: str(v) for k, v in environment.items()},
         salt_secret_name=blueprint.config.resource_name("pii-salt"),
         plans=plans,
+    )
+
+
+def _plan(
+    dataset: Dataset, template: Mapping[str, Any], stack: str, resolve: _Resolver
+) -> DatasetPlan:
+    """What one dataset's stack runs: its jobs' arguments and its saved queries."""
+    arguments: dict[str, Any] = {}
+    for job in of_type(template, "AWS::Glue::Job"):
+        arguments.update(job["Properties"]["DefaultArguments"])
+    queries = {
+        q["Properties"]["Name"]: q["Properties"]
+        for q in of_type(template, "AWS::Athena::NamedQuery")
+    }  # one per reader's workgroup, the same query: keep one
+    return DatasetPlan(
+        dataset=dataset,
+        spec=json.loads(arguments["--dataset_spec"]),
+        ruleset=arguments.get("--dq_ruleset", ""),
+        marts=json.loads(arguments.get("--marts_spec", "[]")),
+        paths={
+            key.removeprefix("--"): resolve(value, stack)
+            for key, value in arguments.items()
+            if key.endswith("_path")
+        },
+        queries=[
+            NamedQuery(dataset.name, name, q["Description"], q["QueryString"])
+            for name, q in sorted(queries.items())
+        ],
     )

@@ -1,8 +1,9 @@
 """Glue Data Quality for the local run: a dataset's DQDL rules, evaluated on a Spark DataFrame.
 
 Glue evaluates a dataset's ruleset on each run's curated rows before anything is published
-(``raw_to_curated.evaluate_quality``); ``awsgluedq`` exists only in Glue, so the local run
-evaluates the same ruleset string here. It reads every rule type a declaration may use
+(``glue_jobs.raw_to_curated.evaluate_quality``); ``awsgluedq`` exists only in Glue, so the
+local run evaluates the same ruleset string here and hands the verdict to the same flow
+(``glue_jobs.flows.curate``). It reads every rule type a declaration may use
 (``blueprint.datasets.RULE_TYPES``) with the plain expressions of the DQDL reference:
 ``= != > >= < <=``, ``between A and B``, ``[not] in [...]`` (``NULL`` allowed in the list),
 ``matches "regex"`` and ``with threshold``, following DQDL's null rules (a null fails every

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "glue_jobs")]
+sys.path.insert(0, str(ROOT))
 
 from model.declarations import load_dataset  # noqa: E402
 
@@ -103,7 +103,7 @@ def main() -> None:
 def run(spark: Any, shape: str, rows: int, days: int) -> None:
     from pyspark.sql import functions as F  # noqa: N812
 
-    import transforms
+    from glue_jobs import transforms
 
     spec = load_dataset(ROOT / "datasets" / "orders.toml").processing_spec()
     work = Path(tempfile.mkdtemp(prefix="bench-transform-"))

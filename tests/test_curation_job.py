@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from cdk_constructs.processing.glue_job import GLUE_JOBS
+from glue_jobs import curated_to_analytics, raw_to_curated
 from model.datasets import Dataset
 from tests.conftest import built, only, resources, template
-
-import raw_to_curated
 
 
 def dataset_params() -> list[Any]:
@@ -145,8 +151,6 @@ def test_the_salt_is_generated_at_deploy_time_and_kept(env: str) -> None:
 
 
 def test_the_analytics_job_sets_exactly_the_arguments_its_script_reads() -> None:
-    import curated_to_analytics
-
     for name, stack in built("sandbox").dataset_stacks.items():
         jobs = resources(template("sandbox", f"Dataset-{name}"), "AWS::Glue::Job")
         analytics = [j for lid, j in jobs.items() if lid.startswith("AnalyticsJob")]
@@ -194,18 +198,48 @@ def test_each_mart_is_a_tagged_table_in_the_analytics_database() -> None:
             assert {"dataset": [name], "domain": [stack.dataset.domain]} in tags
 
 
-def test_the_modules_zip_holds_only_the_importable_module() -> None:
-    import zipfile
-    from pathlib import Path
+@pytest.mark.parametrize(
+    ("kind", "script"), [("Curation", "raw_to_curated"), ("Analytics", "curated_to_analytics")]
+)
+def test_the_script_imports_only_what_its_zip_holds(kind: str, script: str, tmp_path: Path) -> None:
+    """Glue runs the script asset with the zip of ``--extra-py-files`` on its path and nothing
+    else of this project. Here too: the staged assets, zipped and unzipped into an empty
+    folder, and the script loaded in a fresh process whose only ``PYTHONPATH`` entry is that
+    folder (pyspark and boto3 are Glue's own). Without the zip, the same load fails."""
+    outdir = Path(built("sandbox").app.outdir)
+    arguments = job("sandbox", "orders", kind)
 
-    from cdk_constructs.processing.glue_job import glue_modules
+    def staged(location: dict[str, str]) -> Path:
+        return outdir / f"asset.{location['Fn::Sub'].rsplit('/', 1)[-1]}"
 
-    folder = Path(glue_modules("transforms"))
-    assert [p.name for p in folder.iterdir()] == ["transforms.py"]
-    archive = folder.parent / "modules.zip"
-    with zipfile.ZipFile(archive, "w") as zipped:
-        zipped.write(folder / "transforms.py", "transforms.py")
-    assert zipfile.ZipFile(archive).namelist() == ["transforms.py"]
+    archive = shutil.make_archive(
+        str(tmp_path / "modules"),
+        "zip",
+        staged(arguments["DefaultArguments"]["--extra-py-files"]).with_suffix(""),
+    )
+    with zipfile.ZipFile(archive) as zipped:
+        files = sorted(n for n in zipped.namelist() if not n.endswith("/"))
+        zipped.extractall(tmp_path / "extra-py-files")
+    # The package's *.py files, and nothing else (no __pycache__, no README).
+    assert files == sorted(f"glue_jobs/{p.name}" for p in GLUE_JOBS.glob("*.py"))
+    assert f"glue_jobs/{script}.py" in files
+
+    run_dir = tmp_path / "script"
+    run_dir.mkdir()
+    shutil.copyfile(staged(arguments["Command"]["ScriptLocation"]), run_dir / f"{script}.py")
+    load = "import runpy, sys; runpy.run_path(sys.argv[1], run_name='glue')"
+
+    def loaded(pythonpath: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-c", load, f"{script}.py"]
+        environment = {**os.environ, "PYTHONPATH": pythonpath}
+        return subprocess.run(
+            command, cwd=run_dir, env=environment, capture_output=True, text=True, check=False
+        )
+
+    result = loaded(str(tmp_path / "extra-py-files"))
+    assert result.returncode == 0, result.stderr
+    without = loaded("")
+    assert "No module named 'glue_jobs'" in without.stderr
 
 
 def test_row_counts_and_reasons_are_published_per_dataset() -> None:

@@ -9,7 +9,7 @@ pytest.importorskip("pyspark")
 from pyspark.sql import DataFrame, SparkSession
 
 from local_lake import quality
-from local_lake.run import spark_session
+from local_lake.spark import spark_session
 
 
 @pytest.fixture(scope="module")

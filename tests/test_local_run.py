@@ -3,6 +3,8 @@ onboarded from the docs without one reach the saved queries, and every row is ac
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
 import pytest
@@ -12,18 +14,27 @@ from tests.conftest import DATASETS, datasets_folder, docs_example_declaration
 pytest.importorskip("pyspark")
 pytest.importorskip("duckdb")
 
-from local_lake.run import Report, run
+from local_lake import lambda_process
+from local_lake.report import Report
+from local_lake.run import run
 
 SHIPPED = ("clickstream", "orders")
+AWS_BEFORE: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module")
-def local_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Report, list[str]]:
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("local-run") / "work"
+
+
+@pytest.fixture(scope="module")
+def local_run(workdir: Path) -> tuple[Report, list[str]]:
     """One run over the shipped declarations plus the docs' example (payments, no sample)."""
-    root = tmp_path_factory.mktemp("local-run")
-    folder = datasets_folder(root / "datasets", ("payments.toml", docs_example_declaration()))
+    folder = datasets_folder(workdir.parent / "datasets",
+                             ("payments.toml", docs_example_declaration()))  # fmt: skip
     lines: list[str] = []
-    report = run(datasets=folder, samples=DATASETS / "samples", workdir=root / "work",
+    AWS_BEFORE.update({k: v for k, v in os.environ.items() if k.startswith("AWS_")})
+    report = run(datasets=folder, samples=DATASETS / "samples", workdir=workdir,
                  out=lines.append)  # fmt: skip
     return report, lines
 
@@ -89,3 +100,59 @@ def test_the_output_shows_progress_counts_and_results(local_run: tuple[Report, l
 def test_nothing_leaves_the_working_folder(local_run: tuple[Report, list[str]]) -> None:
     """The run writes only under its working folder: the repo's cdk.out is untouched."""
     assert not Path(DATASETS.parent / "cdk.out" / "Dataset-payments.template.json").exists()
+
+
+def test_the_environment_is_as_it_was_after_the_run(local_run: tuple[Report, list[str]]) -> None:
+    """The run points every client at its moto server only while it runs."""
+    assert {k: v for k, v in os.environ.items() if k.startswith("AWS_")} == AWS_BEFORE
+
+
+def test_the_function_logged_each_file_from_its_own_process(
+    local_run: tuple[Report, list[str]], workdir: Path
+) -> None:
+    report, _ = local_run
+    records = [
+        json.loads(line) for line in (workdir / "ingest-function.log").read_text().splitlines()
+    ]
+    handled = [r for r in records if r.get("message", "").endswith(("ingested", "quarantined"))]
+    assert len(handled) == sum(f.landed for f in report.figures.values())
+    assert not list((workdir / "cdk.out").rglob("__pycache__"))  # the bundle left as synthesized
+
+
+HANDLER = """
+import importlib.util, os, sys
+
+def handler(event, context):
+    if event.get("fail"):
+        raise ValueError("no such file")
+    print("a log line")
+    return {
+        "cwd": os.getcwd(),
+        "path": [p for p in sys.path if p and "site-packages" not in p and "/lib/python" not in p],
+        "importable": [n for n in ("local_lake", "glue_jobs", "model", "blueprint", "tests")
+                       if importlib.util.find_spec(n)],
+        "variable": os.environ.get("RAW_BUCKET"),
+        "event": event["n"],
+    }
+"""
+
+
+def test_a_bundle_runs_alone_in_its_own_process(tmp_path: Path) -> None:
+    """As in Lambda: the bundle folder is the working directory and the only path entry, the
+    function's variables are set, and nothing of this project can be imported."""
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    (bundle / "entry.py").write_text(HANDLER)
+    log = tmp_path / "function.log"
+    results = lambda_process.invoke(bundle, "entry.handler", {"RAW_BUCKET": "raw"},
+                                    [{"n": 1}, {"n": 2}], log)  # fmt: skip
+    assert [r["event"] for r in results] == [1, 2]
+    for result in results:
+        assert result["cwd"] == str(bundle)
+        assert result["path"] == [str(bundle)]
+        assert result["importable"] == []
+        assert result["variable"] == "raw"
+    assert log.read_text().splitlines() == ["a log line", "a log line"]
+    with pytest.raises(RuntimeError, match="after 1 of 2 events") as failure:
+        lambda_process.invoke(bundle, "entry.handler", {}, [{"n": 1}, {"fail": True}], log)
+    assert "ValueError: no such file" in str(failure.value)

@@ -21,9 +21,8 @@ pyspark = pytest.importorskip("pyspark")
 
 from pyspark.sql import SparkSession  # noqa: E402
 
-from local_lake.run import spark_session  # noqa: E402
-
-import transforms  # noqa: E402
+from glue_jobs import flows, marts, transforms  # noqa: E402
+from local_lake.spark import spark_session  # noqa: E402
 
 SALT = "test-salt"
 ORDERS = load_dataset(DATASETS / "orders.toml").processing_spec()
@@ -192,8 +191,6 @@ def test_every_declared_mart_builds_its_declared_columns_from_curated(spark: Spa
     """The mart's query and its declared columns (the catalog table) cannot drift apart."""
     from model.declarations import load_datasets
 
-    import marts
-
     for dataset in load_datasets(DATASETS):
         if not dataset.marts:
             continue
@@ -213,8 +210,6 @@ def test_every_declared_mart_builds_its_declared_columns_from_curated(spark: Spa
 
 
 def test_daily_totals_by_segment_add_up(spark: SparkSession) -> None:
-    import marts
-
     (mart,) = load_dataset(DATASETS / "orders.toml").marts
     rows = [
         order(order_id="O-1", segment="consumer", quantity="2", amount="10.00"),
@@ -233,8 +228,6 @@ def test_daily_totals_by_segment_add_up(spark: SparkSession) -> None:
 
 
 def test_a_mart_query_missing_a_declared_column_fails_before_writing(spark: SparkSession) -> None:
-    import marts
-
     df = spark.createDataFrame([{"a": 1}])
     mart = {"name": "m", "sql": "SELECT a FROM curated", "partition_by": []}
     with pytest.raises(ValueError, match="returns no column"):
@@ -265,15 +258,11 @@ def test_an_input_key_with_a_dot_does_not_break_the_run(spark: SparkSession) -> 
 
 
 def test_the_ingest_date_comes_from_the_raw_folder(spark: SparkSession) -> None:
-    import raw_to_curated
-
     df = spark.createDataFrame(
         [("s3://raw/orders/ingest_date=2026-11-21/abc-day.csv",), ("s3://raw/orders/day.csv",)],
         "source string",
     )
-    days = [
-        r["d"] for r in df.select(raw_to_curated.ingest_dates(df, "source").alias("d")).collect()
-    ]
+    days = [r["d"] for r in df.select(flows.ingest_dates(df, "source").alias("d")).collect()]
     assert days == [date(2026, 11, 21), None]
 
 

@@ -54,7 +54,6 @@ class AnalyticsJob(Construct):
             description=f"Curated {dataset.name} to its analytics marts.",
             role_description=f"The {job_name} Glue job: curated {dataset.name} to its marts.",
             script="curated_to_analytics",
-            modules=("marts", "transforms"),
             processing=processing,
             security_configuration=security_configuration,
             arguments=analytics_arguments(

@@ -86,7 +86,6 @@ class CurationJob(Construct):
             description=f"Raw {dataset.name} to curated Parquet, with quarantine.",
             role_description=f"The {job_name} Glue job: raw {dataset.name} to curated.",
             script="raw_to_curated",
-            modules=("transforms",),
             processing=processing,
             security_configuration=security_configuration,
             arguments={

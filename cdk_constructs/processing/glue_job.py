@@ -21,12 +21,15 @@ from model.config import Processing
 GLUE_JOBS = Path(__file__).resolve().parents[2] / "glue_jobs"
 
 
-def glue_modules(*names: str) -> str:
-    """A folder holding only the named modules, to ship as one zip with --extra-py-files
-    (a single-file asset would be named after its hash, and so not be importable)."""
+def glue_package() -> str:
+    """A folder holding the ``glue_jobs`` package, to ship as one zip with --extra-py-files,
+    so the job imports ``glue_jobs.<module>``: only its ``*.py`` files, so stray files never
+    change the asset (a single-file asset would be named after its hash, and so not be
+    importable)."""
     staging = Path(tempfile.mkdtemp(prefix="glue-modules-"))
-    for name in names:
-        shutil.copyfile(GLUE_JOBS / f"{name}.py", staging / f"{name}.py")
+    (staging / GLUE_JOBS.name).mkdir()
+    for module in sorted(GLUE_JOBS.glob("*.py")):
+        shutil.copyfile(module, staging / GLUE_JOBS.name / module.name)
     return str(staging)
 
 
@@ -49,16 +52,14 @@ def add_glue_job(
     description: str,
     role_description: str,
     script: str,
-    modules: Sequence[str],
     processing: Processing,
     security_configuration: str,
     arguments: Mapping[str, str],
     max_retries: int,
     metric_namespaces: Sequence[str] = ("Glue",),
 ) -> GlueJobParts:
-    """Add a Glue 5.0 PySpark job to ``scope``: ``Script``, ``<Module>`` assets, ``Role``, ``Job``.
-
-    ``modules`` ship in one zip beside the script (``<Module>`` is named after the first).
+    """Add a Glue 5.0 PySpark job to ``scope``: ``Script`` and ``Package`` assets, ``Role``,
+    ``Job``. The script is one entry point of ``glue_jobs/``; the package ships beside it.
 
     Run settings every job shares: worker type and maximum workers from configuration with
     auto-scaling, the Flex execution class where the environment allows it, one run at a
@@ -66,7 +67,7 @@ def add_glue_job(
     logs and bookmarks encrypted), continuous logging and job metrics.
     """
     script_asset = assets.Asset(scope, "Script", path=str(GLUE_JOBS / f"{script}.py"))
-    module_asset = assets.Asset(scope, modules[0].capitalize(), path=glue_modules(*modules))
+    module_asset = assets.Asset(scope, "Package", path=glue_package())
     role = _job_role(
         scope,
         description=role_description,

@@ -1,30 +1,27 @@
-#!/usr/bin/env python3
-"""Run the whole data path on this machine, with no AWS account (see local_lake/).
+"""Run the whole data path on this machine, with no AWS account: ``python -m local_lake``.
 
 The app is synthesized; each dataset's sample file (or rows made from its declaration) lands
-in moto's S3 and goes through the ingest function's bundle, the curation and marts steps run
+in moto's S3 and goes through the ingest function's bundle, the curation and marts flows run
 on a local SparkSession, and DuckDB runs the saved Athena queries. Prints each stage's
 progress, each dataset's counts and every query's result.
 
     python3 tasks.py demo             # or: make demo
-    python scripts/demo.py --datasets PATH --keep
+    python -m local_lake --datasets PATH --keep
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
+import shutil
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from local_lake.run import run  # noqa: E402
+from local_lake.run import ROOT, run
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m local_lake",
+                                     description=__doc__.splitlines()[0])  # fmt: skip
     parser.add_argument("--env", default="sandbox", help="environment of cdk.json (sandbox)")
     parser.add_argument("--datasets", type=Path, default=ROOT / "datasets",
                         help="folder of dataset declarations (datasets/)")  # fmt: skip
@@ -41,8 +38,6 @@ def main() -> None:
         if args.keep:
             print(f"\nKept {workdir}: cdk.out/, s3/ (what moto's buckets held), the logs.")
         else:
-            import shutil
-
             shutil.rmtree(workdir, ignore_errors=True)
 
 
