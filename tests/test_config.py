@@ -250,3 +250,17 @@ def test_cdk_synth_stops_with_the_message_and_no_traceback(tmp_path: Path) -> No
     )
     assert "Traceback" not in result.stderr
     assert not list(tmp_path.glob("*.template.json"))
+
+
+def test_the_retention_periods_checked_are_the_ones_cloudwatch_logs_offers() -> None:
+    """Configuration is checked against the vocabulary's periods, the log groups are built
+    with the CDK's enum: the two name the same days."""
+    from cdk_constructs.common.log_retention import log_retention
+    from model.vocabulary import LOG_RETENTION_DAYS
+
+    for days in range(1, 4000):
+        if days in LOG_RETENTION_DAYS:
+            log_retention(days)
+        else:
+            with pytest.raises(ValueError, match=f"log retention of {days} days"):
+                log_retention(days)
