@@ -171,8 +171,21 @@ def _build_stacks(make: _StackMaker, datasets: tuple[Dataset, ...]) -> Blueprint
         # Tags and the catalog's databases first: the dataset's grants and tables name them.
         stack.add_dependency(catalog)
         dataset_stacks[dataset.name] = stack
-    return Blueprint(make.app, make.config, datasets, storage, audit, governance, catalog,
-                     ingest, alerts, monitoring, delivery, warehouse, dataset_stacks)  # fmt: skip
+    return Blueprint(
+        app=make.app,
+        config=make.config,
+        datasets=datasets,
+        storage=storage,
+        audit=audit,
+        governance=governance,
+        catalog=catalog,
+        ingest=ingest,
+        alerts=alerts,
+        monitoring=monitoring,
+        delivery=delivery,
+        warehouse=warehouse,
+        dataset_stacks=dataset_stacks,
+    )
 
 
 def _flag(app: cdk.App, key: str) -> bool:

@@ -125,9 +125,9 @@ class S3Folders:
     def __init__(self, s3: Any, root: Path) -> None:
         self.s3, self.root = s3, root
 
-    def _keys(self, bucket: str, prefix: str) -> dict[str, int]:
+    def _keys(self, bucket: str, prefix: str) -> list[str]:
         pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
-        return {item["Key"]: item["Size"] for page in pages for item in page.get("Contents", [])}
+        return [item["Key"] for page in pages for item in page.get("Contents", [])]
 
     def download(self, uri: str) -> Path:
         """Copy everything under an s3:// prefix to its local folder (emptied first)."""
@@ -143,15 +143,14 @@ class S3Folders:
 
     def upload(self, folder: Path, uri: str) -> int:
         """Make the s3:// prefix hold what ``folder`` holds: its data files (not Spark's
-        ``_SUCCESS`` and ``.crc`` markers) are uploaded where new or changed, and the objects
-        whose file Spark replaced (a partition it overwrote) are deleted, as in Glue."""
+        ``_SUCCESS`` and ``.crc`` markers) are uploaded, and the objects whose file Spark
+        replaced (a partition it overwrote) are deleted, as in Glue."""
         bucket, prefix = split(uri)
         files = {prefix + p.relative_to(folder).as_posix(): p for p in sorted(folder.rglob("*"))
                  if p.is_file() and not p.name.startswith((".", "_"))}  # fmt: skip
         held = self._keys(bucket, prefix)
         for key, path in files.items():
-            if held.get(key) != path.stat().st_size:
-                self.s3.upload_file(str(path), bucket, key)
+            self.s3.upload_file(str(path), bucket, key)
         for key in held:
             if key not in files and not (folder / key.removeprefix(prefix)).exists():
                 self.s3.delete_object(Bucket=bucket, Key=key)

@@ -84,11 +84,6 @@ class Persona:
         """Its name in construct IDs: SecurityOfficer for security_officer."""
         return "".join(part.capitalize() for part in self.name.split("_"))
 
-    @property
-    def may_be_named_reader(self) -> bool:
-        """Whether a declaration may name it among its readers."""
-        return self.reads_data
-
 
 PERSONAS = (
     # Reports on curated data and marts, and never sees personal data, even hashed.
@@ -143,5 +138,5 @@ def persona_names() -> tuple[str, ...]:
 
 
 def reader_names() -> tuple[str, ...]:
-    """The personas a declaration may name among its readers."""
-    return tuple(p.name for p in PERSONAS if p.may_be_named_reader)
+    """The personas a declaration may name among its readers: those that read data."""
+    return tuple(p.name for p in PERSONAS if p.reads_data)
