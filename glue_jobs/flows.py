@@ -1,9 +1,10 @@
 """The curation and marts flows: what a job does with the data, whichever runner runs it.
 
 Two runners call these functions: the Glue entry points (``raw_to_curated.py``,
-``curated_to_analytics.py``) on ``s3://`` paths, and the local run (``local_lake``) on local
-folders it copies from and back to moto's S3. A runner reads raw its own way and passes in
-the quality check it has (Glue Data Quality in Glue, ``local_lake/quality.py`` locally);
+``curated_to_analytics.py``) on the Glue Data Catalog's Iceberg tables, and the local
+run (``local_lake``) on the same tables in a local Iceberg catalog (``glue_jobs.iceberg``).
+A runner reads raw its own way and passes in the quality check it has (Glue Data Quality in
+Glue, ``local_lake/quality.py`` locally);
 everything after the read is here, once, so how a job counts, checks and writes cannot drift
 between what deploys and what runs locally.
 """
@@ -17,7 +18,7 @@ from typing import Any
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from glue_jobs import marts, transforms
+from glue_jobs import iceberg, marts, transforms
 
 # The column a runner's read adds to every raw row: the file it came from (Glue's
 # ``attachFilename``, Spark's ``input_file_name()``). The ingest date is taken from it.
@@ -40,35 +41,26 @@ def ingest_dates(df: DataFrame, source_column: str) -> Column:
     return F.to_date(F.when(day == "", None).otherwise(day))
 
 
-def read_existing(spark: SparkSession, path: str) -> DataFrame | None:
-    """What earlier runs wrote to curated, or None before the first run."""
-    try:
-        return spark.read.parquet(path)
-    except Exception as error:  # Spark raises AnalysisException for a path with no data
-        if "Path does not exist" in str(error) or "Unable to infer schema" in str(error):
-            return None
-        raise
-
-
 def curate(
     raw: DataFrame,
     spec: Mapping[str, Any],
     *,
     salt: str,
-    curated_path: str,
+    table: str,
     quarantine_path: str,
     run_id: str,
     check_quality: QualityCheck,
 ) -> CurationRun:
-    """raw rows as read (with ``SOURCE_FILE``) -> curated, quarantine or ``dq_failed/``.
+    """raw rows as read (with ``SOURCE_FILE``) -> the curated table, quarantine or
+    ``dq_failed/``.
 
     Every row gets the ingest date of its file's folder (a row without one stops the run:
     deduplication could not tell which record is latest), then ``transforms.raw_to_curated``
     splits them; ``transforms.counts`` raises unless rows in = curated + quarantined. The
     quality check sees the run's curated rows before anything is published: if a rule fails,
-    they go to ``<quarantine_path>dq_failed/run=<run_id>/`` and nothing reaches curated;
-    otherwise they are merged with what ``curated_path`` holds and written. Quarantined rows
-    go to ``<quarantine_path>run=<run_id>/`` in both cases.
+    they go to ``<quarantine_path>dq_failed/run=<run_id>/`` and the table is not touched;
+    otherwise they are merged into ``table`` (``merge_curated``: one commit). Quarantined
+    rows go to ``<quarantine_path>run=<run_id>/`` in both cases.
     """
     df = raw.withColumn(transforms.INGEST_DATE, ingest_dates(raw, SOURCE_FILE))
     df = df.drop(SOURCE_FILE).cache()
@@ -77,51 +69,94 @@ def curate(
         raise RuntimeError("raw rows without an ingest_date folder: dedup order is unknown")
 
     curated, quarantine = transforms.raw_to_curated(df, spec, salt=salt)
+    curated, quarantine = curated.cache(), quarantine.cache()
     figures = transforms.counts(rows_in, curated, quarantine)
     failed_rules = check_quality(curated) if figures["rows_written"] else []
     if failed_rules:
         curated.write.mode("append").json(f"{quarantine_path}dq_failed/run={run_id}/")
-    elif figures["rows_written"]:
-        write_curated(curated, spec, curated_path)
+    else:
+        figures.update(merge_curated(curated, spec, table))
     if figures["rows_quarantined"]:
         quarantine.write.mode("append").json(f"{quarantine_path}run={run_id}/")
+    df.unpersist()
+    curated.unpersist()
+    quarantine.unpersist()
     return CurationRun(figures, failed_rules)
 
 
-def write_curated(curated: DataFrame, spec: Mapping[str, Any], curated_path: str) -> None:
-    """Rewrite the partitions the run's rows touch with each key's latest record.
+def _order(alias: str, spec: Mapping[str, Any], columns: Sequence[str]) -> str:
+    """SQL for a record's place in "which is latest": ingest date, then event time, then a
+    hash of the whole row (any fixed order, so a tie is broken the same way every time)."""
+    parts = [f"{alias}.`{transforms.LINEAGE}`"]
+    parts += [f"{alias}.`{name}`" for name in transforms.event_time_columns(spec)]
+    row = ", ".join(f"{alias}.`{c}`" for c in columns)
+    parts.append(f"sha2(to_json(struct({row})), 256)")
+    return f"struct({', '.join(parts)})"
 
-    Dynamic partition overwrite replaces only the partitions written; raw stays the
-    replayable record.
+
+def merge_curated(curated: DataFrame, spec: Mapping[str, Any], table: str) -> dict[str, Any]:
+    """Merge the run's rows into ``table`` by primary key, in one commit (or none).
+
+    A key the table lacks is inserted; a key it holds is updated when the run's record is
+    later (``_order``), wherever its partition: a record whose partition value changed moves,
+    it is not kept twice. A record the table already holds, or an older one, changes nothing,
+    so a rerun of the same raw files commits nothing at all. The MERGE repeats the "later"
+    condition, so a record committed meanwhile by another writer is never overwritten by an
+    older one; a conflicting commit fails the run (Iceberg's validation) and loses nothing.
+    Returns rows inserted, updated and unchanged, and the table's snapshot after the run.
     """
     spark = curated.sparkSession
-    spark.conf.set("spark.sql.sources.partitionOverwriteMode", "dynamic")
-    existing = read_existing(spark, curated_path)
-    merged = transforms.merge_with_existing(curated, existing, spec).cache()
-    merged.count()  # materialize before the partitions it was read from are replaced
-    transforms.parquet_writer(
-        transforms.layout_for_writing(merged, spec), spec["partition_by"]
-    ).mode("overwrite").parquet(curated_path)
+    columns = list(curated.columns)
+    keys = list(spec["primary_key"])
+    on = " AND ".join(f"t.`{k}` = s.`{k}`" for k in keys)
+    later = f"{_order('s', spec, columns)} > {_order('t', spec, columns)}"
+    run_view = f"run_rows_{spec['name']}"
+    curated.createOrReplaceTempView(run_view)
+    classified = spark.sql(
+        f"SELECT s.*, CASE WHEN t.`{keys[0]}` IS NULL THEN 'inserted' "
+        f"WHEN {later} THEN 'updated' ELSE 'unchanged' END AS _change "
+        f"FROM {run_view} s LEFT JOIN {table} t ON {on}"
+    ).cache()
+    by_change = {r["_change"]: r["count"] for r in classified.groupBy("_change").count().collect()}
+    figures = {f"rows_{change}": by_change.get(change, 0)
+               for change in ("inserted", "updated", "unchanged")}  # fmt: skip
+    if figures["rows_inserted"] or figures["rows_updated"]:
+        changes_view = f"changed_rows_{spec['name']}"
+        classified.filter("_change != 'unchanged'").drop("_change").createOrReplaceTempView(
+            changes_view
+        )
+        names = ", ".join(f"`{c}`" for c in columns)
+        spark.sql(
+            f"MERGE INTO {table} t USING {changes_view} s ON {on} "
+            f"WHEN MATCHED AND {later} THEN UPDATE SET "
+            + ", ".join(f"t.`{c}` = s.`{c}`" for c in columns)
+            + f" WHEN NOT MATCHED THEN INSERT ({names}) VALUES ("
+            + ", ".join(f"s.`{c}`" for c in columns)
+            + ")"
+        )
+    classified.unpersist()
+    figures["snapshot_id"] = iceberg.current_snapshot(spark, table)
+    return figures
 
 
 def write_marts(
     spark: SparkSession,
     marts_spec: Sequence[Mapping[str, Any]],
     *,
-    curated_path: str,
-    analytics_path: str,
+    curated_table: str,
+    analytics_database: str,
 ) -> dict[str, int]:
-    """Build each mart from the whole curated table and write it to ``<analytics_path><mart>/``.
+    """Build each mart from the whole curated table and replace the mart's table with it.
 
-    The partitions written are overwritten (dynamic partition overwrite), so a rerun gives
-    the same result. Returns each mart's rows.
+    Each mart is replaced in one commit (an Iceberg overwrite of every row): a reader sees
+    the previous build or the new one, never a partition missing in between, and a rerun
+    gives the same result. Returns each mart's rows.
     """
-    spark.conf.set("spark.sql.sources.partitionOverwriteMode", "dynamic")
-    curated = spark.read.parquet(curated_path)
+    curated = spark.table(curated_table)
     rows = {}
     for mart in marts_spec:
-        table = marts.build_mart(curated, mart)
-        writer = transforms.parquet_writer(table, mart["partition_by"]).mode("overwrite")
-        writer.parquet(f"{analytics_path}{mart['name']}/")
+        table = marts.build_mart(curated, mart).cache()
+        table.writeTo(f"{analytics_database}.{mart['name']}").overwrite(F.lit(True))
         rows[mart["name"]] = table.count()
+        table.unpersist()
     return rows

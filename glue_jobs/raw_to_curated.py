@@ -1,4 +1,4 @@
-"""Glue job entry point: new raw data of one dataset -> curated Parquet and quarantine.
+"""Glue job entry point: new raw data of one dataset -> its curated Iceberg table, quarantine.
 
 Only what is Glue's is here: the job's arguments, ``GlueContext`` and ``Job``, the bookmarked
 read, the Glue Data Quality call, the CloudWatch metrics and the commit. What the run does
@@ -8,8 +8,8 @@ the zip of ``--extra-py-files``. The stack sets exactly the arguments in ``ARGUM
 holds the two together).
 
 Job bookmarks make each run read only the raw files that arrived since the last successful
-run. The run then rewrites the curated partitions its rows touch, merged with what earlier
-runs wrote there, keeping each key's latest record.
+run. The run then merges its rows into the curated table by primary key in one Iceberg
+commit (``flows.merge_curated``), keeping each key's latest record.
 
 Data quality is checked before anything is published: the declared rules are evaluated on
 the run's curated rows (results published to CloudWatch and EventBridge); if a rule fails,
@@ -25,13 +25,14 @@ from typing import Any
 
 from pyspark.sql import DataFrame
 
-from glue_jobs import flows
+from glue_jobs import flows, iceberg
 
 # The job's own arguments, each passed as --<name> by the stack.
 ARGUMENTS = (
     "dataset_spec",  # the declaration, as JSON (Dataset.processing_spec)
     "raw_path",  # s3://<raw>/<dataset>/
-    "curated_path",  # s3://<curated>/<dataset>/
+    "curated_table",  # <curated database>.<dataset>, in the Glue Data Catalog
+    "warehouse",  # s3://<curated>/ : the Iceberg catalog's warehouse
     "quarantine_path",  # s3://<raw>/_quarantine/<dataset>/processing/
     "salt_secret_arn",  # Secrets Manager secret holding the salt for hashed columns
     "dq_ruleset",  # the declared quality rules as DQDL ("" when none are declared)
@@ -65,12 +66,14 @@ def main() -> None:
     from awsglue.context import GlueContext
     from awsglue.job import Job
     from awsglue.utils import getResolvedOptions
+    from pyspark.conf import SparkConf
     from pyspark.context import SparkContext
 
     args = getResolvedOptions(sys.argv, ["JOB_NAME", *ARGUMENTS])
     spec = json.loads(args["dataset_spec"])
     secret = boto3.client("secretsmanager").get_secret_value(SecretId=args["salt_secret_arn"])
-    glue = GlueContext(SparkContext.getOrCreate())
+    settings = iceberg.glue_catalog_settings(args["warehouse"])
+    glue = GlueContext(SparkContext.getOrCreate(SparkConf().setAll(list(settings.items()))))
     # Timestamps without an offset are UTC, as the declarations say, wherever the job runs.
     glue.spark_session.conf.set("spark.sql.session.timeZone", "UTC")
     job = Job(glue)
@@ -84,7 +87,7 @@ def main() -> None:
         raw,
         spec,
         salt=secret["SecretString"],
-        curated_path=args["curated_path"],
+        table=f"{iceberg.GLUE_CATALOG}.{args['curated_table']}",
         quarantine_path=args["quarantine_path"],
         run_id=args.get("JOB_RUN_ID", "unknown"),
         check_quality=lambda curated: evaluate_quality(

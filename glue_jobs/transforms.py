@@ -12,10 +12,10 @@ The spec is the dataset's declaration as the stack hands it over (``Dataset.proc
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
-from pyspark.sql import Column, DataFrame, DataFrameWriter, Window
+from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 # Columns the job adds to raw rows before the transform (never declared).
@@ -24,11 +24,6 @@ INGEST_DATE = "_ingest_date"
 LINEAGE = "ingest_date"
 RAW = "_raw"
 REASON = "_reason"
-# Snappy, and dictionary pages up to 16 MiB instead of Parquet's 1 MiB: a hashed column holds
-# 64-character values, so the default dictionary overflows at about 15,000 distinct values per
-# file and falls back to plain encoding, which stores every hash in full. With room for
-# 250,000 distinct values, a customer hash that repeats across a day's orders is stored once.
-PARQUET_OPTIONS = {"compression": "snappy", "parquet.dictionary.page.size": str(16 * 1024 * 1024)}
 
 
 def col(name: str) -> Column:
@@ -132,6 +127,16 @@ def type_and_check(df: DataFrame, spec: Mapping[str, Any]) -> DataFrame:
     return out
 
 
+def event_time_columns(spec: Mapping[str, Any]) -> list[str]:
+    """The columns that say when a record happened, latest first in importance: the source
+    of each derived partition column, and each timestamp partition column. After the ingest
+    date, they decide which record of a key is the latest."""
+    types = {c["name"]: c["type"] for c in spec["columns"]}
+    names = [c["derived_from"] for c in spec["columns"] if c.get("derived_from")]
+    names += [p for p in spec["partition_by"] if types[p] == "timestamp" and p not in names]
+    return names
+
+
 def derive_partitions(df: DataFrame, spec: Mapping[str, Any]) -> DataFrame:
     """Partition columns computed from their source column (a date from a timestamp)."""
     for column in spec["columns"]:
@@ -152,8 +157,7 @@ def deduplicate(df: DataFrame, spec: Mapping[str, Any]) -> DataFrame:
     order: list[Column] = []
     if INGEST_DATE in df.columns:
         order.append(F.col(INGEST_DATE).desc_nulls_last())
-    order += [col(c["derived_from"]).desc_nulls_last() for c in spec["columns"]
-              if c.get("derived_from")]  # fmt: skip
+    order += [col(name).desc_nulls_last() for name in event_time_columns(spec)]
     order.append(F.col(RAW).desc())  # any fixed order, so reruns pick the same row
     window = Window.partitionBy(*[col(k) for k in spec["primary_key"]]).orderBy(*order)
     fingerprint = F.sha2(F.to_json(F.struct(*[col(c) for c in data])), 256)
@@ -233,45 +237,3 @@ def counts(rows_in: int, curated: DataFrame, quarantine: DataFrame) -> dict[str,
     }
     return {"rows_in": rows_in, "rows_written": written, "rows_quarantined": quarantined,
             "quarantined_by_reason": by_reason}  # fmt: skip
-
-
-def column_names(spec: Mapping[str, Any]) -> Sequence[str]:
-    return [c["name"] for c in spec["columns"]]
-
-
-def merge_with_existing(
-    new: DataFrame, existing: DataFrame | None, spec: Mapping[str, Any]
-) -> DataFrame:
-    """The rows of every partition the new rows touch, with each key's latest record only.
-
-    Earlier runs' rows of those partitions are read back and deduplicated together with the
-    new ones (latest ingest date, then latest event time), so an update that arrives on a
-    later day replaces the earlier record instead of adding a row. Partitions the new rows do
-    not touch are not read, and not rewritten.
-    """
-    if existing is None or not spec["partition_by"]:
-        return new
-    touched = new.select(*spec["partition_by"]).distinct()
-    earlier = existing.join(touched, on=list(spec["partition_by"]), how="left_semi")
-    both = new.unionByName(earlier.select(*new.columns))
-    order = [F.col(LINEAGE).desc_nulls_last()]
-    order += [col(c["derived_from"]).desc_nulls_last() for c in spec["columns"]
-              if c.get("derived_from")]  # fmt: skip
-    order.append(F.sha2(F.to_json(F.struct(*[col(c) for c in new.columns])), 256).desc())
-    window = Window.partitionBy(*[col(k) for k in spec["primary_key"]]).orderBy(*order)
-    return both.withColumn("_rank", F.row_number().over(window)).filter("_rank = 1").drop("_rank")
-
-
-def layout_for_writing(curated: DataFrame, spec: Mapping[str, Any]) -> DataFrame:
-    """One file per partition, rows sorted by primary key: fewer, larger Parquet files whose
-    dictionaries and runs compress far better than one file per task and partition."""
-    partitions = list(spec["partition_by"])
-    if partitions:
-        curated = curated.repartition(*partitions)
-    return curated.sortWithinPartitions(*partitions, *spec["primary_key"])
-
-
-def parquet_writer(df: DataFrame, partition_by: Sequence[str]) -> DataFrameWriter:
-    """How every zone table is written: ``PARQUET_OPTIONS``, partitioned as declared."""
-    writer = df.write.options(**PARQUET_OPTIONS)
-    return writer.partitionBy(*partition_by) if partition_by else writer

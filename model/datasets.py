@@ -42,9 +42,9 @@ RULE_TYPES = (
 SOURCE_MODES = ("batch", "streaming")
 FORMATS = ("csv", "jsonl", "parquet")
 PII_TREATMENTS = ("keep", "hash", "drop")
-# Curated partitions are found by Athena partition projection, which enumerates dates by
-# itself; a string partition would need a value in every query's WHERE clause.
-PARTITION_TYPES = ("date",)
+# Curated and mart tables are Iceberg tables partitioned by a date column's value or by the
+# day of a timestamp column (``model.iceberg.partition_field``).
+PARTITION_TYPES = ("date", "timestamp")
 
 
 class DatasetError(ValueError):
@@ -155,9 +155,10 @@ class Dataset:
         return tuple(c for c in self.columns if c.pii)
 
     @property
-    def curated_columns(self) -> tuple[Column, ...]:
-        """Columns of the curated table, partition columns excluded: dropped PII is gone."""
-        return tuple(c for c in self.columns if c.pii != "drop" and c.name not in self.partition_by)
+    def table_columns(self) -> tuple[Column, ...]:
+        """Declared columns of the curated table, in declared order: dropped PII is gone
+        (the table adds the lineage column after them)."""
+        return tuple(c for c in self.columns if c.pii != "drop")
 
     def landing_spec(self) -> dict[str, Any]:
         """What the ingest function checks a landed file against (it reads this as JSON)."""

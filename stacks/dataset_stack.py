@@ -76,7 +76,12 @@ class DatasetStack(cdk.Stack):
             security_configuration=security_configuration,
         )
         self.curated_table = CuratedTable(
-            self, "CuratedTable", dataset=dataset, database=databases["curated"], bucket=curated
+            self,
+            "CuratedTable",
+            dataset=dataset,
+            database=databases["curated"],
+            bucket=curated,
+            remove_on_destroy=config.remove_data_on_destroy,
         )
         self.curation = CurationJob(
             self,
@@ -99,6 +104,7 @@ class DatasetStack(cdk.Stack):
                 mart=mart,
                 database=databases["analytics"],
                 bucket=analytics,
+                remove_on_destroy=config.remove_data_on_destroy,
             )
             for mart in dataset.marts
         ]
@@ -137,6 +143,7 @@ class DatasetStack(cdk.Stack):
                 processing=config.processing,
                 curated_bucket=curated,
                 analytics_bucket=analytics,
+                databases={z: config.database_name(z) for z in ("curated", "analytics")},
                 security_configuration=security_configuration,
             )
 

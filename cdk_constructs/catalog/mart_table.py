@@ -8,14 +8,17 @@ from aws_cdk import aws_lakeformation as lakeformation
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from cdk_constructs.catalog.curated_table import glue_type
+from cdk_constructs.catalog.iceberg_table import iceberg_table
+from cdk_constructs.common.removal import data_removal_policy
 from cdk_constructs.governance.lake_formation_tags import associate
 from model.datasets import Dataset, Mart
+from model.iceberg import mart_table
 from model.vocabulary import DATASET, DOMAIN
 
 
 class MartTable(Construct):
-    """Parquet under ``s3://<analytics>/<mart>/``, date partitions found by projection.
+    """An Iceberg table under ``s3://<analytics>/<mart>/``, partitioned as declared
+    (``model.iceberg.mart_table``; ``iceberg_table`` says why the shape survives deploys).
 
     Tagged with its dataset and domain, so the dataset's readers read it through the same
     tag-expression grants as the curated table; marts hold no personal data (the declaration
@@ -32,42 +35,18 @@ class MartTable(Construct):
         mart: Mart,
         database: glue.IDatabase,
         bucket: s3.IBucket,
-        history_start: str = "2020-01-01",
+        remove_on_destroy: bool,
     ) -> None:
         super().__init__(scope, id)
-        by_name = {c.name: c for c in mart.columns}
-        self.table = glue.S3Table(
+        self.database_name = database.database_name
+        self.prefix = f"{mart.name}/"
+        self.table = iceberg_table(
             self,
             "Table",
-            database=database,
-            table_name=mart.name,
-            description=mart.description,
-            columns=[
-                glue.Column(name=c.name, type=glue_type(c.type), comment=c.description)
-                for c in mart.columns
-                if c.name not in mart.partition_by
-            ],
-            partition_keys=[
-                glue.Column(name=p, type=glue_type(by_name[p].type), comment=by_name[p].description)
-                for p in mart.partition_by
-            ],
-            partition_projection={
-                p: glue.PartitionProjectionConfiguration.date(
-                    min=history_start, max="NOW", format="yyyy-MM-dd"
-                )
-                for p in mart.partition_by
-            }
-            or None,
-            data_format=glue.DataFormat.PARQUET,
-            storage=glue.S3TableStorage.from_bucket(bucket),
-            s3_prefix=f"{mart.name}/",
-            parameters={
-                "classification": "parquet",
-                "owner": dataset.owner,
-                "domain": dataset.domain,
-                "dataset": dataset.name,
-                "data_classification": dataset.classification,
-            },
+            definition=mart_table(dataset, mart),
+            database_name=database.database_name,
+            location=bucket.s3_url_for_object(mart.name),
+            removal_policy=data_removal_policy(remove_on_destroy),
         )
         associate(
             self,

@@ -3,34 +3,35 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from cdk_constructs.common.nag import GRANT_WILDCARDS, acknowledge, in_finding
-from cdk_constructs.processing.glue_job import add_glue_job
+from cdk_constructs.processing.glue_job import add_glue_job, grant_dataset_tables
 from model.config import Processing
 from model.datasets import Dataset
 
 
 def analytics_arguments(
-    dataset: Dataset, *, curated: s3.IBucket, analytics: s3.IBucket
+    dataset: Dataset, *, analytics: s3.IBucket, databases: Mapping[str, str]
 ) -> dict[str, str]:
     """The job's own arguments (``curated_to_analytics.ARGUMENTS``), as the stack sets them."""
     return {
         "--marts_spec": json.dumps([m.spec() for m in dataset.marts], sort_keys=True),
-        "--curated_path": curated.s3_url_for_object(f"{dataset.name}/"),
-        # A folder: the job appends each mart's name (s3_url_for_object() has no slash).
-        "--analytics_path": f"{analytics.s3_url_for_object()}/",
+        "--curated_table": f"{databases['curated']}.{dataset.name}",
+        "--analytics_database": databases["analytics"],
+        "--warehouse": f"{analytics.s3_url_for_object()}/",
     }
 
 
 class AnalyticsJob(Construct):
-    """A Glue 5.0 job that rebuilds the dataset's marts from its whole curated table.
+    """A Glue 5.1 job that rebuilds the dataset's marts from its whole curated table.
 
     Same run settings as the curation job (Flex where allowed, one run at a time, no retry,
     shared security configuration, metrics and continuous logs); no bookmark, since every
-    run reads all of curated and overwrites the partitions it writes.
+    run reads all of curated and replaces each mart's table in one commit.
     """
 
     def __init__(
@@ -43,6 +44,7 @@ class AnalyticsJob(Construct):
         processing: Processing,
         curated_bucket: s3.IBucket,
         analytics_bucket: s3.IBucket,
+        databases: Mapping[str, str],
         security_configuration: str,
     ) -> None:
         super().__init__(scope, id)
@@ -56,9 +58,7 @@ class AnalyticsJob(Construct):
             script="curated_to_analytics",
             processing=processing,
             security_configuration=security_configuration,
-            arguments=analytics_arguments(
-                dataset, curated=curated_bucket, analytics=analytics_bucket
-            ),
+            arguments=analytics_arguments(dataset, analytics=analytics_bucket, databases=databases),
             # The pipeline watches one run: a retry by Glue would be a run it does not see.
             max_retries=0,
         )
@@ -66,12 +66,32 @@ class AnalyticsJob(Construct):
         curated_bucket.grant_read(self.role, f"{dataset.name}/*")
         for mart in dataset.marts:
             analytics_bucket.grant_read_write(self.role, f"{mart.name}/*")
+        grant_dataset_tables(
+            self,
+            "CuratedTableAccess",
+            self.role,
+            zone="curated",
+            database=databases["curated"],
+            dataset=dataset.name,
+            tables=[dataset.name],
+            write=False,
+        )
+        grant_dataset_tables(
+            self,
+            "MartTableAccess",
+            self.role,
+            zone="analytics",
+            database=databases["analytics"],
+            dataset=dataset.name,
+            tables=[m.name for m in dataset.marts],
+            write=True,
+        )
         curated_arn = in_finding(self, curated_bucket.bucket_arn)
         analytics_arn = in_finding(self, analytics_bucket.bucket_arn)
         acknowledge(
             self.role,
-            "The job reads its dataset's curated folder and rewrites its marts' folders "
-            "(Spark commits by renaming temporary objects, hence delete there), and reads its "
+            "The job reads its dataset's curated table's folder and rewrites its marts' tables "
+            "(Iceberg removes the files of a failed commit, hence delete there), and reads its "
             "own script assets; every pattern is one dataset's or one mart's prefix. Job "
             "metrics (namespace-conditioned) have no resource-level permissions.",
             f"AwsSolutions-IAM5[Resource::{curated_arn}/{dataset.name}/*]",

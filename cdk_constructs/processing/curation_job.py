@@ -12,7 +12,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from cdk_constructs.common.nag import GRANT_WILDCARDS, acknowledge, in_finding
-from cdk_constructs.processing.glue_job import add_glue_job
+from cdk_constructs.processing.glue_job import add_glue_job, grant_dataset_tables
 from model.config import Processing
 from model.datasets import Dataset
 from model.vocabulary import QUARANTINE_PREFIX
@@ -26,14 +26,20 @@ def dq_ruleset(dataset: Dataset) -> str:
 
 
 def job_arguments(
-    dataset: Dataset, *, raw: s3.IBucket, curated: s3.IBucket, salt: secretsmanager.ISecret
+    dataset: Dataset,
+    *,
+    raw: s3.IBucket,
+    curated: s3.IBucket,
+    curated_database: str,
+    salt: secretsmanager.ISecret,
 ) -> dict[str, str]:
     """The job's own arguments (``raw_to_curated.ARGUMENTS``), as the stack sets them."""
     return {
         "--dq_ruleset": dq_ruleset(dataset),
         "--dataset_spec": json.dumps(dataset.processing_spec(), sort_keys=True),
         "--raw_path": raw.s3_url_for_object(f"{dataset.name}/"),
-        "--curated_path": curated.s3_url_for_object(f"{dataset.name}/"),
+        "--curated_table": f"{curated_database}.{dataset.name}",
+        "--warehouse": f"{curated.s3_url_for_object()}/",
         "--quarantine_path": raw.s3_url_for_object(
             f"{QUARANTINE_PREFIX}/{dataset.name}/processing/"
         ),
@@ -42,14 +48,14 @@ def job_arguments(
 
 
 class CurationJob(Construct):
-    """A Glue 5.0 PySpark job that turns new raw data into curated Parquet, and, when the
-    dataset declares quality rules, the Glue Data Quality ruleset that checks the curated table
-    against them.
+    """A Glue 5.1 PySpark job that merges new raw data into the curated Iceberg table, and,
+    when the dataset declares quality rules, the Glue Data Quality ruleset that checks the
+    curated table against them.
 
     Settings, on purpose: job bookmarks (each run reads only new raw files); auto-scaling up
     to ``max_workers``; the Flex execution class where the environment allows it (cheaper,
     may start later); one run at a time (two runs would both read the same new files);
-    no retry (a run that failed after writing would write its rows again); the shared security
+    no retry (the pipeline watches one run); the shared security
     configuration; continuous logging and job metrics.
     """
 
@@ -83,16 +89,22 @@ class CurationJob(Construct):
         parts = add_glue_job(
             self,
             name=job_name,
-            description=f"Raw {dataset.name} to curated Parquet, with quarantine.",
+            description=f"Raw {dataset.name} merged into its curated table, with quarantine.",
             role_description=f"The {job_name} Glue job: raw {dataset.name} to curated.",
             script="raw_to_curated",
             processing=processing,
             security_configuration=security_configuration,
             arguments={
-                **job_arguments(dataset, raw=raw_bucket, curated=curated_bucket, salt=salt),
+                **job_arguments(
+                    dataset,
+                    raw=raw_bucket,
+                    curated=curated_bucket,
+                    curated_database=curated_database,
+                    salt=salt,
+                ),
                 "--job-bookmark-option": "job-bookmark-enable",
             },
-            # No retry: a run that failed after writing would append the same rows again.
+            # No retry by Glue: the pipeline watches one run (a failed run committed nothing).
             max_retries=0,
             metric_namespaces=("Glue", "DataLake/*"),
         )
@@ -104,6 +116,16 @@ class CurationJob(Construct):
             curated_bucket=curated_bucket,
             salt=salt,
             encryption_key=encryption_key,
+        )
+        grant_dataset_tables(
+            self,
+            "CuratedTableAccess",
+            self.role,
+            zone="curated",
+            database=curated_database,
+            dataset=dataset.name,
+            tables=[dataset.name],
+            write=True,
         )
         self.ruleset = self._ruleset(dataset, job_name=job_name, curated_database=curated_database)
 
@@ -120,7 +142,9 @@ class CurationJob(Construct):
         curated folder, the salt, the data key; and data-quality results."""
         raw_bucket.grant_read(self.role, f"{dataset.name}/*")
         raw_bucket.grant_put(self.role, f"{QUARANTINE_PREFIX}/{dataset.name}/processing/*")
-        # Spark commits output by renaming temporary files: read, write and delete there.
+        # Iceberg writes data, delete and metadata files, and the table optimizers remove
+        # what no snapshot needs; the job itself deletes nothing, but S3FileIO cleans up the
+        # files of a commit that failed: read, write and delete there.
         curated_bucket.grant_read_write(self.role, f"{dataset.name}/*")
         salt.grant_read(self.role)
         encryption_key.grant(self.role, "kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey")
@@ -135,8 +159,9 @@ class CurationJob(Construct):
         curated_arn = in_finding(self, curated_bucket.bucket_arn)
         acknowledge(
             self.role,
-            "The job reads its dataset's raw folder, writes its curated folder (Spark commits by "
-            "renaming temporary objects, hence delete there) and its quarantine folder, and "
+            "The job reads its dataset's raw folder, writes its curated table's folder "
+            "(Iceberg removes the files of a failed commit, hence delete there) and its "
+            "quarantine folder, and "
             "reads its own script assets; every pattern is one dataset's prefix. Metrics "
             "(namespace-conditioned) and data-quality results have no resource-level "
             "permissions.",

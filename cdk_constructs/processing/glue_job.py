@@ -16,9 +16,16 @@ from constructs import Construct
 
 from cdk_constructs.common.managed_role import ManagedRole
 from cdk_constructs.common.nag import acknowledge, in_finding
+from cdk_constructs.governance.lake_formation_tags import grant_by_tags
 from model.config import Processing
+from model.vocabulary import DATASET, ZONE
 
 GLUE_JOBS = Path(__file__).resolve().parents[2] / "glue_jobs"
+GLUE_VERSION = "5.1"  # Spark 3.5.6 and Iceberg 1.10.0: the pyspark the tests run is 3.5.6
+# What a job may do on the Iceberg tables it writes (a commit is an UpdateTable), and on those
+# it only reads.
+WRITE_TABLE = ("SELECT", "INSERT", "DELETE", "ALTER", "DESCRIBE")
+READ_TABLE = ("SELECT", "DESCRIBE")
 
 
 def glue_package() -> str:
@@ -58,8 +65,9 @@ def add_glue_job(
     max_retries: int,
     metric_namespaces: Sequence[str] = ("Glue",),
 ) -> GlueJobParts:
-    """Add a Glue 5.0 PySpark job to ``scope``: ``Script`` and ``Package`` assets, ``Role``,
-    ``Job``. The script is one entry point of ``glue_jobs/``; the package ships beside it.
+    """Add a Glue 5.1 PySpark job, with Iceberg's libraries, to ``scope``: ``Script`` and
+    ``Package`` assets, ``Role``, ``Job``. The script is one entry point of ``glue_jobs/``;
+    the package ships beside it.
 
     Run settings every job shares: worker type and maximum workers from configuration with
     auto-scaling, the Flex execution class where the environment allows it, one run at a
@@ -164,7 +172,7 @@ def _job(
         command=glue.CfnJob.JobCommandProperty(
             name="glueetl", python_version="3", script_location=script_asset.s3_object_url
         ),
-        glue_version="5.0",
+        glue_version=GLUE_VERSION,
         worker_type=processing.worker_type,
         number_of_workers=processing.max_workers,
         execution_class="FLEX" if processing.flex else "STANDARD",
@@ -179,6 +187,7 @@ def _job(
             "--enable-metrics": "true",
             "--enable-continuous-cloudwatch-log": "true",
             "--enable-auto-scaling": "true",
+            "--datalake-formats": "iceberg",
         },
     )
     job.node.add_dependency(role)
@@ -191,3 +200,39 @@ def _job(
         "AwsSolutions-GL3",
     )
     return job
+
+
+def grant_dataset_tables(
+    scope: Construct,
+    id: str,
+    role: iam.IRole,
+    *,
+    zone: str,
+    database: str,
+    dataset: str,
+    tables: Sequence[str],
+    write: bool,
+) -> None:
+    """Let a job's role reach a dataset's Iceberg tables in one zone through the catalog.
+
+    IAM: the catalog calls Iceberg makes (read the table; commit a new snapshot, which is an
+    ``UpdateTable``), on these tables only. Lake Formation: ``WRITE_TABLE`` or ``READ_TABLE``
+    on the tables tagged with the zone and the dataset, which are exactly these.
+    """
+    stack = Stack.of(scope)
+    arns = [
+        stack.format_arn(service="glue", resource="catalog"),
+        stack.format_arn(service="glue", resource="database", resource_name=database),
+    ]
+    arns += [stack.format_arn(service="glue", resource="table", resource_name=f"{database}/{t}")
+             for t in tables]  # fmt: skip
+    actions = ["glue:GetDatabase", "glue:GetTable"] + (["glue:UpdateTable"] if write else [])
+    role.add_to_principal_policy(iam.PolicyStatement(actions=actions, resources=arns))
+    grant_by_tags(
+        scope,
+        id,
+        principal_arn=role.role_arn,
+        resource_type="TABLE",
+        expression={ZONE: [zone], DATASET: [dataset]},
+        permissions=WRITE_TABLE if write else READ_TABLE,
+    )
