@@ -14,9 +14,9 @@ from model.vocabulary import SENSITIVITY, ZONE, ZONE_SENSITIVITY
 DESCRIPTIONS = {
     "raw": "Data as it arrived, one table per dataset, found by the dataset's crawler. May "
     "hold personal data in clear.",
-    "curated": "Typed, deduplicated, partitioned Parquet, one table per dataset, declared "
+    "curated": "Typed, deduplicated Apache Iceberg tables, one per dataset, declared "
     "from its declaration; personal data hashed or dropped as declared.",
-    "analytics": "Aggregates and marts built from curated data for reporting.",
+    "analytics": "Aggregates and marts (Apache Iceberg tables) built from curated data.",
 }
 
 
