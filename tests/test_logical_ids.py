@@ -40,7 +40,10 @@ PINNED = {
     "Delivery": {},
     # Every dataset stack: the same IDs in each, so the pins hold for datasets added later.
     "Dataset": {
-        "CuratedTable25F9FEF1": "AWS::Glue::Table",
+        # The curated Iceberg table. (The Parquet table before it was CuratedTable25F9FEF1: a
+        # Glue table cannot become an Iceberg table in place, see docs/processing.md,
+        # "Upgrading a lake deployed with Parquet tables".)
+        "CuratedTableFB8968DA": "AWS::Glue::Table",
         "PipelineLogsB6C63DF7": "AWS::Logs::LogGroup",
     },
     "Dataset-streaming": {"StreamIngestLogGroupB265E5B0": "AWS::Logs::LogGroup"},
