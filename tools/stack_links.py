@@ -50,8 +50,9 @@ def zone_order(resource: Resource) -> tuple[int, str]:
 def data_path(stacks: Sequence[StackView]) -> list[tuple[Resource, Resource, str]]:
     """(from, to, how) of every move of data between a zone bucket and a stack, found in the
     templates: an EventBridge rule on a bucket's events that invokes a function, and the
-    buckets the function's environment names; a crawler's targets; the buckets a Glue job's
-    arguments name (it reads the earliest zone and writes the later ones); a Firehose stream's
+    buckets the function's environment names; a crawler's targets; the buckets and catalog
+    tables a Glue job's arguments name (it reads the earliest zone and writes the later ones;
+    a table is in the zone of its database's location); a Firehose stream's
     destination; the databases a named query reads, by their location, to its workgroup."""
     by_name = {view.name: view for view in stacks}
     databases = {
@@ -97,7 +98,15 @@ def data_path(stacks: Sequence[StackView]) -> list[tuple[Resource, Resource, str
                 for bucket in buckets(props["Targets"]):
                     flow(bucket, here, "crawler")
             elif type_ == "AWS::Glue::Job":
-                reads, *writes = buckets(props.get("DefaultArguments")) or [here]
+                arguments = props.get("DefaultArguments", {})
+                named = [
+                    bucket
+                    for value in arguments.values()
+                    if isinstance(value, str) and value.split(".")[0] in databases
+                    for bucket in buckets(*_database_location(databases[value.split(".")[0]]))
+                ]  # the catalog tables it names (``<database>.<table>``) are in their zone
+                zones = sorted({*buckets(arguments), *named}, key=zone_order)
+                reads, *writes = zones or [here]
                 if reads != here:
                     flow(reads, here, "Glue job")
                 for bucket in writes:
@@ -112,6 +121,12 @@ def data_path(stacks: Sequence[StackView]) -> list[tuple[Resource, Resource, str
                     for bucket in buckets(database_input["LocationUri"], owner):
                         flow(bucket, (workgroups[props["WorkGroup"]], ""), "Athena")
     return [(src, dst, ", ".join(hows)) for (src, dst), hows in flows.items()]
+
+
+def _database_location(database: tuple[StackView, dict[str, Any]]) -> tuple[Any, StackView]:
+    """A database's location and the stack that holds it, as ``buckets`` takes them."""
+    owner, database_input = database
+    return database_input["LocationUri"], owner
 
 
 def _type(resource: Resource, stacks: Sequence[StackView]) -> str | None:
