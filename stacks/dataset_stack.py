@@ -19,6 +19,7 @@ from constructs import Construct
 from cdk_constructs.catalog.curated_table import CuratedTable
 from cdk_constructs.catalog.mart_table import MartTable
 from cdk_constructs.catalog.raw_crawler import RawCrawler
+from cdk_constructs.catalog.table_maintenance import TableMaintenance
 from cdk_constructs.common.encrypted_log_group import EncryptedLogGroup
 from cdk_constructs.delivery.saved_queries import save_queries
 from cdk_constructs.governance.persona_grants import grant_dataset_readers
@@ -39,8 +40,9 @@ from stacks.storage_stack import StorageStack
 
 
 class DatasetStack(cdk.Stack):
-    """The raw crawler, the curated table, the jobs, the pipeline and its triggers, the reader
-    grants and, for a streaming source, the Firehose delivery stream of one dataset."""
+    """The raw crawler, the curated table, the marts and their maintenance, the jobs, the
+    pipeline and its triggers, the reader grants and, for a streaming source, the Firehose
+    delivery stream of one dataset."""
 
     def __init__(
         self,
@@ -108,6 +110,14 @@ class DatasetStack(cdk.Stack):
             )
             for mart in dataset.marts
         ]
+        self.maintenance = TableMaintenance(
+            self,
+            "TableMaintenance",
+            dataset=dataset.name,
+            tables=[self.curated_table.maintained, *(m.maintained for m in self.marts)],
+            encryption_key=key,
+            settings=config.table_maintenance,
+        )
         self._analytics(curated, analytics, security_configuration)
         self._stream(raw, key)
         alerts_topic = borrowed.topic(alerts.alerts.topic)

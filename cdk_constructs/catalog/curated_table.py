@@ -9,6 +9,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from cdk_constructs.catalog.iceberg_table import iceberg_table
+from cdk_constructs.catalog.table_maintenance import MaintainedTable
 from cdk_constructs.common.removal import data_removal_policy
 from cdk_constructs.governance.lake_formation_tags import associate
 from model.datasets import Dataset
@@ -60,6 +61,15 @@ class CuratedTable(Construct):
         )
         self._tag_table(dataset, database_name=database.database_name)
         self._tag_personal_data_columns(dataset, database_name=database.database_name)
+        # What the dataset's table optimizers maintain (``TableMaintenance``).
+        self.maintained = MaintainedTable(
+            zone="curated",
+            database_name=database.database_name,
+            name=dataset.name,
+            bucket=bucket,
+            prefix=self.prefix,
+            table=self.table,
+        )
 
     def _tag_table(self, dataset: Dataset, *, database_name: str) -> None:
         """Tag the table with its dataset and domain, which the readers' grants match on."""

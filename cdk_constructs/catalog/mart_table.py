@@ -9,6 +9,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from cdk_constructs.catalog.iceberg_table import iceberg_table
+from cdk_constructs.catalog.table_maintenance import MaintainedTable
 from cdk_constructs.common.removal import data_removal_policy
 from cdk_constructs.governance.lake_formation_tags import associate
 from model.datasets import Dataset, Mart
@@ -60,4 +61,13 @@ class MartTable(Construct):
             ),
             tags={DATASET: dataset.name, DOMAIN: dataset.domain},
             after=[self.table],
+        )
+        # What the dataset's table optimizers maintain (``TableMaintenance``).
+        self.maintained = MaintainedTable(
+            zone="analytics",
+            database_name=database.database_name,
+            name=mart.name,
+            bucket=bucket,
+            prefix=self.prefix,
+            table=self.table,
         )
