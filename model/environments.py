@@ -173,30 +173,24 @@ def _processing(section: Fields) -> Processing:
 
 
 def _table_maintenance(section: Fields, processing: Processing) -> TableMaintenance:
-    """Every setting is required, without a default: how long a deleted row stays readable
-    through time travel (and in S3) is each environment's decision, not the code's."""
+    """Every setting is required: how long a deleted row stays readable through time travel
+    (and in S3) is each environment's decision, not the code's."""
 
-    def required(name: str, expected: str) -> int:
+    def required(name: str, unit: str) -> int:
+        expected = f"a whole number of {unit}, at least 1"
         if name not in section.data:
             raise section.fail(name, f"{expected} (the setting is required)")
         return section.integer(name, 1, expected=expected)
 
-    days = "a whole number of days, at least 1"
     maintenance = TableMaintenance(
-        snapshot_retention_days=required("snapshotRetentionDays", days),
-        snapshots_to_retain=required(
-            "snapshotsToRetain", "a whole number of snapshots, at least 1"
-        ),
-        orphan_file_retention_days=required("orphanFileRetentionDays", days),
+        snapshot_retention_days=required("snapshotRetentionDays", "days"),
+        snapshots_to_retain=required("snapshotsToRetain", "snapshots"),
+        orphan_file_retention_days=required("orphanFileRetentionDays", "days"),
     )
-    # A run's files are unreferenced until its commit: one younger than the longest run may
-    # belong to a commit in progress, so orphan removal must wait longer than a run can last.
+    # A run's files are unreferenced until its commit: orphan removal must wait longer.
     if maintenance.orphan_file_retention_days * 24 * 60 <= processing.timeout_minutes:
-        raise section.fail(
-            "orphanFileRetentionDays",
-            f"more days than the longest job run (processing.timeoutMinutes = "
-            f"{processing.timeout_minutes}): younger files may belong to a commit in progress",
-        )
+        limit = f"(processing.timeoutMinutes = {processing.timeout_minutes})"
+        raise section.fail("orphanFileRetentionDays", f"more days than the longest job run {limit}")
     section.reject_unknown("setting")
     return maintenance
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_glue as glue
@@ -62,7 +63,7 @@ class MaintainedTable:
 
 
 class TableMaintenance(Construct):
-    """The three optimizers on each of ``tables``, and their role."""
+    """The optimizers' role and its Lake Formation grant; ``attach`` maintains one table."""
 
     def __init__(
         self,
@@ -70,12 +71,13 @@ class TableMaintenance(Construct):
         id: str,
         *,
         dataset: str,
-        tables: Sequence[MaintainedTable],
+        zones: Sequence[str],
         encryption_key: kms.IKey,
         settings: Settings,
     ) -> None:
-        """Maintain ``tables``, all of ``dataset``, with the environment's ``settings``."""
+        """The role for the tables of ``dataset`` in ``zones``, maintained per ``settings``."""
         super().__init__(scope, id)
+        self.dataset, self.settings = dataset, settings
         self.role = ManagedRole(
             self,
             "Role",
@@ -85,37 +87,41 @@ class TableMaintenance(Construct):
                 conditions={"StringEquals": {"aws:SourceAccount": Stack.of(self).account}},
             ),
         )
-        self._grant(dataset, tables, encryption_key)
+        self._grant_common(encryption_key)
         self.grant = grant_by_tags(
             self,
             "TableAccess",
             principal_arn=self.role.role_arn,
             resource_type="TABLE",
-            expression={ZONE: sorted({t.zone for t in tables}), DATASET: [dataset]},
+            expression={ZONE: sorted(zones), DATASET: [dataset]},
             permissions=TABLE_PERMISSIONS,
         )
-        self.optimizers: list[Optimizer] = []
-        for table in tables:
-            for kind, configuration in self._configurations(table, settings).items():
-                optimizer = Optimizer(
-                    self,
-                    f"{table.zone}-{table.name}-{kind}",
-                    catalog_id=Stack.of(self).account,
-                    database_name=table.database_name,
-                    table_name=table.name,
-                    type=kind,
-                    table_optimizer_configuration=configuration,
-                )
-                # The table first; the role's permissions before the first run.
-                optimizer.node.add_dependency(table.table, self.role, self.grant)
-                self.optimizers.append(optimizer)
 
-    def _configurations(
-        self, table: MaintainedTable, settings: Settings
-    ) -> dict[str, Optimizer.TableOptimizerConfigurationProperty]:
+    def attach(self, scope: Construct, table: MaintainedTable) -> list[Optimizer]:
+        """The three optimizers of ``table``, in ``scope`` (the table's own construct, so
+        their logical IDs follow the table's), and the role's access to that table only."""
+        self._grant_table(table)
+        optimizers = []
+        for kind, configuration in self._configurations().items():
+            optimizer = Optimizer(
+                scope,
+                f"Optimizer-{kind}",
+                catalog_id=Stack.of(scope).account,
+                database_name=table.database_name,
+                table_name=table.name,
+                type=kind,
+                table_optimizer_configuration=configuration,
+            )
+            # The table first; the role's permissions before the first run.
+            optimizer.node.add_dependency(table.table, self.role, self.grant)
+            optimizers.append(optimizer)
+        return optimizers
+
+    def _configurations(self) -> dict[str, Optimizer.TableOptimizerConfigurationProperty]:
         """Each optimizer's configuration, by its type."""
+        settings = self.settings
 
-        def configuration(**kwargs: object) -> Optimizer.TableOptimizerConfigurationProperty:
+        def configuration(**kwargs: Any) -> Optimizer.TableOptimizerConfigurationProperty:
             return Optimizer.TableOptimizerConfigurationProperty(
                 enabled=True, role_arn=self.role.role_arn, **kwargs
             )
@@ -146,28 +152,34 @@ class TableMaintenance(Construct):
             ),
         }
 
-    def _grant(
-        self, dataset: str, tables: Sequence[MaintainedTable], encryption_key: kms.IKey
-    ) -> None:
-        """IAM: the tables' folders (read, write, delete), their catalog entries (read and
-        commit), the data key, the optimizers' log groups; Lake Formation's data access."""
+    def _grant_table(self, table: MaintainedTable) -> None:
+        """IAM: the table's folder (read, write, delete) and its catalog entry (read and
+        commit)."""
         stack = Stack.of(self)
-        for table in tables:
-            table.bucket.grant_read_write(self.role, f"{table.prefix}*")
-        arns = [stack.format_arn(service="glue", resource="catalog")]
-        for table in tables:
-            arns += [
-                stack.format_arn(service="glue", resource="database",
-                                 resource_name=table.database_name),
-                stack.format_arn(service="glue", resource="table",
-                                 resource_name=f"{table.database_name}/{table.name}"),
-            ]  # fmt: skip
+        table.bucket.grant_read_write(self.role, f"{table.prefix}*")
         self.role.add_to_principal_policy(
             iam.PolicyStatement(
                 actions=["glue:GetTable", "glue:UpdateTable"],
-                resources=list(dict.fromkeys(arns)),  # each database once
+                resources=[
+                    stack.format_arn(service="glue", resource="catalog"),
+                    stack.format_arn(service="glue", resource="database",
+                                     resource_name=table.database_name),
+                    stack.format_arn(service="glue", resource="table",
+                                     resource_name=f"{table.database_name}/{table.name}"),
+                ],
             )
+        )  # fmt: skip
+        acknowledge(
+            self.role,
+            f"The optimizers read, rewrite and delete the files of the {self.dataset} tables "
+            "only: each pattern is one table's folder.",
+            f"AwsSolutions-IAM5[Resource::{in_finding(self, table.bucket.bucket_arn)}/"
+            f"{table.prefix}*]",
         )
+
+    def _grant_common(self, encryption_key: kms.IKey) -> None:
+        """IAM: the data key, the optimizers' log groups; Lake Formation's data access."""
+        stack = Stack.of(self)
         encryption_key.grant(self.role, "kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey")
         log_groups = [
             stack.format_arn(service="logs", resource="log-group", resource_name=f"{name}:*",
@@ -186,14 +198,12 @@ class TableMaintenance(Construct):
         )
         acknowledge(
             self.role,
-            f"The optimizers read, rewrite and delete the files of the {dataset} tables only: "
-            "each pattern is one table's folder. Their log streams are named per run inside "
-            "the three log groups Glue names for them. lakeformation:GetDataAccess supports no "
-            "resource-level permissions; Lake Formation vends credentials only for the tables "
-            "granted (the dataset's, by tag).",
-            *(f"AwsSolutions-IAM5[Resource::{in_finding(self, t.bucket.bucket_arn)}/{t.prefix}*]"
-              for t in tables),
+            "The optimizers' log streams are named per run inside the three log groups Glue "
+            "names for them. lakeformation:GetDataAccess supports no resource-level "
+            "permissions; Lake Formation vends credentials only for the tables granted (the "
+            "dataset's, by tag). The wildcard actions are CDK's bucket and key grants on the "
+            "tables' folders.",
             *(f"AwsSolutions-IAM5[Resource::{in_finding(self, arn)}]" for arn in log_groups),
             "AwsSolutions-IAM5[Resource::*]",
             *GRANT_WILDCARDS,
-        )  # fmt: skip
+        )
