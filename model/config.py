@@ -87,6 +87,21 @@ class Redshift:
 
 
 @dataclass(frozen=True)
+class TableMaintenance:
+    """What Glue's table optimizers keep of each Iceberg table (curated and analytics).
+
+    A snapshot is expired once it is older than ``snapshot_retention_days`` and not among
+    the last ``snapshots_to_retain``; its files no other snapshot needs are then deleted. That
+    is also when a deleted row leaves S3: until then time travel can still read it. Files no
+    snapshot refers to (left by a failed write) are deleted after ``orphan_file_retention_days``.
+    """
+
+    snapshot_retention_days: int
+    snapshots_to_retain: int
+    orphan_file_retention_days: int
+
+
+@dataclass(frozen=True)
 class Tags:
     """Tags applied to every resource of the environment."""
 
@@ -128,6 +143,7 @@ class EnvironmentConfig:
     monitoring: Monitoring
     athena: Athena
     redshift: Redshift
+    table_maintenance: TableMaintenance
 
     def stack_name(self, stage: str) -> str:
         """CloudFormation stack name, unique per project and environment."""

@@ -22,6 +22,7 @@ from model.config import (
     Processing,
     Redshift,
     Retention,
+    TableMaintenance,
     Tags,
 )
 from model.fields import Fields
@@ -171,6 +172,29 @@ def _processing(section: Fields) -> Processing:
     return processing
 
 
+def _table_maintenance(section: Fields, processing: Processing) -> TableMaintenance:
+    """Every setting is required: how long a deleted row stays readable through time travel
+    (and in S3) is each environment's decision, not the code's."""
+
+    def required(name: str, unit: str) -> int:
+        expected = f"a whole number of {unit}, at least 1"
+        if name not in section.data:
+            raise section.fail(name, f"{expected} (the setting is required)")
+        return section.integer(name, 1, expected=expected)
+
+    maintenance = TableMaintenance(
+        snapshot_retention_days=required("snapshotRetentionDays", "days"),
+        snapshots_to_retain=required("snapshotsToRetain", "snapshots"),
+        orphan_file_retention_days=required("orphanFileRetentionDays", "days"),
+    )
+    # A run's files are unreferenced until its commit: orphan removal must wait longer.
+    if maintenance.orphan_file_retention_days * 24 * 60 <= processing.timeout_minutes:
+        limit = f"(processing.timeoutMinutes = {processing.timeout_minutes})"
+        raise section.fail("orphanFileRetentionDays", f"more days than the longest job run {limit}")
+    section.reject_unknown("setting")
+    return maintenance
+
+
 def _personas(section: Fields) -> dict[str, tuple[str, ...]]:
     """Principals by persona name, read under each persona's cdk.json key."""
     personas = {p.name: _principals(section, p.config_key) for p in PERSONAS}
@@ -197,6 +221,7 @@ def _environment(project: str, name: str, data: Any) -> EnvironmentConfig:
             "region" if region is None else "account",
             "account and region to be set together, or both left null (environment-agnostic)",
         )
+    processing = _processing(section.table("processing", {}))
     config = EnvironmentConfig(
         project=project,
         name=name,
@@ -213,10 +238,11 @@ def _environment(project: str, name: str, data: Any) -> EnvironmentConfig:
         lake_formation_admins=_principals(section, "lakeFormationAdmins"),
         personas=_personas(section.table("personas", {})),
         ingest=_ingest(section.table("ingest", {})),
-        processing=_processing(section.table("processing", {})),
+        processing=processing,
         monitoring=_monitoring(section.table("monitoring", {})),
         athena=_athena(section.table("athena", {})),
         redshift=_redshift(section.table("redshift", {})),
+        table_maintenance=_table_maintenance(section.table("tableMaintenance"), processing),
     )
     if config.remove_data_on_destroy and config.termination_protection:
         raise section.fail(

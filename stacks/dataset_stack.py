@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_glue as glue
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
@@ -19,6 +20,7 @@ from constructs import Construct
 from cdk_constructs.catalog.curated_table import CuratedTable
 from cdk_constructs.catalog.mart_table import MartTable
 from cdk_constructs.catalog.raw_crawler import RawCrawler
+from cdk_constructs.catalog.table_maintenance import TableMaintenance
 from cdk_constructs.common.encrypted_log_group import EncryptedLogGroup
 from cdk_constructs.delivery.saved_queries import save_queries
 from cdk_constructs.governance.persona_grants import grant_dataset_readers
@@ -39,8 +41,9 @@ from stacks.storage_stack import StorageStack
 
 
 class DatasetStack(cdk.Stack):
-    """The raw crawler, the curated table, the jobs, the pipeline and its triggers, the reader
-    grants and, for a streaming source, the Firehose delivery stream of one dataset."""
+    """The raw crawler, the curated table, the marts and their maintenance, the jobs, the
+    pipeline and its triggers, the reader grants and, for a streaming source, the Firehose
+    delivery stream of one dataset."""
 
     def __init__(
         self,
@@ -65,6 +68,7 @@ class DatasetStack(cdk.Stack):
         )
         databases = {zone: borrowed.database(db) for zone, db in catalog.databases.items()}
         security_configuration = catalog.security_configuration_name
+        self._tables(databases, curated, analytics, key)
         self.crawler = RawCrawler(
             self,
             "RawCrawler",
@@ -74,14 +78,6 @@ class DatasetStack(cdk.Stack):
             bucket=raw,
             encryption_key=key,
             security_configuration=security_configuration,
-        )
-        self.curated_table = CuratedTable(
-            self,
-            "CuratedTable",
-            dataset=dataset,
-            database=databases["curated"],
-            bucket=curated,
-            remove_on_destroy=config.remove_data_on_destroy,
         )
         self.curation = CurationJob(
             self,
@@ -96,18 +92,6 @@ class DatasetStack(cdk.Stack):
             curated_database=config.database_name("curated"),
             security_configuration=security_configuration,
         )
-        self.marts = [
-            MartTable(
-                self,
-                f"Mart-{mart.name}",
-                dataset=dataset,
-                mart=mart,
-                database=databases["analytics"],
-                bucket=analytics,
-                remove_on_destroy=config.remove_data_on_destroy,
-            )
-            for mart in dataset.marts
-        ]
         self._analytics(curated, analytics, security_configuration)
         self._stream(raw, key)
         alerts_topic = borrowed.topic(alerts.alerts.topic)
@@ -127,6 +111,46 @@ class DatasetStack(cdk.Stack):
         self._deliver(
             delivery, {p: borrowed.principal_arn(r) for p, r in governance.personas.items()}
         )
+
+    def _tables(
+        self,
+        databases: Mapping[str, glue.IDatabase],
+        curated: s3.IBucket,
+        analytics: s3.IBucket,
+        key: kms.IKey,
+    ) -> None:
+        """The curated table and the marts, each with Glue's optimizers (one role for all)."""
+        config, dataset = self.config, self.dataset
+        self.maintenance = TableMaintenance(
+            self,
+            "TableMaintenance",
+            dataset=dataset.name,
+            zones=["curated", "analytics"] if dataset.marts else ["curated"],
+            encryption_key=key,
+            settings=config.table_maintenance,
+        )
+        self.curated_table = CuratedTable(
+            self,
+            "CuratedTable",
+            dataset=dataset,
+            database=databases["curated"],
+            bucket=curated,
+            remove_on_destroy=config.remove_data_on_destroy,
+            maintenance=self.maintenance,
+        )
+        self.marts = [
+            MartTable(
+                self,
+                f"Mart-{mart.name}",
+                dataset=dataset,
+                mart=mart,
+                database=databases["analytics"],
+                bucket=analytics,
+                remove_on_destroy=config.remove_data_on_destroy,
+                maintenance=self.maintenance,
+            )
+            for mart in dataset.marts
+        ]
 
     def _analytics(
         self, curated: s3.IBucket, analytics: s3.IBucket, security_configuration: str

@@ -9,6 +9,7 @@ import pytest
 from aws_cdk import assertions
 
 from model.datasets import Dataset
+from model.iceberg import iceberg_type
 from tests.conftest import built, only, resources, template
 
 ZONES = ("raw", "curated", "analytics")
@@ -111,37 +112,40 @@ def test_crawler_settings_are_deliberate(dataset: Dataset) -> None:
 
 @pytest.mark.parametrize("dataset", dataset_params())
 def test_curated_table_is_declared_from_the_declaration(dataset: Dataset) -> None:
+    """The Iceberg table's columns, comments and properties come from the declaration
+    (tests/test_iceberg_tables.py checks the Iceberg shape itself: ids, partitions, format)."""
     tables = resources(template("sandbox", f"Dataset-{dataset.name}"), "AWS::Glue::Table")
     (curated,) = [t for lid, t in tables.items() if lid.startswith("CuratedTable")]
-    table = curated["Properties"]["TableInput"]
-    assert table["Name"] == dataset.name
-    assert table["Description"] == dataset.description
-    storage = table["StorageDescriptor"]
-    assert storage["SerdeInfo"]["SerializationLibrary"].endswith("ParquetHiveSerDe")
-    columns = {c["Name"]: c for c in storage["Columns"]}
+    assert curated["Properties"]["Name"] == dataset.name
+    table = curated["Properties"]["OpenTableFormatInput"]["IcebergInput"]["IcebergTableInput"]
+    columns = {c["Name"]: c for c in table["Schema"]["Fields"]}
     dropped = {c.name for c in dataset.columns if c.pii == "drop"}
-    assert set(columns) == {c.name for c in dataset.curated_columns} | {"ingest_date"}
+    assert set(columns) == {c.name for c in dataset.table_columns} | {"ingest_date"}
     assert columns["ingest_date"]["Type"] == "date"  # lineage: the latest wins per key
     assert not dropped & set(columns)
-    for column in dataset.curated_columns:
-        assert columns[column.name]["Type"] == dataset.curated_type(column)
-        assert columns[column.name]["Comment"].startswith(column.description)
-    assert [p["Name"] for p in table["PartitionKeys"]] == list(dataset.partition_by)
-    parameters = table["Parameters"]
-    assert parameters["classification"] == "parquet"
-    assert parameters["owner"] == dataset.owner
+    for column in dataset.table_columns:
+        assert columns[column.name]["Type"] == iceberg_type(dataset.curated_type(column))
+        doc = columns[column.name]["Doc"]
+        assert doc.startswith(column.description)
+        # A personal-data column says so, and how it is kept, where a reader looks.
+        if column.pii == "hash":
+            assert "Personal data: salted SHA-256 hash" in doc
+        elif column.pii == "keep":
+            assert "Personal data, in clear" in doc
+        else:
+            assert "Personal data" not in doc
+    parameters = table["Properties"]
+    assert parameters["comment"] == dataset.description
+    assert parameters["data_owner"] == dataset.owner
     assert parameters["domain"] == dataset.domain
     assert parameters["data_classification"] == dataset.classification
-    assert parameters["pii_columns"].split(",") == [
-        c.name for c in dataset.curated_columns if c.pii
-    ]
+    assert parameters["pii_columns"].split(",") == [c.name for c in dataset.table_columns if c.pii]
     assert {c.name for c in dataset.pii_columns if c.pii == "drop"} <= {
         t.split(":")[0] for t in parameters["pii_treatments"].split(",")
     }
-    for partition in dataset.partition_by:
-        assert parameters["projection.enabled"] == "true"
-        assert parameters[f"projection.{partition}.type"] == "date"
-        assert parameters[f"projection.{partition}.range"].endswith(",NOW")
+    # Iceberg partitions by its own transforms: no partition projection, no Hive partitions.
+    assert not any(key.startswith("projection.") for key in parameters)
+    assert "PartitionKeys" not in json.dumps(curated)
 
 
 @pytest.mark.parametrize("dataset", dataset_params())
@@ -161,7 +165,7 @@ def test_curated_table_and_personal_columns_carry_lf_tags(dataset: Dataset) -> N
     assert table_tags == {"dataset": dataset.name, "domain": dataset.domain}
     expected = {"hash": "pii-hashed", "keep": "pii-clear"}
     assert column_tags == {
-        c.name: {"sensitivity": expected[c.pii]} for c in dataset.curated_columns if c.pii
+        c.name: {"sensitivity": expected[c.pii]} for c in dataset.table_columns if c.pii
     }
     # One association per column, named after it, so no change to one touches another.
     names = {lid for lid in resources(tmpl, "AWS::LakeFormation::TagAssociation")}

@@ -200,6 +200,26 @@ def test_acknowledgments_are_the_reviewed_ones(blueprint: Blueprint) -> None:
                 "log-group:/aws-glue/*]",
             }
         }
+    # The table optimizers' role: the dataset's table folders, the three log groups Glue names
+    # for them, lakeformation:GetDataAccess (no resource-level permissions).
+    for name, stack in blueprint.dataset_stacks.items():
+        expected |= {
+            (f"Dataset-{name}/TableMaintenance/Role", finding)
+            for finding in bucket_access
+            | {
+                f"{iam5}[Resource::{storage_output % (env, 'Curated')}/{name}/*]",
+                f"{iam5}[Resource::*]",
+            }
+            | {
+                f"{iam5}[Resource::{storage_output % (env, 'Analytics')}/{m.name}/*]"
+                for m in stack.dataset.marts
+            }
+            | {
+                f"{iam5}[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:"
+                f"log-group:/aws-glue/iceberg-{kind}/logs:*]"
+                for kind in ("compaction", "retention", "orphan-file-deletion")
+            }
+        }
     for name in blueprint.dataset_stacks:
         crawler = f"Dataset-{name}/RawCrawler"
         expected |= {

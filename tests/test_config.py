@@ -51,6 +51,26 @@ def test_the_shipped_environments_are_valid() -> None:
     }
 
 
+def test_table_maintenance_is_read_per_environment_sandbox_shorter() -> None:
+    sandbox = load_config(context("sandbox")).table_maintenance
+    prod = load_config(context("prod")).table_maintenance
+    shipped = cdk_json_context()["environments"]
+    for config, name in ((sandbox, "sandbox"), (prod, "prod")):
+        entry = shipped[name]["tableMaintenance"]
+        assert (
+            config.snapshot_retention_days,
+            config.snapshots_to_retain,
+            config.orphan_file_retention_days,
+        ) == (
+            entry["snapshotRetentionDays"],
+            entry["snapshotsToRetain"],
+            entry["orphanFileRetentionDays"],
+        )
+    assert sandbox.snapshot_retention_days < prod.snapshot_retention_days
+    changed = load_config(context(tableMaintenance__snapshotRetentionDays=3)).table_maintenance
+    assert changed.snapshot_retention_days == 3
+
+
 def test_sandbox_is_the_default_environment() -> None:
     ctx = context()
     del ctx["env"]
@@ -159,6 +179,40 @@ BAD_CONFIGURATIONS = [
         "context.environments.sandbox.removeDataOnDestroy = True: expected false when "
         "terminationProtection is true",
         id="protected-yet-removable",
+    ),
+    *(
+        pytest.param(
+            context(**{f"tableMaintenance__{field}": value}),
+            f"context.environments.sandbox.tableMaintenance.{field} = {shown}: expected a whole "
+            f"number of {unit}, at least 1",
+            id=f"table-maintenance-{field}-{case}",
+        )
+        for field, unit in (
+            ("snapshotRetentionDays", "days"),
+            ("snapshotsToRetain", "snapshots"),
+            ("orphanFileRetentionDays", "days"),
+        )
+        for case, value, shown in (
+            ("absent", _DELETE, "'<missing>'"),
+            ("zero", 0, "0"),
+            ("text", "7", "'7'"),
+        )
+    ),
+    pytest.param(
+        context(tableMaintenance=_DELETE),
+        "context.environments.sandbox.tableMaintenance = '<missing>': expected a value",
+        id="table-maintenance-absent",
+    ),
+    pytest.param(
+        context(processing__timeoutMinutes=1440, tableMaintenance__orphanFileRetentionDays=1),
+        "context.environments.sandbox.tableMaintenance.orphanFileRetentionDays = 1: expected "
+        "more days than the longest job run (processing.timeoutMinutes = 1440)",
+        id="orphan-files-removed-while-a-run-may-still-commit-them",
+    ),
+    pytest.param(
+        context(tableMaintenance__snapshotRetentionHours=1),
+        "context.environments.sandbox.tableMaintenance.snapshotRetentionHours = 1: unknown setting",
+        id="table-maintenance-misspelt",
     ),
     pytest.param(
         context(retentionDays=30),

@@ -9,6 +9,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from cdk_constructs.catalog.iceberg_table import iceberg_table
+from cdk_constructs.catalog.table_maintenance import MaintainedTable, TableMaintenance
 from cdk_constructs.common.removal import data_removal_policy
 from cdk_constructs.governance.lake_formation_tags import associate
 from model.datasets import Dataset
@@ -38,6 +39,7 @@ class CuratedTable(Construct):
         database: glue.IDatabase,
         bucket: s3.IBucket,
         remove_on_destroy: bool,
+        maintenance: TableMaintenance,
     ) -> None:
         """Declare the table.
 
@@ -46,6 +48,7 @@ class CuratedTable(Construct):
         :param bucket: the curated zone's bucket; the table lives under ``<dataset>/``.
         :param remove_on_destroy: whether deleting the stack may delete the table's catalog
             entry (its files stay in the bucket either way).
+        :param maintenance: the dataset's table optimizers' role, which attaches them here.
         """
         super().__init__(scope, id)
         self.database_name = database.database_name
@@ -60,6 +63,16 @@ class CuratedTable(Construct):
         )
         self._tag_table(dataset, database_name=database.database_name)
         self._tag_personal_data_columns(dataset, database_name=database.database_name)
+        # Glue's optimizers keep the table compact and its history bounded (``TableMaintenance``).
+        self.maintained = MaintainedTable(
+            zone="curated",
+            database_name=database.database_name,
+            name=dataset.name,
+            bucket=bucket,
+            prefix=self.prefix,
+            table=self.table,
+        )
+        self.optimizers = maintenance.attach(self, self.maintained)
 
     def _tag_table(self, dataset: Dataset, *, database_name: str) -> None:
         """Tag the table with its dataset and domain, which the readers' grants match on."""

@@ -9,6 +9,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from cdk_constructs.catalog.iceberg_table import iceberg_table
+from cdk_constructs.catalog.table_maintenance import MaintainedTable, TableMaintenance
 from cdk_constructs.common.removal import data_removal_policy
 from cdk_constructs.governance.lake_formation_tags import associate
 from model.datasets import Dataset, Mart
@@ -36,6 +37,7 @@ class MartTable(Construct):
         database: glue.IDatabase,
         bucket: s3.IBucket,
         remove_on_destroy: bool,
+        maintenance: TableMaintenance,
     ) -> None:
         super().__init__(scope, id)
         self.database_name = database.database_name
@@ -61,3 +63,13 @@ class MartTable(Construct):
             tags={DATASET: dataset.name, DOMAIN: dataset.domain},
             after=[self.table],
         )
+        # Glue's optimizers keep the table compact and its history bounded (``TableMaintenance``).
+        self.maintained = MaintainedTable(
+            zone="analytics",
+            database_name=database.database_name,
+            name=mart.name,
+            bucket=bucket,
+            prefix=self.prefix,
+            table=self.table,
+        )
+        self.optimizers = maintenance.attach(self, self.maintained)
