@@ -91,11 +91,11 @@ class LakeModel:
         for stack_id, logical_id, props in self._resources("AWS::Glue::Database"):
             self.database_names[(stack_id, logical_id)] = props["DatabaseInput"]["Name"]
         for stack_id, _, props in self._resources("AWS::Glue::Table"):
+            # Every declared table is Iceberg: its columns are its Iceberg schema's fields.
             database = self.database_name(stack_id, props["DatabaseName"])
-            table = props["TableInput"]
-            columns = [c["Name"] for c in table["StorageDescriptor"]["Columns"]]
-            columns += [c["Name"] for c in table.get("PartitionKeys", [])]
-            self.tables[(database, table["Name"])] = Table(database, table["Name"], columns)
+            iceberg = props["OpenTableFormatInput"]["IcebergInput"]["IcebergTableInput"]
+            columns = [f["Name"] for f in iceberg["Schema"]["Fields"]]
+            self.tables[(database, props["Name"])] = Table(database, props["Name"], columns)
         raw = self.blueprint.config.database_name("raw")
         for dataset in self.blueprint.datasets:
             self.tables[(raw, dataset.name)] = Table(
