@@ -1,9 +1,11 @@
 """Run the whole data path on this machine, with no AWS account: ``python -m local_lake``.
 
 The app is synthesized; each dataset's sample file (or rows made from its declaration) lands
-in moto's S3 and goes through the ingest function's bundle, the curation and marts flows run
-on a local SparkSession, and DuckDB runs the saved Athena queries. Prints each stage's
-progress, each dataset's counts and every query's result.
+in moto's S3 and goes through the ingest function's bundle, the curation flow merges it into
+the dataset's Iceberg table on a local SparkSession; then a second day's file does the same
+(updates, a key moving partition, new keys); the marts flow runs, and DuckDB runs the saved
+Athena queries over the Iceberg tables. Prints each stage's progress, each dataset's counts
+per day with the snapshots, one time-travel query, and every query's result.
 
     python3 tasks.py demo             # or: make demo
     python -m local_lake --datasets PATH --keep
@@ -28,7 +30,7 @@ def main() -> None:
     parser.add_argument("--samples", type=Path, default=None,
                         help="folder of sample files (<datasets>/samples)")  # fmt: skip
     parser.add_argument("--keep", action="store_true",
-                        help="keep the working folder: cloud assembly, logs, Parquet")  # fmt: skip
+                        help="keep the working folder: assembly, logs, warehouse")  # fmt: skip
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="local-lake-"))
     try:
@@ -36,7 +38,8 @@ def main() -> None:
             workdir=workdir)  # fmt: skip
     finally:
         if args.keep:
-            print(f"\nKept {workdir}: cdk.out/, s3/ (what moto's buckets held), the logs.")
+            print(f"\nKept {workdir}: cdk.out/, s3/ (what moto's buckets held), warehouse/ "
+                  "(the Iceberg tables), the logs.")  # fmt: skip
         else:
             shutil.rmtree(workdir, ignore_errors=True)
 

@@ -41,8 +41,19 @@ class DatasetPlan:
     spec: dict[str, Any]  # the curation job's --dataset_spec
     ruleset: str  # its --dq_ruleset (DQDL), "" when none is declared
     marts: list[dict[str, Any]]  # the marts job's --marts_spec, [] without marts
-    paths: dict[str, str]  # the jobs' --raw_path, --curated_path, ... as s3:// URIs
+    paths: dict[str, str]  # the curation job's --raw_path and --quarantine_path, as s3:// URIs
+    curated_table: str  # the jobs' --curated_table: <curated database>.<dataset>
+    analytics_database: str  # the marts job's --analytics_database, "" without marts
     queries: list[NamedQuery] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class IcebergTable:
+    """One ``AWS::Glue::Table`` of a dataset stack: a curated table or a mart."""
+
+    database: str
+    name: str
+    iceberg_input: dict[str, Any]  # OpenTableFormatInput.IcebergInput.IcebergTableInput
 
 
 @dataclass(frozen=True)
@@ -52,8 +63,7 @@ class Assembly:
     env: str
     outdir: Path
     buckets: dict[str, str]  # zone -> local bucket name
-    databases: list[dict[str, Any]]  # Glue DatabaseInput, per zone
-    tables: list[tuple[str, dict[str, Any]]]  # (database name, Glue TableInput)
+    tables: list[IcebergTable]  # every dataset's curated table and marts
     ingest_code: Path  # the ingest function's bundle, datasets.json included
     ingest_handler: str  # its Handler setting: module.function
     ingest_environment: dict[str, str]
@@ -111,22 +121,6 @@ class _Resolver:
         raise ValueError(f"{stack}: no local stand-in for a Ref to {resource['Type']}")
 
 
-def _as_deployed(value: Any) -> Any:
-    """CloudFormation passes the values of string maps (``Parameters``) as strings."""
-    if isinstance(value, list):
-        return [_as_deployed(item) for item in value]
-    if not isinstance(value, dict):
-        return value
-    return {
-        key: (
-            {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in item.items()}
-            if key == "Parameters" and isinstance(item, dict)
-            else _as_deployed(item)
-        )
-        for key, item in value.items()
-    }
-
-
 def of_type(template: Mapping[str, Any], type_: str) -> list[dict[str, Any]]:
     return [r for r in template.get("Resources", {}).values() if r["Type"] == type_]
 
@@ -160,32 +154,32 @@ def synthesize(env: str, datasets: Path, outdir: Path) -> Assembly:
         },
     )
 
-    catalog = templates[blueprint.catalog.stack_name]
-    databases = [
-        resolve(r["Properties"]["DatabaseInput"], blueprint.catalog.stack_name)
-        for r in of_type(catalog, "AWS::Glue::Database")
-    ]
     (function,) = of_type(templates[blueprint.ingest.stack_name], "AWS::Lambda::Function")
     bundle = outdir / f"asset.{function['Properties']['Code']['S3Key'].removesuffix('.zip')}"
     environment = resolve(
         function["Properties"]["Environment"]["Variables"], blueprint.ingest.stack_name
     )
 
-    tables: list[tuple[str, dict[str, Any]]] = []
+    tables: list[IcebergTable] = []
     plans = []
     for dataset in blueprint.datasets:
         stack = blueprint.dataset_stacks[dataset.name].stack_name
         tables += [
-            (resolve(r["Properties"]["DatabaseName"], stack),
-             _as_deployed(resolve(r["Properties"]["TableInput"], stack)))
+            IcebergTable(
+                database=resolve(r["Properties"]["DatabaseName"], stack),
+                name=resolve(r["Properties"]["Name"], stack),
+                iceberg_input=resolve(
+                    r["Properties"]["OpenTableFormatInput"]["IcebergInput"]["IcebergTableInput"],
+                    stack,
+                ),
+            )
             for r in of_type(templates[stack], "AWS::Glue::Table")
-        ]  # fmt: skip
+        ]
         plans.append(_plan(dataset, templates[stack], stack, resolve))
     return Assembly(
         env=env,
         outdir=outdir,
         buckets=zone_buckets,
-        databases=databases,
         tables=tables,
         ingest_code=bundle,
         ingest_handler=function["Properties"]["Handler"],
@@ -216,6 +210,8 @@ def _plan(
             for key, value in arguments.items()
             if key.endswith("_path")
         },
+        curated_table=arguments["--curated_table"],
+        analytics_database=arguments.get("--analytics_database", ""),
         queries=[
             NamedQuery(dataset.name, name, q["Description"], q["QueryString"])
             for name, q in sorted(queries.items())

@@ -1,33 +1,57 @@
-"""DuckDB in Athena's place: a view per table of the local Glue catalog, then the saved queries.
+"""DuckDB in Athena's place: a view per Iceberg table, then the saved queries.
 
-Athena reads what the Glue catalog says a table is (its columns, types and S3 location); so
-does this, from moto's catalog, over the Parquet that moto's S3 holds at the table's
-location, copied down first.
+Athena reads an Iceberg table through its metadata: the Glue catalog points at the current
+metadata file, which lists the snapshot's data files and delete files. So does this, with
+pyiceberg, on the local catalog's folders (the Hadoop catalog names the current metadata file
+in ``metadata/version-hint.text``): each table's current snapshot is scanned into Arrow, with
+the merge-on-read delete files applied (an updated row is read once, in its latest version),
+and exposed to DuckDB as the view ``"<database>"."<table>"`` that the saved queries name. The
+files under a table are never read directly: a row deleted or replaced by a later commit is
+still in them.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from local_lake.assembly import Assembly
-from local_lake.aws import S3Folders
 from local_lake.report import QueryResult
 
-DUCKDB_TYPES = {"string": "VARCHAR", "int": "INTEGER", "bigint": "BIGINT", "double": "DOUBLE",
-                "boolean": "BOOLEAN", "date": "DATE", "timestamp": "TIMESTAMP"}  # fmt: skip
+if TYPE_CHECKING:
+    import duckdb
+    from pyiceberg.table import StaticTable
 
 
-def query(assembly: Assembly, glue: Any, folders: S3Folders) -> list[QueryResult]:
-    """Each saved query, on DuckDB, over the tables of the Glue catalog."""
+def iceberg_table(folder: Path) -> StaticTable:
+    """The table in ``folder`` (of a Hadoop catalog) at its current metadata version."""
+    from pyiceberg.table import StaticTable
+
+    metadata = folder / "metadata"
+    version = (metadata / "version-hint.text").read_text().strip()
+    return StaticTable.from_metadata(str(metadata / f"v{version}.metadata.json"))
+
+
+def connect(tables: Mapping[str, Path]) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with a view per table (``database.table`` -> its folder), each
+    over the table's current snapshot as pyiceberg reads it."""
     import duckdb
 
     connection = duckdb.connect()
-    for database in assembly.databases:
-        name = database["Name"]
-        connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{name}"')
-        for page in glue.get_paginator("get_tables").paginate(DatabaseName=name):
-            for table in page["TableList"]:
-                connection.execute(_view(name, table, folders))
+    for qualified, folder in tables.items():
+        database, name = qualified.split(".")
+        rows = iceberg_table(folder).scan().to_arrow()
+        source = f"iceberg__{database}__{name}"
+        connection.register(source, rows)
+        connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{database}"')
+        connection.execute(f'CREATE VIEW "{database}"."{name}" AS SELECT * FROM "{source}"')
+    return connection
+
+
+def query(assembly: Assembly, tables: Mapping[str, Path]) -> list[QueryResult]:
+    """Each saved query, on DuckDB, over the lake's Iceberg tables."""
+    connection = connect(tables)
     results = []
     for plan in assembly.plans:
         for saved in plan.queries:
@@ -35,20 +59,3 @@ def query(assembly: Assembly, glue: Any, folders: S3Folders) -> list[QueryResult
             columns, rows = list(relation.columns), relation.fetchall()
             results.append(QueryResult(plan.dataset.name, saved.name, columns, rows))
     return results
-
-
-def _view(database: str, table: dict[str, Any], folders: S3Folders) -> str:
-    """A view over the table's Parquet in S3, typed as the catalog declares it."""
-    storage = table["StorageDescriptor"]
-    columns = [*storage["Columns"], *table.get("PartitionKeys", [])]
-    typed = ", ".join(
-        f'CAST("{c["Name"]}" AS {DUCKDB_TYPES.get(c["Type"], c["Type"].upper())}) AS "{c["Name"]}"'
-        for c in columns
-    )
-    folder = folders.download(storage["Location"])
-    name = f'"{database}"."{table["Name"]}"'
-    if not any(folder.rglob("*.parquet")):  # nothing written yet: an empty table
-        nulls = ", ".join(f'NULL AS "{c["Name"]}"' for c in columns)
-        return f"CREATE VIEW {name} AS SELECT {typed} FROM (SELECT {nulls}) WHERE false"
-    source = f"read_parquet('{folder.as_posix()}/**/*.parquet', hive_partitioning = true)"
-    return f"CREATE VIEW {name} AS SELECT {typed} FROM {source}"

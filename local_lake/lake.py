@@ -1,90 +1,113 @@
-"""The lake in moto, and the stages that move data through it, each with the deployed code.
+"""The lake: moto's buckets, a local Iceberg catalog, and the stages that move data through them.
 
 Each stage runs what deploys: the ingest function's synthesized bundle (in a process of its
 own, ``lambda_process``), the curation job's flow and the marts job's flow
 (``glue_jobs.flows``, which the Glue scripts call too). What is local is only what AWS would
 do around that code: putting files into landing and sending the events, reading raw (Glue's
-reader does not run here), copying S3 prefixes to the local folders Spark reads and writes
-and back, and counting what happened.
+reader and its bookmark do not run here), and counting what happened.
+
+Landing, raw and quarantine are moto's S3, as deployed. The curated and analytics tables are
+Iceberg tables in a Hadoop catalog on ``<workdir>/warehouse``: Iceberg's S3 file IO needs the
+AWS SDK for Java, which no package available offline ships, so they cannot live in moto's
+buckets; each is created from its template's
+``IcebergTableInput`` (``local_lake.tables.deploy_table``).
 """
 
 from __future__ import annotations
 
 import os
 from collections import Counter
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
 
-from glue_jobs import flows
-from local_lake import athena, lambda_process, quality
+from glue_jobs import flows, iceberg
+from local_lake import athena, lambda_process, quality, time_travel
 from local_lake.assembly import REGION, Assembly, DatasetPlan
-from local_lake.aws import LocalAws, S3Folders
-from local_lake.report import DatasetFigures, Progress, QueryResult
-from local_lake.samples import generated_file, sample_file
-from local_lake.spark import read_raw
-
-RUN_ID = "local"  # the run=<id> folder of quarantined and dq_failed rows (Glue's job run id)
+from local_lake.aws import LocalAws, S3Folders, split
+from local_lake.report import DatasetFigures, DayFigures, Progress, QueryResult
+from local_lake.samples import ARRIVALS, generated_file, sample_file
+from local_lake.spark import iceberg_catalog, read_raw
+from local_lake.tables import deploy_table
 
 
 class LocalLake:
-    """The zone buckets, the salt and the Glue catalog the stacks declare, created in moto."""
+    """The zone buckets and the salt the stacks declare, created in moto, and the Iceberg
+    tables they declare, created in a local catalog."""
 
     def __init__(self, assembly: Assembly, aws: LocalAws, workdir: Path) -> None:
         self.assembly, self.aws, self.workdir = assembly, aws, workdir
-        self.s3, self.glue = aws.client("s3"), aws.client("glue")
-        self.secrets = aws.client("secretsmanager")
+        self.s3, self.secrets = aws.client("s3"), aws.client("secretsmanager")
         self.folders = S3Folders(self.s3, workdir / "s3")
+        self.warehouse = workdir / "warehouse"
+        self.catalog = ""
+        # The raw keys each dataset's curation has read: what Glue's job bookmark records.
+        self.bookmarks: dict[str, set[str]] = {plan.dataset.name: set() for plan in assembly.plans}
         location = {"LocationConstraint": REGION}
         for bucket in assembly.buckets.values():
             self.s3.create_bucket(Bucket=bucket, CreateBucketConfiguration=location)
             self.s3.put_bucket_versioning(
                 Bucket=bucket, VersioningConfiguration={"Status": "Enabled"}
             )
-        for database in assembly.databases:
-            self.glue.create_database(DatabaseInput=database)
-        for database_name, table in assembly.tables:
-            self.glue.create_table(DatabaseName=database_name, TableInput=table)
         self.salt = self.secrets.create_secret(
             Name=assembly.salt_secret_name, SecretString=os.urandom(24).hex()
         )["ARN"]
 
-    def land(self, samples: Path, figures: dict[str, DatasetFigures]) -> list[dict[str, Any]]:
-        """Each dataset's sample (or rows made from its declaration) and an empty file, put
-        into landing; the EventBridge event of each."""
+    def create_tables(self, spark: SparkSession) -> list[str]:
+        """Each curated table and mart of the templates, in the catalog on the warehouse."""
+        self.catalog = iceberg_catalog(spark, self.warehouse)
+        names = []
+        for table in self.assembly.tables:
+            names.append(f"{self.catalog}.{table.database}.{table.name}")
+            deploy_table(spark, names[-1], table.iceberg_input)
+        return names
+
+    def tables(self) -> dict[str, Path]:
+        """``database.table`` -> its folder (the Hadoop catalog's ``<warehouse>/<db>/<table>``)."""
+        return {f"{t.database}.{t.name}": self.warehouse / t.database / t.name
+                for t in self.assembly.tables}  # fmt: skip
+
+    def land(
+        self, samples: Path, day: int, figures: dict[str, DatasetFigures]
+    ) -> list[dict[str, Any]]:
+        """Each dataset's file of ``day`` put into landing (on day 1, rows made from the
+        declaration when it ships no sample, and an empty file); the EventBridge event of
+        each, timed at the day's arrival: the ingest function files it under that date."""
         landing = self.assembly.buckets["landing"]
         staged = self.workdir / "generated"
         staged.mkdir(exist_ok=True)
         events = []
         for plan in self.assembly.plans:
             dataset = plan.dataset
-            sample = sample_file(dataset, samples)
+            sample = sample_file(dataset, samples, day)
+            if sample is None and day > 1:
+                continue  # no later file shipped: nothing arrives that day
             if sample is None:
                 sample = generated_file(dataset, staged)
-                figures[dataset.name].sample = f"{sample.name} (made from the declaration)"
+                figures[dataset.name].on(day).sample = f"{sample.name} (made from the declaration)"
             else:
-                figures[dataset.name].sample = sample.relative_to(samples.parent).as_posix()
-            for key, body in (
-                (f"{dataset.name}/{sample.name}", sample.read_bytes()),
-                (f"{dataset.name}/empty-export{sample.suffix}", b""),  # shows a rejection
-            ):
+                figures[dataset.name].on(day).sample = sample.relative_to(samples.parent).as_posix()
+            files = [(f"{dataset.name}/{sample.name}", sample.read_bytes())]
+            if day == 1:  # shows a rejection
+                files.append((f"{dataset.name}/empty-export{sample.suffix}", b""))
+            for key, body in files:
                 version = self.s3.put_object(Bucket=landing, Key=key, Body=body)["VersionId"]
                 events.append({
                     "source": "aws.s3",
                     "detail-type": "Object Created",
-                    "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "time": ARRIVALS[day - 1].strftime("%Y-%m-%dT%H:%M:%SZ"),
                     "detail": {"bucket": {"name": landing},
                                "object": {"key": key, "version-id": version}},
                 })  # fmt: skip
-                figures[dataset.name].landed += 1
+                figures[dataset.name].on(day).landed += 1
         return events
 
     def ingest(
-        self, events: list[dict[str, Any]], figures: dict[str, DatasetFigures], progress: Progress
+        self, events: list[dict[str, Any]], figures: dict[str, DayFigures], progress: Progress
     ) -> None:
-        """The function's bundle handles each event in its own process, as Lambda would."""
+        """The function's bundle handles each event in its own process, as Lambda would;
+        ``figures``: each dataset's figures of the day."""
         results = lambda_process.invoke(
             self.assembly.ingest_code,
             self.assembly.ingest_handler,
@@ -104,52 +127,83 @@ class LocalLake:
                           + (f" ({result['reason']})" if result["reason"] else "")
                           + f" -> s3://{self.assembly.buckets['raw']}/{where}")  # fmt: skip
 
-    def curate(self, spark: SparkSession, plan: DatasetPlan, figures: DatasetFigures) -> None:
-        """The curation job's flow (``flows.curate``) over raw as read here, with the local
-        evaluation of the dataset's quality rules; curated and quarantine copied back."""
-        paths = plan.paths
-        raw = read_raw(
-            spark, plan.spec, paths["raw_path"], self.folders.download(paths["raw_path"])
-        )
-        curated = self.folders.download(paths["curated_path"])
-        quarantine = self.folders.download(paths["quarantine_path"])
+    def _new_raw_files(self, plan: DatasetPlan, day: int) -> tuple[Path, list[str]]:
+        """The dataset's raw files its curation has not read yet, copied down under their
+        keys (so each path keeps its ``ingest_date=`` folder): the job bookmark's part."""
+        bucket, prefix = split(plan.paths["raw_path"])
+        pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        read = self.bookmarks[plan.dataset.name]
+        keys = [o["Key"] for page in pages for o in page.get("Contents", [])
+                if o["Key"] not in read]  # fmt: skip
+        folder = self.workdir / "raw-read" / f"{plan.dataset.name}-day{day}"
+        for key in keys:
+            (folder / key).parent.mkdir(parents=True, exist_ok=True)
+            self.s3.download_file(bucket, key, str(folder / key))
+        return folder, keys
+
+    def curate(
+        self, spark: SparkSession, plan: DatasetPlan, day: int, figures: DatasetFigures
+    ) -> bool:
+        """The curation job's flow (``flows.curate``) over the raw files not read before,
+        with the local evaluation of the dataset's quality rules, merged into the curated
+        table; quarantine copied back to moto. False when there was nothing new to read."""
+        folder, keys = self._new_raw_files(plan, day)
+        if not keys:
+            return False
+        figures.table = f"{self.catalog}.{plan.curated_table}"
+        today = figures.on(day)
+        raw = read_raw(spark, plan.spec, plan.paths["raw_path"], folder)
+        quarantine = self.folders.download(plan.paths["quarantine_path"])
 
         def check_quality(rows: DataFrame) -> list[str]:
-            figures.rules = quality.evaluate(rows, plan.ruleset)
-            return quality.failed(figures.rules)
+            today.rules = quality.evaluate(rows, plan.ruleset)
+            return quality.failed(today.rules)
 
         run = flows.curate(
             raw,
             plan.spec,
             salt=self.secrets.get_secret_value(SecretId=self.salt)["SecretString"],
-            curated_path=str(curated),
+            table=figures.table,
             quarantine_path=f"{quarantine.as_posix()}/",
-            run_id=RUN_ID,
+            run_id=f"local-day{day}",  # Glue's job run id: one folder per run
             check_quality=check_quality,
         )
-        self.folders.upload(curated, paths["curated_path"])
-        self.folders.upload(quarantine, paths["quarantine_path"])
-        figures.rows_in = run.figures["rows_in"]
-        figures.rows_quarantined = Counter(run.figures["quarantined_by_reason"])
+        self.bookmarks[plan.dataset.name].update(keys)  # the job commits its bookmark either way
+        self.folders.upload(quarantine, plan.paths["quarantine_path"])
+        today.raw_files, today.rows_in = len(keys), run.figures["rows_in"]
+        today.rows_quarantined = Counter(run.figures["quarantined_by_reason"])
         if run.failed_rules:
-            figures.rows_failed_quality = run.figures["rows_written"]
+            today.rows_failed_quality = run.figures["rows_written"]
         else:
-            figures.rows_curated = run.figures["rows_written"]
+            today.rows_curated = run.figures["rows_written"]
+            for change in ("inserted", "updated", "unchanged"):
+                setattr(today, f"rows_{change}", run.figures[f"rows_{change}"])
+            today.snapshot_id = run.figures["snapshot_id"]
+        figures.table_rows = spark.table(figures.table).count()
+        return True
+
+    def time_travel(self, spark: SparkSession, plan: DatasetPlan, figures: DatasetFigures) -> None:
+        """A key the later days changed, as of the first day's snapshot and now."""
+        first = figures.days.get(1)
+        latest = iceberg.current_snapshot(spark, figures.table) if figures.table else None
+        if first is None or first.snapshot_id is None or latest == first.snapshot_id:
+            return
+        figures.time_travel = time_travel.changed_key(
+            spark, figures.table, plan.spec["primary_key"], first.snapshot_id
+        )
 
     def build_marts(self, spark: SparkSession, plan: DatasetPlan, figures: DatasetFigures) -> None:
-        """The marts job's flow (``flows.write_marts``) from curated; analytics copied back."""
-        curated = self.folders.download(plan.paths["curated_path"])
-        if not any(curated.rglob("*.parquet")):
+        """The marts job's flow (``flows.write_marts``) from the curated table."""
+        curated = f"{self.catalog}.{plan.curated_table}"
+        if iceberg.current_snapshot(spark, curated) is None:
             return  # nothing curated (a quality failure): the job would find no data either
-        analytics = self.folders.download(plan.paths["analytics_path"])
         figures.mart_rows = flows.write_marts(
             spark,
             plan.marts,
-            curated_path=str(curated),
-            analytics_path=f"{analytics.as_posix()}/",
+            curated_table=curated,
+            analytics_database=f"{self.catalog}.{plan.analytics_database}",
         )
-        self.folders.upload(analytics, plan.paths["analytics_path"])
 
     def query(self) -> list[QueryResult]:
-        """Every saved query, on DuckDB in Athena's place."""
-        return athena.query(self.assembly, self.glue, self.folders)
+        """Every saved query, on DuckDB in Athena's place, over the Iceberg tables."""
+        return athena.query(self.assembly, self.tables())

@@ -1,7 +1,8 @@
 """What the local run tells: its progress while it runs, its figures and results at the end.
 
-Kept apart from the stages so that they only record what happened (``DatasetFigures``) and
-the tests can check the figures without reading the printed text.
+Kept apart from the stages so that they only record what happened (``DatasetFigures``, one
+``DayFigures`` per day a file arrived) and the tests can check the figures without reading the
+printed text.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from local_lake.quality import RuleResult
@@ -19,19 +21,50 @@ SHOWN_ROWS = 10
 
 
 @dataclass
-class DatasetFigures:
-    """What happened to one dataset's data at each stage."""
+class DayFigures:
+    """What one day's arrival did to one dataset: its files, its rows, the commit."""
 
     sample: str = ""
     landed: int = 0
     ingested: int = 0
     quarantined_files: Counter[str] = field(default_factory=Counter)
+    raw_files: int = 0  # new raw files the curation read (the bookmark's part)
     rows_in: int = 0
-    rows_curated: int = 0
+    rows_curated: int = 0  # the run's curated rows: inserted + updated + unchanged
     rows_quarantined: Counter[str] = field(default_factory=Counter)
     rows_failed_quality: int = 0
+    rows_inserted: int = 0
+    rows_updated: int = 0
+    rows_unchanged: int = 0
+    snapshot_id: int | None = None  # the curated table's snapshot after the run
     rules: list[RuleResult] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TimeTravel:
+    """One key the second day changed, read as of the first day's snapshot and now."""
+
+    sql: str  # the query against the earlier snapshot, as it ran
+    snapshot_id: int
+    columns: list[str]  # the key, then the columns that changed
+    then: tuple[Any, ...]
+    now: tuple[Any, ...]
+    rows_then: int
+    rows_now: int
+
+
+@dataclass
+class DatasetFigures:
+    """What happened to one dataset's data, day by day, and what its tables hold after."""
+
+    days: dict[int, DayFigures] = field(default_factory=dict)
+    table: str = ""  # the curated table, catalog.database.table in the local catalog
+    table_rows: int = 0
     mart_rows: dict[str, int] = field(default_factory=dict)
+    time_travel: TimeTravel | None = None
+
+    def on(self, day: int) -> DayFigures:
+        return self.days.setdefault(day, DayFigures())
 
 
 @dataclass(frozen=True)
@@ -47,6 +80,8 @@ class Report:
     figures: dict[str, DatasetFigures]
     queries: list[QueryResult]
     seconds: float
+    warehouse: Path  # the local Iceberg catalog's folder
+    tables: dict[str, Path] = field(default_factory=dict)  # database.table -> its folder
 
 
 class Progress:
@@ -68,21 +103,33 @@ class Progress:
 
 
 def render(report: Report) -> list[str]:
-    """The summary: each dataset's figures, then each query's result."""
-    lines = ["", f"Local run finished in {report.seconds:.1f} s.", ""]
-    header = ("dataset", "landed", "ingested", "quarantined files", "raw rows", "curated rows",
-              "quarantined rows", "failed quality", "mart rows")  # fmt: skip
-    rows = []
-    for name, f in report.figures.items():
-        rows.append((
-            name, str(f.landed), str(f.ingested), _reasons(f.quarantined_files), str(f.rows_in),
-            str(f.rows_curated), _reasons(f.rows_quarantined), str(f.rows_failed_quality),
-            ", ".join(f"{m} {n}" for m, n in f.mart_rows.items()) or "-",
-        ))  # fmt: skip
+    """The summary: each dataset's figures per day, its tables, then each query's result."""
+    lines = ["", f"Local run finished in {report.seconds:.1f} s.", "",
+             f"The curated and analytics tables are Iceberg tables in a local catalog on "
+             f"{report.warehouse}", "(Iceberg's S3 file IO needs the AWS SDK for Java, not "
+             "available offline); landing, raw and quarantine are moto's S3.", ""]  # fmt: skip
+    header = ("dataset", "day", "landed", "ingested", "quarantined files", "raw rows",
+              "curated rows", "quarantined rows", "failed quality", "inserted", "updated",
+              "unchanged", "snapshot")  # fmt: skip
+    rows = [
+        (name, str(day), str(d.landed), str(d.ingested), _reasons(d.quarantined_files),
+         str(d.rows_in), str(d.rows_curated), _reasons(d.rows_quarantined),
+         str(d.rows_failed_quality), str(d.rows_inserted), str(d.rows_updated),
+         str(d.rows_unchanged), _cell(d.snapshot_id))
+        for name, f in report.figures.items() for day, d in sorted(f.days.items())
+    ]  # fmt: skip
     lines += _table(header, rows)
+    lines.append("")
+    lines += _table(("dataset", "curated table", "rows now", "mart rows"), [
+        (name, f.table, str(f.table_rows),
+         ", ".join(f"{m} {n}" for m, n in f.mart_rows.items()) or "-")
+        for name, f in report.figures.items()
+    ])  # fmt: skip
     for name, f in report.figures.items():
-        lines += ["", f"{name}: landed {f.sample}; quality rules:"]
-        lines += [f"  {r.outcome:<8} {r.rule}  ({r.detail})" for r in f.rules] or ["  none run"]
+        for day, d in sorted(f.days.items()):
+            lines += ["", f"{name}, day {day}: landed {d.sample}; quality rules:"]
+            lines += [f"  {r.outcome:<8} {r.rule}  ({r.detail})" for r in d.rules] or ["  none run"]
+        lines += _time_travel(name, f.time_travel)
     for result in report.queries:
         lines += ["", f"Query {result.name} ({len(result.rows)} rows):"]
         shown = [tuple(_cell(v) for v in row) for row in result.rows[:SHOWN_ROWS]]
@@ -90,6 +137,19 @@ def render(report: Report) -> list[str]:
         if len(result.rows) > SHOWN_ROWS:
             lines.append(f"... and {len(result.rows) - SHOWN_ROWS} more rows")
     return lines
+
+
+def _time_travel(name: str, travel: TimeTravel | None) -> list[str]:
+    if travel is None:
+        return []
+    values = [("as of day 1", *map(_cell, travel.then)), ("now", *map(_cell, travel.now))]
+    return [
+        "",
+        f"{name}, time travel to day 1's snapshot {travel.snapshot_id}:",
+        f"  {travel.sql}",
+        *(f"  {line}" for line in _table(("", *travel.columns), values)),
+        f"  rows as of day 1: {travel.rows_then}; now: {travel.rows_now}",
+    ]
 
 
 def _reasons(counter: Counter[str]) -> str:

@@ -1,9 +1,15 @@
 """The files the local run lands: each dataset's sample, or rows made from its declaration.
 
-A dataset ships a sample as ``datasets/samples/<name>.<csv|jsonl|parquet>``. One declared
-without a sample still runs: rows are made from its columns, within what its quality rules
-allow (``ColumnValues "c" in [...]`` picks from the list, a lower bound is kept), so a newly
-onboarded dataset can be tried before it has real data.
+A dataset ships a sample as ``datasets/samples/<name>.<csv|jsonl|parquet>``, and may ship
+what arrives on a later day as ``<name>-day2.<ext>`` (an update to a key it already has, a key
+whose partition value changes, new keys). One declared without a sample still runs: rows are
+made from its columns, within what its quality rules allow (``ColumnValues "c" in [...]``
+picks from the list, a lower bound is kept), so a newly onboarded dataset can be tried before
+it has real data; it has no second day.
+
+``ARRIVALS`` are the days the files land on: the time of each EventBridge event, from which the
+ingest function takes the ``ingest_date=`` folder in raw (as it does in AWS, where the event's
+time is when S3 stored the object), so the second day's rows are later than the first's.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ import csv
 import io
 import json
 import re
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +29,15 @@ GENERATED_ROWS = 24
 _ALLOWED = re.compile(r'^ColumnValues\s+"(?P<column>[^"]+)"\s+in\s*\[(?P<values>[^\]]*)\]$')
 _LOWER = re.compile(r'^ColumnValues\s+"(?P<column>[^"]+)"\s*(?P<op>>=?)\s*(?P<value>-?\d+)')
 _START = datetime(2026, 11, 2, 8, 0)  # the samples' first day
+# When each day's files land (the event time): the orders export of 2026-11-01..12, then the
+# next night's export with 2026-11-13's orders and the changes to earlier ones.
+ARRIVALS = (datetime(2026, 11, 13, 1, 30, tzinfo=UTC), datetime(2026, 11, 14, 1, 30, tzinfo=UTC))
 
 
-def sample_file(dataset: Dataset, samples: Path) -> Path | None:
-    path = samples / f"{dataset.name}{SUFFIX[dataset.source.format]}"
+def sample_file(dataset: Dataset, samples: Path, day: int = 1) -> Path | None:
+    """The dataset's file for ``day`` (1: ``<name>.<ext>``, n: ``<name>-day<n>.<ext>``)."""
+    stem = dataset.name if day == 1 else f"{dataset.name}-day{day}"
+    path = samples / f"{stem}{SUFFIX[dataset.source.format]}"
     return path if path.is_file() else None
 
 

@@ -1,10 +1,15 @@
 """The local run (python3 tasks.py demo), end to end: the shipped samples and a dataset
-onboarded from the docs without one reach the saved queries, and every row is accounted for."""
+onboarded from the docs without one reach the saved queries, every row is accounted for, and
+the second day's file updates, moves and adds keys in the Iceberg tables, with time travel to
+the first day."""
 
 from __future__ import annotations
 
+import csv
 import json
 import os
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -13,8 +18,12 @@ from tests.conftest import DATASETS, datasets_folder, docs_example_declaration
 
 pytest.importorskip("pyspark")
 pytest.importorskip("duckdb")
+pytest.importorskip("pyiceberg")
 
-from local_lake import lambda_process
+import duckdb
+from pyiceberg.expressions import EqualTo
+
+from local_lake import athena, lambda_process
 from local_lake.report import Report
 from local_lake.run import run
 
@@ -44,33 +53,134 @@ def test_every_landed_file_is_ingested_or_quarantined_with_its_reason(
 ) -> None:
     report, _ = local_run
     assert set(report.figures) == {*SHIPPED, "payments"}
-    for figures in report.figures.values():
-        assert figures.landed == 2  # the sample and an empty file
-        assert figures.ingested == 1
-        assert dict(figures.quarantined_files) == {"empty_file": 1}
+    for name, figures in report.figures.items():
+        first = figures.days[1]
+        assert first.landed == 2  # the sample and an empty file
+        assert first.ingested == 1
+        assert dict(first.quarantined_files) == {"empty_file": 1}
+        # The shipped datasets have a second day's file; payments, made up, has none.
+        assert set(figures.days) == ({1, 2} if name in SHIPPED else {1})
+    for name in SHIPPED:
+        second = report.figures[name].days[2]
+        assert (second.landed, second.ingested, second.quarantined_files) == (1, 1, {})
 
 
 def test_every_raw_row_is_curated_or_quarantined(local_run: tuple[Report, list[str]]) -> None:
     report, _ = local_run
     for name, figures in report.figures.items():
-        quarantined = sum(figures.rows_quarantined.values())
-        assert figures.rows_in > 0, name
-        assert figures.rows_in == figures.rows_curated + quarantined, name
-        assert figures.rows_failed_quality == 0, name
-        assert {r.outcome for r in figures.rules} == {"Passed"}, name
+        for day, d in figures.days.items():
+            quarantined = sum(d.rows_quarantined.values())
+            assert d.rows_in > 0, (name, day)
+            assert d.rows_in == d.rows_curated + quarantined, (name, day)
+            assert d.rows_curated == d.rows_inserted + d.rows_updated + d.rows_unchanged
+            assert d.rows_failed_quality == 0, (name, day)
+            assert {r.outcome for r in d.rules} == {"Passed"}, (name, day)
     # The orders sample ends with a bad quantity and a repeated order.
-    assert dict(report.figures["orders"].rows_quarantined) == {
+    assert dict(report.figures["orders"].days[1].rows_quarantined) == {
         "uncastable": 1,
         "exact_duplicate": 1,
     }
     assert report.figures["orders"].mart_rows["orders_daily_by_segment"] > 0
 
 
+def _keys(name: str, day: int) -> list[str]:
+    """The primary keys of a shipped sample file, as the file lists them."""
+    sample = DATASETS / "samples" / (f"{name}.csv" if day == 1 else f"{name}-day2.csv")
+    if name == "orders":
+        return [row["order_id"] for row in csv.DictReader(sample.open())]
+    sample = sample.with_suffix(".jsonl")
+    return [json.loads(line)["event_id"] for line in sample.read_text().splitlines()]
+
+
+def test_each_day_inserts_and_updates_what_its_file_holds(
+    local_run: tuple[Report, list[str]],
+) -> None:
+    """Day 2's keys already curated on day 1 are updated (the moved one too), the others
+    inserted; day 2's run reads only the new raw file (the bookmark); the table holds each
+    key once."""
+    report, _ = local_run
+    for name in SHIPPED:
+        figures = report.figures[name]
+        first, second = figures.days[1], figures.days[2]
+        day1, day2 = set(_keys(name, 1)), _keys(name, 2)
+        assert first.rows_inserted == first.rows_curated  # an empty table: all new
+        assert (second.raw_files, second.rows_in) == (1, len(day2))
+        assert second.rows_updated == len([k for k in day2 if k in day1]) == 2, name
+        assert second.rows_inserted == len([k for k in day2 if k not in day1]) == 3, name
+        assert second.rows_unchanged == 0
+        assert figures.table_rows == first.rows_inserted + second.rows_inserted, name
+        assert None not in (first.snapshot_id, second.snapshot_id)
+        assert first.snapshot_id != second.snapshot_id
+    assert report.figures["orders"].table_rows == 43  # O-10001..O-10040, O-10042..O-10044
+
+
+def test_the_iceberg_tables_hold_each_key_once_with_its_latest_record(
+    local_run: tuple[Report, list[str]],
+) -> None:
+    """Read as Athena reads them (pyiceberg, delete files applied), through DuckDB."""
+    report, _ = local_run
+    db = athena.connect(report.tables)
+
+    def rows(sql: str, *parameters: str) -> list[tuple[object, ...]]:
+        return db.execute(sql, list(parameters)).fetchall()
+
+    for table, key in (("orders", "order_id"), ("clickstream", "event_id")):
+        assert rows(
+            f"SELECT count(*) = count(DISTINCT {key}) FROM datalake_sandbox_curated.{table}"  # noqa: S608
+        ) == [(True,)]
+    # The update: day 2's values, and the ingest date of day 2's arrival (the event time).
+    orders = "FROM datalake_sandbox_curated.orders WHERE order_id = ?"
+    assert rows(f"SELECT quantity, amount, status, ingest_date {orders}", "O-10028") == [
+        (5, Decimal("133.98"), "paid", date(2026, 11, 14))
+    ]
+    assert rows(f"SELECT ingest_date {orders}", "O-10001") == [(date(2026, 11, 13),)]
+    # The keys whose partition value changed: once, in the new partition.
+    assert rows(f"SELECT order_date {orders}", "O-10036") == [(date(2026, 11, 13),)]
+    assert rows(
+        "SELECT event_date FROM datalake_sandbox_curated.clickstream WHERE event_id = ?",
+        "3b996870-a132-0b9d-4de2-f8ad4cb59aa7",
+    ) == [(date(2026, 11, 3),)]
+    # The data files still hold the day-1 record: only the delete file hides it.
+    table = athena.iceberg_table(report.tables["datalake_sandbox_curated.orders"])
+    files = table.inspect.files().to_pylist()
+    assert {f["content"] for f in files} == {0, 1}  # data files and position delete files
+    data = [f["file_path"].removeprefix("file:") for f in files if f["content"] == 0]
+    in_files = duckdb.execute(
+        "SELECT amount FROM read_parquet(?) WHERE order_id = 'O-10028' ORDER BY amount", [data]
+    ).fetchall()
+    assert in_files == [(Decimal("107.18"),), (Decimal("133.98"),)]
+
+
+def test_time_travel_reads_the_first_days_snapshot(local_run: tuple[Report, list[str]]) -> None:
+    report, lines = local_run
+    orders = report.figures["orders"]
+    travel = orders.time_travel
+    assert travel is not None
+    assert travel.snapshot_id == orders.days[1].snapshot_id
+    assert travel.columns == ["order_id", "quantity", "amount", "status"]
+    assert travel.then == ("O-10028", 4, Decimal("107.18"), "placed")
+    assert travel.now == ("O-10028", 5, Decimal("133.98"), "paid")
+    assert (travel.rows_then, travel.rows_now) == (40, 43)
+    assert f"VERSION AS OF {travel.snapshot_id} WHERE `order_id` = 'O-10028'" in travel.sql
+    # The same snapshot, read by pyiceberg as Athena's FOR VERSION AS OF would.
+    table = athena.iceberg_table(report.tables["datalake_sandbox_curated.orders"])
+    then = table.scan(snapshot_id=travel.snapshot_id, row_filter=EqualTo("order_id", "O-10028"))
+    assert then.to_arrow().column("amount").to_pylist() == [Decimal("107.18")]
+    clicks = report.figures["clickstream"].time_travel
+    assert clicks is not None
+    assert (clicks.columns, clicks.then[1], clicks.now[1]) == (
+        ["event_id", "duration_ms"], 2066, 4066,
+    )  # fmt: skip
+    assert f"  {travel.sql}" in lines
+
+
 def test_every_dataset_reaches_its_saved_queries(local_run: tuple[Report, list[str]]) -> None:
-    """Each query's totals add up to the rows curated: nothing lost on the way to Athena."""
+    """Each query's totals add up to the rows the curated table holds: nothing lost or
+    doubled on the way to Athena."""
     report, _ = local_run
     results = {(q.dataset, q.name): q for q in report.queries}
     assert {dataset for dataset, _ in results} == {*SHIPPED, "payments"}
+    assert all(q.rows for q in report.queries)
     totals = {
         ("orders", "orders: orders_by_country_and_status"): "orders",
         ("clickstream", "clickstream: events_per_day_and_type"): "events",
@@ -79,19 +189,31 @@ def test_every_dataset_reaches_its_saved_queries(local_run: tuple[Report, list[s
     for key, column in totals.items():
         result = results[key]
         index = result.columns.index(column)
-        assert sum(row[index] for row in result.rows) == report.figures[key[0]].rows_curated
+        assert sum(row[index] for row in result.rows) == report.figures[key[0]].table_rows
     # The mart drops cancelled orders: its revenue per day is below the curated total.
     revenue = results[("orders", "orders: revenue_per_day")]
     assert 0 < len(revenue.rows) <= report.figures["orders"].mart_rows["orders_daily_by_segment"]
+    # Day 2's orders of 2026-11-13: the three new ones and the one moved there.
+    assert revenue.rows[0][:2] == (date(2026, 11, 13), 4)
 
 
 def test_the_output_shows_progress_counts_and_results(local_run: tuple[Report, list[str]]) -> None:
     report, lines = local_run
     text = "\n".join(lines)
-    for stage in range(1, 7):
-        assert f"[{stage}/6]" in text
-    assert "payments: landed payments-generated.csv (made from the declaration)" in text
-    assert "orders       2       1         1 empty_file" in text
+    for stage in range(1, 9):
+        assert f"[{stage}/8]" in text
+    assert "payments, day 1: landed payments-generated.csv (made from the declaration)" in text
+    assert "Iceberg tables in a local catalog on" in text
+    rows = {tuple(line.split()[:12]) for line in lines if line.startswith("orders ")}
+    snapshots = [str(report.figures["orders"].days[d].snapshot_id) for d in (1, 2)]
+    # dataset, day, landed, ingested, quarantined files, raw rows, curated rows, quarantined
+    # rows, failed quality, then inserted, updated, unchanged, snapshot.
+    assert ("orders", "1", "2", "1", "1", "empty_file", "42", "40", "1", "exact_duplicate,",
+            "1", "uncastable") in rows  # fmt: skip
+    assert any(line.startswith("orders ") and line.split()[-4:] == ["40", "0", "0", snapshots[0]]
+               for line in lines)  # fmt: skip
+    assert ("orders", "2", "1", "1", "0", "5", "5", "0", "0", "3", "2", "0") in rows
+    assert any(line.split()[-1:] == [snapshots[1]] for line in lines)
     for result in report.queries:
         assert f"Query {result.name} ({len(result.rows)} rows):" in text
     assert f"Local run finished in {report.seconds:.1f} s." in text
@@ -115,7 +237,8 @@ def test_the_function_logged_each_file_from_its_own_process(
         json.loads(line) for line in (workdir / "ingest-function.log").read_text().splitlines()
     ]
     handled = [r for r in records if r.get("message", "").endswith(("ingested", "quarantined"))]
-    assert len(handled) == sum(f.landed for f in report.figures.values())
+    landed = sum(d.landed for f in report.figures.values() for d in f.days.values())
+    assert len(handled) == landed == 8  # 3 datasets on day 1 (2 files), 2 on day 2
     assert not list((workdir / "cdk.out").rglob("__pycache__"))  # the bundle left as synthesized
 
 
