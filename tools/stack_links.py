@@ -99,13 +99,13 @@ def data_path(stacks: Sequence[StackView]) -> list[tuple[Resource, Resource, str
                     flow(bucket, here, "crawler")
             elif type_ == "AWS::Glue::Job":
                 arguments = props.get("DefaultArguments", {})
-                named = [
+                tables = [
                     bucket
                     for value in arguments.values()
                     if isinstance(value, str) and value.split(".")[0] in databases
                     for bucket in buckets(*_database_location(databases[value.split(".")[0]]))
                 ]  # the catalog tables it names (``<database>.<table>``) are in their zone
-                zones = sorted({*buckets(arguments), *named}, key=zone_order)
+                zones = sorted({*buckets(arguments), *tables}, key=zone_order)
                 reads, *writes = zones or [here]
                 if reads != here:
                     flow(reads, here, "Glue job")
