@@ -11,6 +11,7 @@ between what deploys and what runs locally.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -110,7 +111,10 @@ def merge_curated(curated: DataFrame, spec: Mapping[str, Any], table: str) -> di
     keys = list(spec["primary_key"])
     on = " AND ".join(f"t.`{k}` = s.`{k}`" for k in keys)
     later = f"{_order('s', spec, columns)} > {_order('t', spec, columns)}"
-    run_view = f"run_rows_{spec['name']}"
+    # Views named for this call alone: two merges on one session (two threads) must never
+    # read each other's rows through a shared view name.
+    suffix = uuid.uuid4().hex
+    run_view = f"run_rows_{suffix}"
     curated.createOrReplaceTempView(run_view)
     classified = spark.sql(
         f"SELECT s.*, CASE WHEN t.`{keys[0]}` IS NULL THEN 'inserted' "
@@ -121,7 +125,7 @@ def merge_curated(curated: DataFrame, spec: Mapping[str, Any], table: str) -> di
     figures = {f"rows_{change}": by_change.get(change, 0)
                for change in ("inserted", "updated", "unchanged")}  # fmt: skip
     if figures["rows_inserted"] or figures["rows_updated"]:
-        changes_view = f"changed_rows_{spec['name']}"
+        changes_view = f"changed_rows_{suffix}"
         classified.filter("_change != 'unchanged'").drop("_change").createOrReplaceTempView(
             changes_view
         )
@@ -135,6 +139,7 @@ def merge_curated(curated: DataFrame, spec: Mapping[str, Any], table: str) -> di
             + ")"
         )
     classified.unpersist()
+    spark.catalog.dropTempView(run_view)
     figures["snapshot_id"] = iceberg.current_snapshot(spark, table)
     return figures
 

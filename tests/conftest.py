@@ -130,3 +130,21 @@ def datasets_folder(path: Path, *extra: tuple[str, str]) -> Path:
     for name, text in extra:
         (path / name).write_text(text)
     return path
+
+
+@pytest.fixture(scope="session")
+def spark() -> Any:
+    """One local SparkSession for every test of the process (``spark_session`` is getOrCreate:
+    a module that stopped it would leave the next one a session without its catalogs)."""
+    pytest.importorskip("pyspark")
+    from local_lake.spark import spark_session
+
+    return spark_session()
+
+
+@pytest.fixture(scope="session")
+def lake(spark: Any, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The name of a local Iceberg catalog (a Hadoop catalog on a folder) for the tests."""
+    from local_lake.spark import iceberg_catalog
+
+    return iceberg_catalog(spark, tmp_path_factory.mktemp("warehouse"))

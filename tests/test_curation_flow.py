@@ -1,16 +1,17 @@
-"""The curation flow both runners call (``glue_jobs.flows.curate``), on local Spark.
+"""The curation flow both runners call (``glue_jobs.flows.curate``), on local Spark and Iceberg.
 
 The Glue job and the local run hand it the raw rows they read and differ in nothing after
 that, so these tests are the ones that catch the two drifting apart. Each checks what a run
-left behind by reading the files it wrote: rows in curated, in quarantine, in ``dq_failed/``.
+left behind by reading it back: rows and snapshots of the curated Iceberg table (created as
+a deploy creates it), rows in quarantine and in ``dq_failed/``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 import types
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,104 +24,88 @@ pytest.importorskip("pyspark")
 
 from pyspark.sql import DataFrame, Row, SparkSession
 
-from glue_jobs import flows, raw_to_curated
+from glue_jobs import flows, iceberg, raw_to_curated
 from local_lake import quality
-from local_lake.spark import spark_session
+from local_lake.tables import deploy_table, table_input
+from model.iceberg import curated_table
+from tests.iceberg_lake import (
+    SALT,
+    curate,
+    data_files,
+    metadata,
+    new_table,
+    order,
+    raw_rows,
+    rows_by_key,
+)
 
-SALT = "test-salt"
-ORDERS = load_dataset(DATASETS / "orders.toml").processing_spec()
-HEADER = [c["name"] for c in ORDERS["columns"] if not c.get("derived_from")]
-
-
-@pytest.fixture(scope="module")
-def spark() -> SparkSession:
-    return spark_session()
-
-
-def order(**values: str | None) -> dict[str, str | None]:
-    row: dict[str, str | None] = {
-        "order_id": "O-1", "ordered_at": "2026-11-01T09:00:00Z", "customer_id": "C-1",
-        "customer_email": "ann@example.com", "customer_name": "Ann Example",
-        "shipping_country": "DE", "segment": "consumer", "quantity": "2", "amount": "12.50",
-        "status": "placed",
-    }  # fmt: skip
-    row.update(values)
-    return row
+DATASET = load_dataset(DATASETS / "orders.toml")
+ORDERS = DATASET.processing_spec()
 
 
-def raw_rows(spark: SparkSession, rows: list[dict[str, str | None]], day: str) -> DataFrame:
-    """Rows as a runner's read gives them: every value as text, and the file each came from."""
-    source = f"s3://raw/orders/ingest_date={day}/export-{day}.csv"
-    columns = [*HEADER, flows.SOURCE_FILE]
-    return spark.createDataFrame([[*(r.get(c) for c in HEADER), source] for r in rows],
-                                 schema=", ".join(f"`{c}` string" for c in columns))  # fmt: skip
-
-
-def curate(
-    spark: SparkSession,
-    folder: Path,
-    rows: list[dict[str, str | None]],
-    *,
-    day: str,
-    run_id: str,
-    check_quality: Callable[[DataFrame], list[str]] = lambda _: [],
-) -> flows.CurationRun:
-    return flows.curate(
-        raw_rows(spark, rows, day),
-        ORDERS,
-        salt=SALT,
-        curated_path=str(folder / "curated"),
-        quarantine_path=f"{folder / 'quarantine'}/",
-        run_id=run_id,
-        check_quality=check_quality,
-    )
-
-
-def curated(spark: SparkSession, folder: Path) -> dict[str, Row]:
-    """What curated holds, read from its Parquet files, by order id."""
-    return {row["order_id"]: row for row in spark.read.parquet(str(folder / "curated")).collect()}
+@pytest.fixture
+def table(spark: SparkSession, lake: str) -> str:
+    """A new, empty curated orders table."""
+    return new_table(spark, lake, DATASET)
 
 
 def json_rows(spark: SparkSession, folder: Path) -> list[Row]:
     return spark.read.json(str(folder)).collect()
 
 
-def test_a_second_run_merges_with_what_the_first_wrote(spark: SparkSession, tmp_path: Path) -> None:
-    first = curate(spark, tmp_path, [
+def files_of_partition(spark: SparkSession, table: str, day: str) -> set[str]:
+    where = f"WHERE partition.order_date = DATE'{day}'"
+    return set(metadata(spark, table, "files", "file_path", where))
+
+
+def test_a_second_run_merges_with_what_the_first_wrote(
+    spark: SparkSession, table: str, tmp_path: Path
+) -> None:
+    first = curate(spark, ORDERS, table, tmp_path, [
         order(order_id="O-1", status="placed"),
         order(order_id="O-2"),
         order(order_id="O-3", ordered_at="2026-11-05T10:00:00Z"),
     ], day="2026-11-01", run_id="first")  # fmt: skip
     assert first.figures["rows_written"] == 3
-    assert len(curated(spark, tmp_path)) == 3
-    untouched = tmp_path / "curated" / "order_date=2026-11-05"
-    files_before = sorted(p.name for p in untouched.glob("*.parquet"))
+    assert (first.figures["rows_inserted"], first.figures["rows_updated"]) == (3, 0)
+    assert len(rows_by_key(spark, table)) == 3
+    untouched = files_of_partition(spark, table, "2026-11-05")
+    assert untouched
 
-    second = curate(spark, tmp_path, [
+    second = curate(spark, ORDERS, table, tmp_path, [
         order(order_id="O-1", status="shipped"),  # an update of the first run's O-1
         order(order_id="O-4", ordered_at="2026-11-02T08:00:00Z"),
         order(order_id="O-5", quantity="two"),
     ], day="2026-11-03", run_id="second")  # fmt: skip
-    rows = curated(spark, tmp_path)
+    rows = rows_by_key(spark, table)
     assert sorted(rows) == ["O-1", "O-2", "O-3", "O-4"]  # 3 + 1 new; the update replaced O-1
     assert rows["O-1"]["status"] == "shipped"
     assert str(rows["O-1"]["ingest_date"]) == "2026-11-03"
     assert str(rows["O-2"]["ingest_date"]) == "2026-11-01"  # same partition, kept
-    # A partition the second run's rows do not touch is neither read nor rewritten.
-    assert sorted(p.name for p in untouched.glob("*.parquet")) == files_before
+    # Personal data is stored hashed with the salt, as the first run stored it.
+    expected = hashlib.sha256(f"{SALT}C-1".encode()).hexdigest()
+    assert {r["customer_id"] for r in rows.values()} == {expected}
+    # A partition the second run's rows do not touch is not rewritten: the same files.
+    assert files_of_partition(spark, table, "2026-11-05") == untouched
     (bad,) = json_rows(spark, tmp_path / "quarantine" / "run=second")
     assert bad["reason"] == "uncastable:quantity"
     assert json.loads(bad["raw"])["order_id"] == "O-5"
     assert second.figures["rows_in"] == 3
     assert (second.figures["rows_written"], second.figures["rows_quarantined"]) == (2, 1)
+    assert (second.figures["rows_inserted"], second.figures["rows_updated"],
+            second.figures["rows_unchanged"]) == (1, 1, 0)  # fmt: skip
+    assert second.figures["snapshot_id"] == iceberg.current_snapshot(spark, table)
+    assert second.figures["snapshot_id"] != first.figures["snapshot_id"]
 
 
 def test_a_failed_rule_sends_the_runs_rows_to_dq_failed_and_nothing_to_curated(
-    spark: SparkSession, tmp_path: Path
+    spark: SparkSession, table: str, tmp_path: Path
 ) -> None:
     ruleset = 'Rules = [ ColumnValues "quantity" > 5, IsUnique "order_id" ]'
     run = curate(
         spark,
+        ORDERS,
+        table,
         tmp_path,
         [order(order_id="O-1"), order(order_id="O-2"), order(order_id="O-3", quantity="two")],
         day="2026-11-01",
@@ -130,24 +115,27 @@ def test_a_failed_rule_sends_the_runs_rows_to_dq_failed_and_nothing_to_curated(
     assert run.failed_rules == ['ColumnValues "quantity" > 5']
     held = json_rows(spark, tmp_path / "quarantine" / "dq_failed" / "run=r1")
     assert sorted(r["order_id"] for r in held) == ["O-1", "O-2"]
-    assert not (tmp_path / "curated").exists()
+    assert iceberg.current_snapshot(spark, table) is None  # nothing committed
+    assert spark.table(table).count() == 0
+    assert "rows_inserted" not in run.figures
     # The row that failed its checks is quarantined as on any run.
     (bad,) = json_rows(spark, tmp_path / "quarantine" / "run=r1")
     assert bad["reason"] == "uncastable:quantity"
 
 
 def test_rows_without_an_ingest_date_folder_stop_the_run_before_anything_is_written(
-    spark: SparkSession, tmp_path: Path
+    spark: SparkSession, table: str, tmp_path: Path
 ) -> None:
     from pyspark.sql.functions import lit
 
-    raw = raw_rows(spark, [order()], "2026-11-01")
+    raw = raw_rows(spark, ORDERS, [order()], "2026-11-01")
     raw = raw.withColumn(flows.SOURCE_FILE, lit("s3://raw/orders/export.csv"))
     with pytest.raises(RuntimeError, match="without an ingest_date folder"):
-        flows.curate(raw, ORDERS, salt=SALT, curated_path=str(tmp_path / "curated"),
+        flows.curate(raw, ORDERS, salt=SALT, table=table,
                      quarantine_path=f"{tmp_path}/", run_id="r",
                      check_quality=lambda _: [])  # fmt: skip
     assert list(tmp_path.iterdir()) == []
+    assert iceberg.current_snapshot(spark, table) is None
 
 
 class _Stubs:
@@ -210,15 +198,32 @@ class _Stubs:
         }
 
 
-def test_the_glue_job_runs_the_flow_and_fails_marked_when_a_rule_fails(
-    spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """``raw_to_curated.main`` with Glue's modules stubbed: the rows go to ``dq_failed/`` under
-    the job run's id, curated stays empty, the bookmark is committed, and the run fails with
-    the mark the pipeline looks for."""
+def glue_catalog_table(spark: SparkSession, folder: Path, database: str) -> str:
+    """``glue_catalog.<database>.orders``: the job's catalog name, here a local Iceberg
+    catalog on ``folder`` (in Glue, the Data Catalog), the table created as a deploy does."""
+    for key, value in iceberg.folder_catalog_settings(iceberg.GLUE_CATALOG, str(folder)).items():
+        if key != "spark.sql.extensions":
+            spark.conf.set(key, value)
+    table = f"{iceberg.GLUE_CATALOG}.{database}.orders"
+    deploy_table(spark, table, table_input(curated_table(DATASET), "unused"))
+    return table
+
+
+def run_job(
+    spark: SparkSession,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    database: str,
+    rows: list[dict[str, str | None]],
+    ruleset: str,
+) -> tuple[_Stubs, str, RuntimeError | None]:
+    """``raw_to_curated.main`` with Glue's modules stubbed, on ``rows``; returns the stubs,
+    the table it was to write, and the error the run failed with (None if it did not)."""
     import boto3
     from moto import mock_aws
 
+    table = glue_catalog_table(spark, tmp_path / "warehouse", database)
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     with mock_aws():
         secret = boto3.client("secretsmanager").create_secret(Name="salt", SecretString=SALT)
@@ -227,22 +232,50 @@ def test_the_glue_job_runs_the_flow_and_fails_marked_when_a_rule_fails(
             "JOB_RUN_ID": "jr_1",
             "dataset_spec": json.dumps(ORDERS),
             "raw_path": "s3://raw/orders/",
-            "curated_path": str(tmp_path / "curated"),
+            "curated_table": f"{database}.orders",
+            "warehouse": str(tmp_path / "warehouse"),
             "quarantine_path": f"{tmp_path / 'quarantine'}/",
             "salt_secret_arn": secret["ARN"],
-            "dq_ruleset": 'Rules = [ ColumnValues "quantity" > 5 ]',
+            "dq_ruleset": ruleset,
         }
-        stubs = _Stubs(spark, raw_rows(spark, [order(order_id="O-1"), order(order_id="O-2")],
-                                       "2026-11-01"), args)  # fmt: skip
+        stubs = _Stubs(spark, raw_rows(spark, ORDERS, rows, "2026-11-01"), args)
         for name, module in stubs.modules.items():
             monkeypatch.setitem(sys.modules, name, module)
-        with pytest.raises(RuntimeError) as failure:
+        error = None
+        try:
             raw_to_curated.main()
-    assert str(failure.value) == (
+        except RuntimeError as failure:
+            error = failure
+    assert stubs.read == raw_to_curated.read_options(ORDERS, "s3://raw/orders/")
+    return stubs, table, error
+
+
+def test_the_glue_job_runs_the_flow_and_fails_marked_when_a_rule_fails(
+    spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rows go to ``dq_failed/`` under the job run's id, the curated table gets no
+    snapshot, the bookmark is committed, and the run fails with the mark the pipeline
+    looks for."""
+    stubs, table, failure = run_job(spark, tmp_path, monkeypatch, database="job_dq",
+                                    rows=[order(order_id="O-1"), order(order_id="O-2")],
+                                    ruleset='Rules = [ ColumnValues "quantity" > 5 ]')  # fmt: skip
+    assert str(failure) == (
         f'{raw_to_curated.DATA_QUALITY_FAILED} for orders: ColumnValues "quantity" > 5'
     )
-    assert stubs.read == raw_to_curated.read_options(ORDERS, "s3://raw/orders/")
     assert stubs.committed
     held = json_rows(spark, tmp_path / "quarantine" / "dq_failed" / "run=jr_1")
     assert sorted(r["order_id"] for r in held) == ["O-1", "O-2"]
-    assert not (tmp_path / "curated").exists()
+    assert iceberg.current_snapshot(spark, table) is None
+    assert spark.table(table).count() == 0
+
+
+def test_the_glue_job_merges_into_the_table_its_arguments_name(
+    spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stubs, table, failure = run_job(spark, tmp_path, monkeypatch, database="job_ok",
+                                    rows=[order(order_id="O-1"), order(order_id="O-2")],
+                                    ruleset='Rules = [ ColumnValues "quantity" > 0 ]')  # fmt: skip
+    assert failure is None
+    assert stubs.committed
+    assert sorted(rows_by_key(spark, table)) == ["O-1", "O-2"]
+    assert len(data_files(spark, table)) >= 1

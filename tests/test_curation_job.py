@@ -13,10 +13,13 @@ from typing import Any
 
 import pytest
 
-from cdk_constructs.processing.glue_job import GLUE_JOBS
+from cdk_constructs.processing.glue_job import GLUE_JOBS, GLUE_VERSION
 from glue_jobs import curated_to_analytics, raw_to_curated
 from model.datasets import Dataset
 from tests.conftest import built, only, resources, template
+
+# Arguments that are Glue's own (read by Glue, not by the script).
+GLUE_OWN = ("--enable-", "--job-", "--extra-", "--datalake-formats")
 
 
 def dataset_params() -> list[Any]:
@@ -33,8 +36,9 @@ def job(env: str, name: str, kind: str = "Curation") -> dict[str, Any]:
 def test_the_job_sets_exactly_the_arguments_the_script_reads(dataset: Dataset) -> None:
     """The script's argument list and the stack's arguments cannot drift apart."""
     arguments = job("sandbox", dataset.name)["DefaultArguments"]
-    own = {key for key in arguments if not key.startswith(("--enable-", "--job-", "--extra-"))}
+    own = {key for key in arguments if not key.startswith(GLUE_OWN)}
     assert own == {f"--{name}" for name in raw_to_curated.ARGUMENTS}
+    assert arguments["--curated_table"] == f"datalake_sandbox_curated.{dataset.name}"
     assert json.loads(arguments["--dataset_spec"]) == dataset.processing_spec()
     ruleset = only(template("sandbox", f"Dataset-{dataset.name}"), "AWS::Glue::DataQualityRuleset")
     assert arguments["--dq_ruleset"] == ruleset["Ruleset"]  # the job checks the same rules
@@ -56,7 +60,7 @@ def test_job_settings_follow_the_environment(env: str) -> None:
     for name in built(env).dataset_stacks:
         props = job(env, name)
         assert props["Name"] == f"datalake-{env}-{name}-curate"
-        assert props["GlueVersion"] == "5.0"
+        assert props["GlueVersion"] == GLUE_VERSION == "5.1"  # Spark 3.5.6, Iceberg 1.10.0
         assert props["WorkerType"] == processing.worker_type
         assert props["NumberOfWorkers"] == processing.max_workers
         assert props["ExecutionClass"] == ("FLEX" if processing.flex else "STANDARD")
@@ -64,6 +68,7 @@ def test_job_settings_follow_the_environment(env: str) -> None:
         assert props["ExecutionProperty"] == {"MaxConcurrentRuns": 1}
         assert props["SecurityConfiguration"] == built(env).catalog.security_configuration.name
         arguments = props["DefaultArguments"]
+        assert arguments["--datalake-formats"] == "iceberg"  # Glue's Iceberg libraries
         assert arguments["--job-bookmark-option"] == "job-bookmark-enable"
         assert arguments["--enable-metrics"] == "true"
         assert arguments["--enable-continuous-cloudwatch-log"] == "true"
@@ -158,7 +163,7 @@ def test_the_analytics_job_sets_exactly_the_arguments_its_script_reads() -> None
             assert analytics == []
             continue
         arguments = job("sandbox", name, "Analytics")["DefaultArguments"]
-        own = {k for k in arguments if not k.startswith(("--enable-", "--job-", "--extra-"))}
+        own = {k for k in arguments if not k.startswith(GLUE_OWN)}
         assert own == {f"--{a}" for a in curated_to_analytics.ARGUMENTS}
         assert json.loads(arguments["--marts_spec"]) == [m.spec() for m in stack.dataset.marts]
         assert "--job-bookmark-option" not in arguments  # rebuilds from all of curated
@@ -177,21 +182,27 @@ def test_every_path_argument_is_a_folder(env: str) -> None:
                     assert last.endswith("/"), (name, key, value)
 
 
-def test_each_mart_is_a_tagged_table_in_the_analytics_database() -> None:
+def test_each_mart_is_an_iceberg_table_tagged_in_the_analytics_database() -> None:
     for name, stack in built("sandbox").dataset_stacks.items():
         tmpl = template("sandbox", f"Dataset-{name}")
         tables = {
-            t["Properties"]["TableInput"]["Name"]: t["Properties"]
+            t["Properties"]["Name"]: t["Properties"]
             for lid, t in resources(tmpl, "AWS::Glue::Table").items()
             if lid.startswith("Mart")
         }
         assert set(tables) == {m.name for m in stack.dataset.marts}
         for mart in stack.dataset.marts:
-            table = tables[mart.name]["TableInput"]
-            columns = [c["Name"] for c in table["StorageDescriptor"]["Columns"]]
-            columns += [p["Name"] for p in table["PartitionKeys"]]
+            assert "TableInput" not in tables[mart.name]  # the shape that survives updates
+            iceberg = tables[mart.name]["OpenTableFormatInput"]["IcebergInput"]
+            assert iceberg["Version"] == "2"
+            table = iceberg["IcebergTableInput"]
+            columns = [f["Name"] for f in table["Schema"]["Fields"]]
             assert sorted(columns) == sorted(c.name for c in mart.columns)
-            assert table["Parameters"]["projection.enabled"] == "true"
+            ids = {f["Id"]: f["Name"] for f in table["Schema"]["Fields"]}
+            partitions = [
+                ids[p["SourceId"]] for p in table.get("PartitionSpec", {"Fields": []})["Fields"]
+            ]
+            assert partitions == list(mart.partition_by)
             found = resources(tmpl, "AWS::LakeFormation::TagAssociation").items()
             associations = [a["Properties"] for lid, a in found if lid.startswith("Mart")]
             tags = [{t["TagKey"]: t["TagValues"] for t in a["LFTags"]} for a in associations]

@@ -1,4 +1,4 @@
-"""raw -> curated on a local SparkSession (pyspark pinned to Glue 5.0's Spark 3.5.4).
+"""raw -> curated on a local SparkSession (pyspark pinned to Glue 5.1's Spark 3.5.6).
 
 Each test asserts count conservation: rows in = rows curated + rows quarantined.
 """
@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -22,18 +21,12 @@ pyspark = pytest.importorskip("pyspark")
 from pyspark.sql import SparkSession  # noqa: E402
 
 from glue_jobs import flows, marts, transforms  # noqa: E402
-from local_lake.spark import spark_session  # noqa: E402
+from tests.iceberg_lake import data_files, metadata, new_table, rows_by_key  # noqa: E402
 
 SALT = "test-salt"
-ORDERS = load_dataset(DATASETS / "orders.toml").processing_spec()
+DATASET = load_dataset(DATASETS / "orders.toml")
+ORDERS = DATASET.processing_spec()
 HEADER = [c["name"] for c in transforms.source_columns(ORDERS)]
-
-
-@pytest.fixture(scope="session")
-def spark() -> Iterator[SparkSession]:
-    session: SparkSession = spark_session()
-    yield session
-    session.stop()
 
 
 def order(**values: Any) -> dict[str, Any]:
@@ -266,8 +259,12 @@ def test_the_ingest_date_comes_from_the_raw_folder(spark: SparkSession) -> None:
     assert days == [date(2026, 11, 21), None]
 
 
-def test_a_later_run_replaces_an_earlier_record_of_the_same_key(spark: SparkSession) -> None:
-    """Curated from an earlier run, merged with this run's rows in the partitions they touch."""
+def test_a_later_run_replaces_an_earlier_record_of_the_same_key(
+    spark: SparkSession, lake: str
+) -> None:
+    """The job's MERGE of a second run into what the first committed: the key's later
+    record replaces the earlier one, a key the run does not carry is kept."""
+    table = new_table(spark, lake, DATASET)
     first, _ = run_frames(
         spark,
         [
@@ -275,19 +272,27 @@ def test_a_later_run_replaces_an_earlier_record_of_the_same_key(spark: SparkSess
             order(order_id="O-2", ordered_at="2026-11-05T10:00:00Z"),
         ],
     )
+    assert flows.merge_curated(first, ORDERS, table)["rows_inserted"] == 2
     second, _ = run_frames(
         spark, [order(order_id="O-1", status="shipped", _ingest_date="2026-11-03")]
     )
-    merged = transforms.merge_with_existing(second, first, ORDERS).collect()
-    assert [(r["order_id"], r["status"]) for r in merged] == [("O-1", "shipped")]
-    # O-2's partition (2026-11-05) is not touched, so not read and not rewritten.
-    assert transforms.merge_with_existing(first, None, ORDERS).count() == 2
+    figures = flows.merge_curated(second, ORDERS, table)
+    assert (figures["rows_inserted"], figures["rows_updated"]) == (0, 1)
+    rows = rows_by_key(spark, table)
+    assert {k: r["status"] for k, r in rows.items()} == {"O-1": "shipped", "O-2": "paid"}
 
 
-def test_an_older_late_arrival_does_not_replace_a_newer_record(spark: SparkSession) -> None:
+def test_an_older_late_arrival_does_not_replace_a_newer_record(
+    spark: SparkSession, lake: str
+) -> None:
+    table = new_table(spark, lake, DATASET)
     newer, _ = run_frames(spark, [order(status="shipped", _ingest_date="2026-11-03")])
     older, _ = run_frames(spark, [order(status="placed", _ingest_date="2026-11-01")])
-    (row,) = transforms.merge_with_existing(older, newer, ORDERS).collect()
+    before = flows.merge_curated(newer, ORDERS, table)["snapshot_id"]
+    figures = flows.merge_curated(older, ORDERS, table)
+    assert figures["rows_unchanged"] == 1
+    assert figures["snapshot_id"] == before  # nothing committed
+    (row,) = spark.table(table).collect()
     assert row["status"] == "shipped"
 
 
@@ -299,10 +304,12 @@ def run_frames(spark: SparkSession, rows: list[dict[str, Any]]) -> Any:
     return transforms.raw_to_curated(df, ORDERS, salt=SALT)
 
 
-def test_repeated_hashes_are_stored_once_per_file(spark: SparkSession, tmp_path: Any) -> None:
+def test_repeated_hashes_are_stored_once_per_file(
+    spark: SparkSession, lake: str, tmp_path: Any
+) -> None:
     """100,000 orders of 20,000 customers in one partition: with Parquet's default dictionary
-    page (1 MiB) the 64-character hashes overflow it and every row stores its own; the job's
-    writer keeps them dictionary-encoded, so the file is several times smaller."""
+    page (1 MiB) the 64-character hashes overflow it and every row stores its own; the curated
+    table's properties keep them dictionary-encoded, so its files are several times smaller."""
     from pyspark.sql import functions as F
 
     customer = (F.col("id") % 20_000).cast("string")
@@ -315,12 +322,14 @@ def test_repeated_hashes_are_stored_once_per_file(spark: SparkSession, tmp_path:
     )  # fmt: skip
     raw = raw.withColumn("_ingest_date", raw["_ingest_date"].cast("date"))
     curated, _ = transforms.raw_to_curated(raw, ORDERS, salt=SALT)
-    laid_out = transforms.layout_for_writing(curated, ORDERS).cache()
-    transforms.parquet_writer(laid_out, ORDERS["partition_by"]).parquet(str(tmp_path / "job"))
-    laid_out.write.partitionBy(*ORDERS["partition_by"]).parquet(str(tmp_path / "default"))
+    curated = curated.cache()
+    table = new_table(spark, lake, DATASET)
+    assert flows.merge_curated(curated, ORDERS, table)["rows_inserted"] == 100_000
+    curated.repartition(1).write.parquet(str(tmp_path / "default"))
+    curated.unpersist()
 
-    def size(name: str) -> int:
-        return sum(p.stat().st_size for p in (tmp_path / name).rglob("*.parquet"))
-
-    assert spark.read.parquet(str(tmp_path / "job")).count() == 100_000
-    assert size("job") < size("default") / 3
+    table_bytes = sum(metadata(spark, table, "data_files", "file_size_in_bytes"))
+    default_bytes = sum(p.stat().st_size for p in (tmp_path / "default").rglob("*.parquet"))
+    assert spark.table(table).count() == 100_000
+    assert len(data_files(spark, table)) <= 2
+    assert table_bytes < default_bytes / 3
