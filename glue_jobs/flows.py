@@ -85,13 +85,18 @@ def curate(
     return CurationRun(figures, failed_rules)
 
 
+def _content(alias: str, columns: Sequence[str]) -> str:
+    """SQL for a hash of a record's values, its lineage (the day it arrived) left out."""
+    row = ", ".join(f"{alias}.`{c}`" for c in columns if c != transforms.LINEAGE)
+    return f"sha2(to_json(struct({row})), 256)"
+
+
 def _order(alias: str, spec: Mapping[str, Any], columns: Sequence[str]) -> str:
-    """SQL for a record's place in "which is latest": ingest date, then event time, then a
-    hash of the whole row (any fixed order, so a tie is broken the same way every time)."""
+    """SQL for a record's place in "which is latest": ingest date, then event time, then the
+    hash of its values (any fixed order, so a tie is broken the same way every time)."""
     parts = [f"{alias}.`{transforms.LINEAGE}`"]
     parts += [f"{alias}.`{name}`" for name in transforms.event_time_columns(spec)]
-    row = ", ".join(f"{alias}.`{c}`" for c in columns)
-    parts.append(f"sha2(to_json(struct({row})), 256)")
+    parts.append(_content(alias, columns))
     return f"struct({', '.join(parts)})"
 
 
@@ -99,9 +104,11 @@ def merge_curated(curated: DataFrame, spec: Mapping[str, Any], table: str) -> di
     """Merge the run's rows into ``table`` by primary key, in one commit (or none).
 
     A key the table lacks is inserted; a key it holds is updated when the run's record is
-    later (``_order``), wherever its partition: a record whose partition value changed moves,
-    it is not kept twice. A record the table already holds, or an older one, changes nothing,
-    so a rerun of the same raw files commits nothing at all. The MERGE repeats the "later"
+    later (``_order``) and holds other values, wherever its partition: a record whose
+    partition value changed moves, it is not kept twice. A record whose values the table
+    already holds (sent again, even on a later day: its row keeps the day it first arrived),
+    or an older one, changes nothing, so a rerun of the same raw files, or an export that
+    repeats yesterday's rows, commits nothing for them. The MERGE repeats the "later"
     condition, so a record committed meanwhile by another writer is never overwritten by an
     older one; a conflicting commit fails the run (Iceberg's validation) and loses nothing.
     Returns rows inserted, updated and unchanged, and the table's snapshot after the run.
@@ -110,7 +117,10 @@ def merge_curated(curated: DataFrame, spec: Mapping[str, Any], table: str) -> di
     columns = list(curated.columns)
     keys = list(spec["primary_key"])
     on = " AND ".join(f"t.`{k}` = s.`{k}`" for k in keys)
-    later = f"{_order('s', spec, columns)} > {_order('t', spec, columns)}"
+    later = (
+        f"{_order('s', spec, columns)} > {_order('t', spec, columns)} "
+        f"AND {_content('s', columns)} <> {_content('t', columns)}"
+    )
     # Views named for this call alone: two merges on one session (two threads) must never
     # read each other's rows through a shared view name.
     suffix = uuid.uuid4().hex

@@ -111,6 +111,30 @@ def test_rerunning_the_same_raw_rows_changes_nothing(
     assert sorted(map(tuple, spark.table(table).collect())) == before
 
 
+def test_the_same_values_sent_again_on_a_later_day_change_nothing(
+    spark: SparkSession, lake: str, tmp_path: Path
+) -> None:
+    # An export that repeats yesterday's rows (a full extract, a resend): no update, no
+    # delete file, no snapshot; the row keeps the day it first arrived. A changed value on
+    # the same later day is an update.
+    spec = ORDERS.processing_spec()
+    table = new_table(spark, lake, ORDERS)
+    rows = [order(order_id="O-1"), order(order_id="O-2")]
+    first = curate(spark, spec, table, tmp_path, rows, day="2026-11-01")
+    again = curate(spark, spec, table, tmp_path, rows, day="2026-11-02")
+    assert (again.figures["rows_inserted"], again.figures["rows_updated"],
+            again.figures["rows_unchanged"]) == (0, 0, 2)  # fmt: skip
+    assert snapshots(spark, table) == [first.figures["snapshot_id"]]
+    assert {str(r["ingest_date"]) for r in rows_by_key(spark, table).values()} == {"2026-11-01"}
+    changed = curate(spark, spec, table, tmp_path,
+                     [order(order_id="O-1", status="paid"), order(order_id="O-2")],
+                     day="2026-11-03")  # fmt: skip
+    assert (changed.figures["rows_updated"], changed.figures["rows_unchanged"]) == (1, 1)
+    after = rows_by_key(spark, table)
+    assert (after["O-1"]["status"], str(after["O-1"]["ingest_date"])) == ("paid", "2026-11-03")
+    assert str(after["O-2"]["ingest_date"]) == "2026-11-01"
+
+
 def test_an_older_record_arriving_later_never_overwrites_a_newer_one(
     spark: SparkSession, lake: str, tmp_path: Path
 ) -> None:
