@@ -28,6 +28,7 @@ TYPES: dict[str, tuple[str, str]] = {
     "AWS::StepFunctions::StateMachine": (USE, "state transitions"),
     "AWS::Glue::Crawler": (USE, "DPU-hours per crawl, 10-minute minimum"),
     "AWS::Glue::Job": (USE, "DPU-hours per run, 1-minute minimum"),
+    "AWS::Glue::TableOptimizer": (USE, "DPU-hours while it compacts, expires or deletes files"),
     "AWS::Lambda::Function": (USE, "requests and GB-seconds"),
     "AWS::KinesisFirehose::DeliveryStream": (USE, "GB ingested (Direct PUT)"),
     "AWS::SNS::Topic": (USE, "publishes and deliveries"),
