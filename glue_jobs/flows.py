@@ -65,13 +65,20 @@ def curate(
     """
     df = raw.withColumn(transforms.INGEST_DATE, ingest_dates(raw, SOURCE_FILE))
     df = df.drop(SOURCE_FILE).cache()
-    rows_in = df.count()
-    if rows_in and df.filter(df[transforms.INGEST_DATE].isNull()).limit(1).count():
+    read = df.agg(F.count(F.lit(1)).alias("rows"),
+                  F.count(F.when(df[transforms.INGEST_DATE].isNull(), 1)).alias("undated"),
+                  ).first()  # fmt: skip
+    rows_in = read["rows"]  # type: ignore[index]
+    if read["undated"]:  # type: ignore[index]
         raise RuntimeError("raw rows without an ingest_date folder: dedup order is unknown")
 
-    curated, quarantine = transforms.raw_to_curated(df, spec, salt=salt)
-    curated, quarantine = curated.cache(), quarantine.cache()
-    figures = transforms.counts(rows_in, curated, quarantine)
+    # The transform runs once: every row labelled (curated, or quarantined with its reason),
+    # cached, counted by one aggregation; the check, the merge and the quarantine write read
+    # the cache. Each count() on an uncached plan would recompute the whole transform.
+    labelled = transforms.labelled(df, spec, salt=salt).cache()
+    figures = transforms.tally(rows_in, labelled)
+    df.unpersist()
+    curated, quarantine = transforms.split(labelled, spec)
     failed_rules = check_quality(curated) if figures["rows_written"] else []
     if failed_rules:
         curated.write.mode("append").json(f"{quarantine_path}dq_failed/run={run_id}/")
@@ -79,9 +86,7 @@ def curate(
         figures.update(merge_curated(curated, spec, table))
     if figures["rows_quarantined"]:
         quarantine.write.mode("append").json(f"{quarantine_path}run={run_id}/")
-    df.unpersist()
-    curated.unpersist()
-    quarantine.unpersist()
+    labelled.unpersist()
     return CurationRun(figures, failed_rules)
 
 

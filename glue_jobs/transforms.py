@@ -151,15 +151,19 @@ def deduplicate(df: DataFrame, spec: Mapping[str, Any]) -> DataFrame:
 
     Latest means the latest ingest date, then the latest value of the timestamp a partition
     is derived from. A row identical to the one kept is an ``exact_duplicate``; an older
-    version of the key is ``superseded``.
+    version of the key is ``superseded``. A row that already has a ``_reason`` (it failed
+    its checks) keeps it and takes no part: only the rows that passed compete for a key, so
+    the transform can rank every row in one pass instead of splitting and re-reading them.
     """
     data = [c["name"] for c in source_columns(spec)]
+    passed = F.col(REASON).isNull() if REASON in df.columns else F.lit(True)
     order: list[Column] = []
     if INGEST_DATE in df.columns:
         order.append(F.col(INGEST_DATE).desc_nulls_last())
     order += [col(name).desc_nulls_last() for name in event_time_columns(spec)]
     order.append(F.col(RAW).desc())  # any fixed order, so reruns pick the same row
-    window = Window.partitionBy(*[col(k) for k in spec["primary_key"]]).orderBy(*order)
+    keys = [col(k) for k in spec["primary_key"]]
+    window = Window.partitionBy(*keys, passed.alias("_passed")).orderBy(*order)
     fingerprint = F.sha2(F.to_json(F.struct(*[col(c) for c in data])), 256)
     ranked = (
         df.withColumn("_rank", F.row_number().over(window))
@@ -171,6 +175,8 @@ def deduplicate(df: DataFrame, spec: Mapping[str, Any]) -> DataFrame:
         .when(F.col("_fingerprint") == F.col("_kept_fingerprint"), F.lit("exact_duplicate"))
         .otherwise(F.lit("superseded"))
     )
+    if REASON in df.columns:
+        reason = F.coalesce(F.col(REASON), reason)
     return ranked.withColumn(REASON, reason).drop("_rank", "_fingerprint", "_kept_fingerprint")
 
 
@@ -193,6 +199,28 @@ def protect_pii(df: DataFrame, spec: Mapping[str, Any], salt: str) -> DataFrame:
     return df
 
 
+def labelled(df: DataFrame, spec: Mapping[str, Any], *, salt: str) -> DataFrame:
+    """Every input row once, as its curated row, with the ``_reason`` it is quarantined for
+    (null when it is curated) and its raw values in ``_raw``.
+
+    Both outputs of ``split`` come from this one plan, so a runner that caches it computes
+    the transform (casts, checks, the ranking of each key's records, hashing) once, however
+    many times it counts, checks and writes the rows afterwards.
+    """
+    checked = derive_partitions(type_and_check(standardize(df, spec), spec), spec)
+    return protect_pii(deduplicate(checked, spec), spec, salt)
+
+
+def split(labelled_rows: DataFrame, spec: Mapping[str, Any]) -> tuple[DataFrame, DataFrame]:
+    """``labelled`` rows -> (curated rows, quarantined rows)."""
+    kept = labelled_rows.filter(F.col(REASON).isNull())
+    curated_columns = [col(c["name"]) for c in spec["columns"] if c.get("pii") != "drop"]
+    lineage = (F.col(INGEST_DATE) if INGEST_DATE in kept.columns else F.lit(None)).cast("date")
+    curated = kept.select(*curated_columns, lineage.alias(LINEAGE))
+    quarantine = _quarantine_rows(labelled_rows.filter(F.col(REASON).isNotNull()), spec)
+    return curated, quarantine
+
+
 def raw_to_curated(
     df: DataFrame, spec: Mapping[str, Any], *, salt: str
 ) -> tuple[DataFrame, DataFrame]:
@@ -201,17 +229,7 @@ def raw_to_curated(
     Quarantined rows carry ``dataset``, ``reason``, ``raw`` (the row as it arrived, JSON) and
     the ingest date; nothing of them is hashed or dropped, since they must be fixable.
     """
-    checked = type_and_check(standardize(df, spec), spec)
-    rejected = checked.filter(F.col(REASON).isNotNull())
-    valid = deduplicate(derive_partitions(checked.filter(F.col(REASON).isNull()), spec), spec)
-    superseded = valid.filter(F.col(REASON).isNotNull())
-    kept = valid.filter(F.col(REASON).isNull())
-
-    curated_columns = [col(c["name"]) for c in spec["columns"] if c.get("pii") != "drop"]
-    lineage = (F.col(INGEST_DATE) if INGEST_DATE in kept.columns else F.lit(None)).cast("date")
-    curated = protect_pii(kept, spec, salt).select(*curated_columns, lineage.alias(LINEAGE))
-    quarantine = _quarantine_rows(rejected, spec).unionByName(_quarantine_rows(superseded, spec))
-    return curated, quarantine
+    return split(labelled(df, spec, salt=salt), spec)
 
 
 def _quarantine_rows(df: DataFrame, spec: Mapping[str, Any]) -> DataFrame:
@@ -226,14 +244,26 @@ def _quarantine_rows(df: DataFrame, spec: Mapping[str, Any]) -> DataFrame:
 
 def counts(rows_in: int, curated: DataFrame, quarantine: DataFrame) -> dict[str, Any]:
     """The run's figures; raises if a row went missing."""
-    written, quarantined = curated.count(), quarantine.count()
-    if rows_in != written + quarantined:
-        raise AssertionError(
-            f"rows in {rows_in} != rows written {written} + rows quarantined {quarantined}"
-        )
     by_reason = {
         row["reason"].split(":")[0]: row["count"]
         for row in quarantine.groupBy(F.split("reason", ":")[0].alias("reason")).count().collect()
     }
+    return _figures(rows_in, curated.count(), by_reason)
+
+
+def tally(rows_in: int, labelled_rows: DataFrame) -> dict[str, Any]:
+    """``counts`` of ``labelled`` rows in one aggregation (one Spark job, not three);
+    raises if a row went missing."""
+    reason = F.split(F.col(REASON), ":")[0].alias("reason")
+    by_reason = {r["reason"]: r["count"] for r in labelled_rows.groupBy(reason).count().collect()}
+    return _figures(rows_in, by_reason.pop(None, 0), by_reason)
+
+
+def _figures(rows_in: int, written: int, by_reason: dict[str, int]) -> dict[str, Any]:
+    quarantined = sum(by_reason.values())
+    if rows_in != written + quarantined:
+        raise AssertionError(
+            f"rows in {rows_in} != rows written {written} + rows quarantined {quarantined}"
+        )
     return {"rows_in": rows_in, "rows_written": written, "rows_quarantined": quarantined,
             "quarantined_by_reason": by_reason}  # fmt: skip
