@@ -69,15 +69,39 @@ def rules_of(ruleset: str) -> list[str]:
     return [rule for rule in [*rules, current.strip()] if rule]
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """What one rule needs of the rows (aggregates by name, the columns whose value counts it
+    needs), and how it turns them into its result."""
+
+    aggregates: dict[str, Column]
+    counted_columns: tuple[str, ...]
+    verdict: Callable[[dict[str, Any]], RuleResult]
+
+
 def evaluate(df: DataFrame, ruleset: str) -> list[RuleResult]:
-    """Each rule of the ruleset, evaluated on ``df``."""
-    results = []
+    """Each rule of the ruleset, evaluated on ``df``: every row-level figure of every rule in
+    one aggregation (one pass over the rows), then one count of values per column whose
+    uniqueness or distinct values a rule asks for, then any ``CustomSql``."""
+    plans: list[RuleResult | _Plan] = []
     for rule in rules_of(ruleset):
         try:
-            results.append(_evaluate(df, rule))
+            plans.append(_plan(df, rule))
         except _UnreadableError as error:
-            results.append(RuleResult(rule, NOT_EVALUATED, str(error)))
-    return results
+            plans.append(RuleResult(rule, NOT_EVALUATED, str(error)))
+    wanted = {"total": F.count(F.lit(1))}
+    for plan in plans:
+        if isinstance(plan, _Plan):
+            wanted |= plan.aggregates
+    row = df.agg(*[expression.alias(name) for name, expression in wanted.items()]).first()
+    figures: dict[str, Any] = row.asDict()  # type: ignore[union-attr]
+    counted = {c for plan in plans if isinstance(plan, _Plan) for c in plan.counted_columns}
+    for column in sorted(counted):
+        values = df.filter(F.col(column).isNotNull()).groupBy(column).count()
+        row = values.agg(F.count(F.lit(1)).alias("distinct"),
+                         F.count(F.when(F.col("count") == 1, 1)).alias("once")).first()  # fmt: skip
+        figures[f"distinct:{column}"], figures[f"once:{column}"] = row[0], row[1]  # type: ignore[index]
+    return [plan if isinstance(plan, RuleResult) else plan.verdict(figures) for plan in plans]
 
 
 def failed(results: list[RuleResult]) -> list[str]:
@@ -90,13 +114,18 @@ _COLUMN_RULES = (
 )
 
 
-def _evaluate(df: DataFrame, rule: str) -> RuleResult:
+def _share(part: int, total: int) -> float:
+    return part / total if total else 1.0
+
+
+def _plan(df: DataFrame, rule: str) -> RuleResult | _Plan:
+    """How ``rule`` is evaluated (or its result, when no figure of the rows is needed)."""
     rule_type, _, rest = rule.partition(" ")
     rest = rest.strip()
     if rule_type not in (*_COLUMN_RULES, "RowCount", "ColumnCount", "CustomSql"):
         raise _UnreadableError(f"rule type {rule_type}")
     if rule_type == "RowCount":
-        return _metric(rule, df.count(), rest)
+        return _Plan({}, (), lambda f: _metric(rule, f["total"], rest))
     if rule_type == "ColumnCount":
         return _metric(rule, len(df.columns), rest)
     if rule_type == "CustomSql":
@@ -110,32 +139,41 @@ def _evaluate(df: DataFrame, rule: str) -> RuleResult:
         return RuleResult(rule, FAILED, f"no column {column} in the curated rows")
     if rule_type in ("ColumnExists", "IsComplete", "IsUnique", "IsPrimaryKey") and rest:
         raise _UnreadableError(f"more than one column, or a where clause: {rest[:30]!r}")
-    total = df.count()
     if rule_type == "ColumnExists":
         return RuleResult(rule, PASSED)
+    present = {f"present:{column}": F.count(F.col(column))}
     if rule_type in ("IsComplete", "Completeness"):
-        complete = df.filter(F.col(column).isNotNull()).count() / total if total else 1.0
-        return _metric(rule, complete, "= 1" if rule_type == "IsComplete" else rest)
+        expression = "= 1" if rule_type == "IsComplete" else rest
+        return _Plan(present, (), lambda f: _metric(
+            rule, _share(f[f"present:{column}"], f["total"]), expression))  # fmt: skip
     # As Deequ, on which Glue Data Quality is built: rows with a null value count neither
     # as values nor in the total of uniqueness and distinct values.
-    present = df.filter(F.col(column).isNotNull())
     if rule_type in ("IsUnique", "Uniqueness", "IsPrimaryKey"):
-        once = present.groupBy(column).count().filter("count = 1").count()
-        counted = present.count()
-        uniqueness = once / counted if counted else 1.0
-        if rule_type == "IsPrimaryKey" and counted < total:
-            return RuleResult(rule, FAILED, "null values")
-        return _metric(rule, uniqueness, rest if rule_type == "Uniqueness" else "= 1")
+        expression = rest if rule_type == "Uniqueness" else "= 1"
+
+        def uniqueness(f: dict[str, Any]) -> RuleResult:
+            counted = f[f"present:{column}"]
+            if rule_type == "IsPrimaryKey" and counted < f["total"]:
+                return RuleResult(rule, FAILED, "null values")
+            return _metric(rule, _share(f[f"once:{column}"], counted), expression)
+
+        return _Plan(present, (column,), uniqueness)
     if rule_type == "DistinctValuesCount":
-        return _metric(rule, present.select(column).distinct().count(), rest)
+        return _Plan({}, (column,), lambda f: _metric(rule, f[f"distinct:{column}"], rest))
     if rule_type == "Mean":
-        return _metric(rule, df.select(F.avg(column)).first()[0], rest)  # type: ignore[index]
+        return _Plan({f"mean:{column}": F.avg(column)}, (),
+                     lambda f: _metric(rule, f[f"mean:{column}"], rest))  # fmt: skip
     if rule_type in ("ColumnValues", "ColumnLength"):
         rest, threshold = _threshold(rest)
         value = F.coalesce(F.length(column), F.lit(0)) if rule_type == "ColumnLength" else None
         condition = _row_condition(F.col(column) if value is None else value, rest)
-        passing = df.filter(condition).count() / total if total else 1.0
-        return _metric(rule, passing, threshold, what="share of rows passing")
+        name = f"passing:{rule}"
+
+        def passing(f: dict[str, Any]) -> RuleResult:
+            share = _share(f[name], f["total"])
+            return _metric(rule, share, threshold, what="share of rows passing")
+
+        return _Plan({name: F.count(F.when(condition, 1))}, (), passing)
     raise AssertionError(rule_type)  # every type of _COLUMN_RULES is handled above
 
 
