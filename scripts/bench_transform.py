@@ -223,17 +223,22 @@ def daily(spark: Any, rows: int) -> None:
 
 
 def many_partitions(spark: Any, rows: int, days: int) -> None:
+    """The many-partition shape, twice: once on a small file first (the JVM compiles the
+    flow's code on its first pass, tens of CPU seconds that a job pays once, not per row),
+    then the measured run."""
     print(f"many partitions: {rows:,} orders over {days} daily partitions")
-    with workspace() as work:
-        bench = Bench(spark, work)
-        bench_orders.generate(bench.raw_file("2026-11-21"), rows, days=days)
-        raw_bytes = bench_orders.size(bench.raw_file("2026-11-21"))
-        run = bench.curate("2026-11-21")
-        report_run("initial load", rows, run)
-        report_size(bench, raw_bytes)
-        wall, own = rows / run["seconds"], rows / run["cpu"] * (os.cpu_count() or 1)
-        print(f"  target >= 20,000 rows/s on 2 CPUs: {'met' if wall >= 20_000 else 'MISSED'} "
-              f"(wall clock), {'met' if own >= 20_000 else 'MISSED'} (by CPU seconds)")  # fmt: skip
+    for title, count in (("warm-up (30,000 rows)", 30_000), ("initial load", rows)):
+        with workspace() as work:
+            bench = Bench(spark, work)
+            bench_orders.generate(bench.raw_file("2026-11-21"), count, days=days)
+            raw_bytes = bench_orders.size(bench.raw_file("2026-11-21"))
+            run = bench.curate("2026-11-21")
+            report_run(title, count, run)
+            if count == rows:
+                report_size(bench, raw_bytes)
+    wall, own = rows / run["seconds"], rows / run["cpu"] * (os.cpu_count() or 1)
+    print(f"  target >= 20,000 rows/s on 2 CPUs: {'met' if wall >= 20_000 else 'MISSED'} "
+          f"(wall clock), {'met' if own >= 20_000 else 'MISSED'} (by CPU seconds)")  # fmt: skip
 
 
 @contextmanager
