@@ -131,19 +131,28 @@ def merge_curated(curated: DataFrame, spec: Mapping[str, Any], table: str) -> di
     suffix = uuid.uuid4().hex
     run_view = f"run_rows_{suffix}"
     curated.createOrReplaceTempView(run_view)
-    classified = spark.sql(
-        f"SELECT s.*, CASE WHEN t.`{keys[0]}` IS NULL THEN 'inserted' "
-        f"WHEN {later} THEN 'updated' ELSE 'unchanged' END AS _change "
-        f"FROM {run_view} s LEFT JOIN {table} t ON {on}"
-    ).cache()
-    by_change = {r["_change"]: r["count"] for r in classified.groupBy("_change").count().collect()}
-    figures = {f"rows_{change}": by_change.get(change, 0)
-               for change in ("inserted", "updated", "unchanged")}  # fmt: skip
-    if figures["rows_inserted"] or figures["rows_updated"]:
+    classified: DataFrame | None = None
+    if iceberg.current_snapshot(spark, table) is None:
+        # The first run: every row is new, so no join classifies them (the MERGE below is
+        # the same, and still checks against a writer that committed meanwhile).
+        figures: dict[str, Any] = {
+            "rows_inserted": curated.count(), "rows_updated": 0, "rows_unchanged": 0
+        }  # fmt: skip
+        changes_view = run_view
+    else:
+        classified = spark.sql(
+            f"SELECT s.*, CASE WHEN t.`{keys[0]}` IS NULL THEN 'inserted' "
+            f"WHEN {later} THEN 'updated' ELSE 'unchanged' END AS _change "
+            f"FROM {run_view} s LEFT JOIN {table} t ON {on}"
+        ).cache()
+        counted = classified.groupBy("_change").count().collect()
+        by_change = {r["_change"]: r["count"] for r in counted}
+        figures = {f"rows_{change}": by_change.get(change, 0)
+                   for change in ("inserted", "updated", "unchanged")}  # fmt: skip
         changes_view = f"changed_rows_{suffix}"
-        classified.filter("_change != 'unchanged'").drop("_change").createOrReplaceTempView(
-            changes_view
-        )
+        changed = classified.filter("_change != 'unchanged'").drop("_change")
+        changed.createOrReplaceTempView(changes_view)
+    if figures["rows_inserted"] or figures["rows_updated"]:
         names = ", ".join(f"`{c}`" for c in columns)
         spark.sql(
             f"MERGE INTO {table} t USING {changes_view} s ON {on} "
@@ -153,7 +162,9 @@ def merge_curated(curated: DataFrame, spec: Mapping[str, Any], table: str) -> di
             + ", ".join(f"s.`{c}`" for c in columns)
             + ")"
         )
-    classified.unpersist()
+    if classified is not None:
+        classified.unpersist()
+        spark.catalog.dropTempView(changes_view)
     spark.catalog.dropTempView(run_view)
     figures["snapshot_id"] = iceberg.current_snapshot(spark, table)
     return figures
