@@ -7,7 +7,8 @@ in ``metadata/version-hint.text``): each table's current snapshot is scanned int
 the merge-on-read delete files applied (an updated row is read once, in its latest version),
 and exposed to DuckDB as the view ``"<database>"."<table>"`` that the saved queries name. The
 files under a table are never read directly: a row deleted or replaced by a later commit is
-still in them.
+still in them. (DuckDB's own ``iceberg`` extension is on PyPI only for DuckDB 1.4, as
+``duckdb-ext-iceberg``; the DuckDB pinned here is 2.0, so pyiceberg reads the tables.)
 """
 
 from __future__ import annotations
