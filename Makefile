@@ -34,10 +34,10 @@ ci:
 	bash .ci/run
 
 diff: install
-	cdk diff --all -c env=$(ENV)
+	$(PYTHON) tasks.py diff $(ENV)
 
 deploy: install
-	cdk deploy --all -c env=$(ENV)
+	$(PYTHON) tasks.py deploy $(ENV)
 
 destroy: install
 	cdk destroy --all -c env=$(ENV)

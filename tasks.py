@@ -2,7 +2,10 @@
 """Developer commands that work on a fresh machine with nothing but Python 3.11+.
 
     python3 tasks.py install       create .venv and node_modules with the pinned dependencies
-    python3 tasks.py synth [ENV]   synthesize every stack of ENV (default sandbox) into cdk.out/
+    python3 tasks.py synth [ENV] [-c KEY=VALUE ...]
+                                   synthesize every stack of ENV (default sandbox) into cdk.out/
+    python3 tasks.py diff [ENV] [-c KEY=VALUE ...]    cdk diff of every stack (AWS credentials)
+    python3 tasks.py deploy [ENV] [-c KEY=VALUE ...]  cdk deploy --all (AWS credentials)
     python3 tasks.py test [ARGS]   run the whole test suite (ARGS go to pytest)
     python3 tasks.py demo [ARGS]   run the whole data path locally: moto, Spark and DuckDB,
                                    no AWS account (python -m local_lake; ARGS: --keep,
@@ -26,9 +29,11 @@ credentials, a network lookup or Docker.
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -103,12 +108,38 @@ def environments() -> list[str]:
     return list(json.loads((ROOT / "cdk.json").read_text())["context"]["environments"])
 
 
+def cdk_command(
+    action: str, env_name: str, context: list[str], outdir: str = "cdk.out"
+) -> list[str]:
+    """The CDK CLI command of ``action`` (synth, diff or deploy) for ``env_name``, each
+    ``KEY=VALUE`` of ``context`` passed on as ``-c KEY=VALUE``. Only options the pinned CLI
+    accepts: ``cdk diff`` compares every stack when none is named (it has no ``--all``)."""
+    for value in context:
+        if "=" not in value:
+            raise SystemExit(f"-c {value}: expected KEY=VALUE, such as -c datasets=my-datasets")
+    options = ["-c", f"env={env_name}", *(arg for value in context for arg in ("-c", value))]
+    if action == "synth":
+        return ["cdk", "synth", "--quiet", "--output", outdir, *options]
+    if action == "deploy":
+        return ["cdk", "deploy", "--all", *options]
+    return ["cdk", "diff", *options]
+
+
 def synth(env_name: str = "sandbox", outdir: str = "cdk.out", *context: str) -> None:
     ensure_environment(dev=False)
     shutil.rmtree(ROOT / outdir, ignore_errors=True)
-    options = [arg for value in context for arg in ("-c", value)]
-    _run("cdk", "synth", "--quiet", "--output", outdir, "-c", f"env={env_name}", *options)
+    _run(*cdk_command("synth", env_name, list(context), outdir))
     print(f"Synthesized {env_name} into {outdir}/")
+
+
+def diff(env_name: str = "sandbox", *context: str) -> None:
+    ensure_environment(dev=False)
+    _run(*cdk_command("diff", env_name, list(context)))
+
+
+def deploy(env_name: str = "sandbox", *context: str) -> None:
+    ensure_environment(dev=False)
+    _run(*cdk_command("deploy", env_name, list(context)))
 
 
 def test(*args: str) -> None:
@@ -169,28 +200,63 @@ def ci() -> None:
     cfn_lint()
 
 
-COMMANDS = {
-    "install": install,
-    "synth": synth,
-    "test": test,
-    "demo": demo,
-    "lint": lint,
-    "cfn-lint": cfn_lint,
-    "bench": bench,
-    "bench-transform": bench_transform,
-    "bench-scale": bench_scale,
-    "diagrams": diagrams,
-    "feed": feed,
-    "ci": ci,
-}
+# Commands that take no arguments; those that pass theirs on; those that take an environment.
+PLAIN = {"install": install, "lint": lint, "cfn-lint": cfn_lint, "bench": bench,
+         "diagrams": diagrams, "ci": ci}  # fmt: skip
+PASSING_ON = {"test": test, "demo": demo, "bench-transform": bench_transform,
+              "bench-scale": bench_scale}  # fmt: skip
+WITH_ENV = {"synth": synth, "diff": diff, "deploy": deploy, "feed": feed}
+
+
+def _help(name: str) -> str:
+    """The command's line in this module's docstring (the README's list of commands), its
+    arguments left out."""
+    lines = __doc__.splitlines()
+    for index, line in enumerate(lines):
+        words = line.split(maxsplit=3)
+        if words[:3] == ["python3", "tasks.py", name]:
+            text = re.sub(r"\[[^\]]*\]", "", words[3] if len(words) > 3 else "").strip()
+            return text or lines[index + 1].strip()
+    return name
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line: one sub-command per task (``--help`` lists them and exits 0; an
+    unknown command is named in the error, exit 2)."""
+    top = argparse.ArgumentParser(
+        prog="python3 tasks.py",
+        description=__doc__.split("\n\n")[0],
+        epilog=__doc__.split("\n\n")[-1],
+    )
+    commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in PLAIN:
+        commands.add_parser(name, help=_help(name))
+    for name in PASSING_ON:
+        sub = commands.add_parser(name, help=_help(name))
+        sub.add_argument("args", nargs=argparse.REMAINDER, help="passed on as they are")
+    for name in WITH_ENV:
+        sub = commands.add_parser(name, help=_help(name))
+        sub.add_argument("env", nargs="?", default="sandbox", choices=environments(),
+                         help="an environment of cdk.json (default: sandbox)")  # fmt: skip
+        if name != "feed":
+            sub.add_argument("-c", "--context", action="append", default=[],
+                             metavar="KEY=VALUE", help="passed to cdk as -c KEY=VALUE")  # fmt: skip
+    return top
 
 
 def main(argv: list[str]) -> None:
-    if not argv or argv[0] not in COMMANDS:
-        print(__doc__)
-        sys.exit(2)
+    args = parser().parse_args(argv)
     os.chdir(ROOT)
-    COMMANDS[argv[0]](*argv[1:])
+    if args.command in PLAIN:
+        PLAIN[args.command]()
+    elif args.command in PASSING_ON:
+        PASSING_ON[args.command](*args.args)
+    elif args.command == "feed":
+        feed(args.env)
+    elif args.command == "synth":
+        synth(args.env, "cdk.out", *args.context)
+    else:
+        WITH_ENV[args.command](args.env, *args.context)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,79 @@
+"""tasks.py's command line: what the README tells people to type does what it says."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import tasks
+
+ROOT = Path(__file__).resolve().parent.parent
+CDK = ROOT / "node_modules" / ".bin" / "cdk"
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "tasks.py", *args], cwd=ROOT, capture_output=True,
+                          text=True, check=False)  # fmt: skip
+
+
+def test_help_lists_every_command_and_exits_0() -> None:
+    shown = run("--help")
+    assert shown.returncode == 0
+    for name in (*tasks.PLAIN, *tasks.PASSING_ON, *tasks.WITH_ENV):
+        assert re.search(rf"^\s+{re.escape(name)}\b", shown.stdout, re.MULTILINE), name
+
+
+def test_an_unknown_command_is_named_and_exits_2() -> None:
+    refused = run("synthesize")
+    assert refused.returncode == 2
+    assert "invalid choice: 'synthesize'" in refused.stderr
+
+
+def test_context_passes_on_to_cdk_for_synth_diff_and_deploy() -> None:
+    args = tasks.parser().parse_args(["synth", "sandbox", "-c", "datasets=my-datasets"])
+    assert (args.env, args.context) == ("sandbox", ["datasets=my-datasets"])
+    assert tasks.cdk_command("synth", "sandbox", ["datasets=my-datasets"]) == [
+        "cdk", "synth", "--quiet", "--output", "cdk.out",
+        "-c", "env=sandbox", "-c", "datasets=my-datasets",
+    ]  # fmt: skip
+    assert tasks.cdk_command("diff", "prod", ["a=b"]) == ["cdk", "diff", "-c", "env=prod",
+                                                          "-c", "a=b"]  # fmt: skip
+    assert tasks.cdk_command("deploy", "prod", []) == ["cdk", "deploy", "--all", "-c", "env=prod"]
+    with pytest.raises(SystemExit, match="expected KEY=VALUE"):
+        tasks.cdk_command("synth", "sandbox", ["datasets"])
+
+
+def test_an_unknown_environment_is_refused_with_the_known_ones() -> None:
+    refused = run("synth", "staging")
+    assert refused.returncode == 2
+    assert "invalid choice: 'staging' (choose from 'sandbox', 'prod')" in refused.stderr
+
+
+def _accepted(verb: str) -> set[str]:
+    shown = subprocess.run([str(CDK), verb, "--help"], capture_output=True, text=True,
+                           check=False, cwd=ROOT)  # fmt: skip
+    return set(re.findall(r"^\s+(--[a-z-]+)", shown.stdout + shown.stderr, re.MULTILINE))
+
+
+@pytest.mark.skipif(not CDK.exists(), reason="the pinned CDK CLI is installed by tasks.py")
+def test_every_cdk_option_the_project_uses_is_one_the_pinned_cli_accepts() -> None:
+    used: dict[str, set[str]] = {}
+    for action in ("synth", "diff", "deploy"):
+        command = tasks.cdk_command(action, "sandbox", [])
+        used.setdefault(action, set()).update(a for a in command if a.startswith("--"))
+    for path in (
+        "README.md",
+        "Makefile",
+        *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "docs").glob("*.md")),
+    ):
+        text = (ROOT / path).read_text()
+        for verb, options in re.findall(r"\bcdk (synth|diff|deploy|destroy)((?: --?[a-z-]+)*)",
+                                        text):  # fmt: skip
+            used.setdefault(verb, set()).update(o for o in options.split() if o.startswith("--"))
+    for verb, options in used.items():
+        refused = options - _accepted(verb)
+        assert not refused, f"cdk {verb} does not accept {sorted(refused)}"
