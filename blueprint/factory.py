@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import aws_cdk as cdk
 
 from blueprint import compliance
+from cdk_constructs.common.removal import announce_data_removal
 from model.config import ConfigError, EnvironmentConfig
 from model.datasets import Dataset
 from model.declarations import load_datasets
@@ -101,6 +102,7 @@ def build_app(
         cdk.Validations.of(app).add_plugins(cdk.CloudFormationValidatePlugin())
     datasets = load_datasets(ROOT / str(app.node.try_get_context("datasets") or "datasets"))
     blueprint = _build_stacks(_StackMaker(app, config), datasets)
+    announce_data_removal(app, blueprint.storage)
     for key, value in config.tags.as_dict().items():
         cdk.Tags.of(app).add(key, value)
     if enforce_compliance:
@@ -145,7 +147,7 @@ def _build_stacks(make: _StackMaker, datasets: tuple[Dataset, ...]) -> Blueprint
                    storage=storage, governance=governance)  # fmt: skip
     # Lake Formation settings (the deployment role as admin) and tags must exist first; the
     # catalog refers to tags by name, so the order is stated, not inferred.
-    catalog.add_dependency(governance)
+    catalog.add_stack_dependency(governance)
     ingest = make(IngestStack, "Ingest", "ingest", "batch ingest from landing to raw",
                   datasets=datasets, storage=storage)  # fmt: skip
     alerts = make(AlertsStack, "Alerts", "alerts", "pipeline alerts topic and rules",
@@ -160,7 +162,7 @@ def _build_stacks(make: _StackMaker, datasets: tuple[Dataset, ...]) -> Blueprint
         warehouse = make(WarehouseStack, "Warehouse", "warehouse",
                          "Redshift Serverless over the lake", storage=storage)  # fmt: skip
         # Lake Formation settings and tags first (the grant names tags).
-        warehouse.add_dependency(catalog)
+        warehouse.add_stack_dependency(catalog)
     dataset_stacks = {}
     for dataset in datasets:
         # Stack names allow no "_"; dataset names no "-", so the two cannot collide.
@@ -169,7 +171,7 @@ def _build_stacks(make: _StackMaker, datasets: tuple[Dataset, ...]) -> Blueprint
                      dataset=dataset, storage=storage, catalog=catalog, governance=governance,
                      alerts=alerts, delivery=delivery)  # fmt: skip
         # Tags and the catalog's databases first: the dataset's grants and tables name them.
-        stack.add_dependency(catalog)
+        stack.add_stack_dependency(catalog)
         dataset_stacks[dataset.name] = stack
     return Blueprint(
         app=make.app,

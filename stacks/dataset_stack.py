@@ -231,7 +231,7 @@ class DatasetStack(cdk.Stack):
         and each reader's grants on the dataset's tables."""
         config, dataset = self.config, self.dataset
         # The workgroups are named, not referred to: the stack dependency orders them first.
-        self.add_dependency(delivery)
+        self.add_stack_dependency(delivery)
         save_queries(
             self,
             dataset=dataset,

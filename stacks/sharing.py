@@ -187,7 +187,7 @@ class Borrowed:
 
     def _value(self, resource: IConstruct, attribute: str) -> str:
         lent = self._lent(resource)
-        self.consumer.add_dependency(lent.lender)
+        self.consumer.add_stack_dependency(lent.lender)
         return cdk.Fn.get_stack_output(
             lent.lender.stack_name, f"{lent.name}{attribute}", cdk.Aws.REGION
         )

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from aws_cdk import assertions
 
+from cdk_constructs.common.removal import removable
 from tests.conftest import built, construct_id, make_blueprint, resources
 
 THIS_ACCOUNTS_TRAILS = {
@@ -377,14 +378,17 @@ def test_data_is_kept_unless_the_environment_allows_removal(env_name: str, polic
     assert len(auto_delete) == (len(ALL_BUCKETS) if policy == "Delete" else 0)
 
 
-def test_removable_data_is_announced_at_synth() -> None:
-    def warnings(env_name: str) -> set[str]:
-        found = set()
+def test_removable_data_is_announced_at_synth_in_one_warning() -> None:
+    def marked(env_name: str) -> set[str]:
+        return {f"/{c.node.path}" for c in removable(built(env_name).app)}
+
+    def warnings(env_name: str) -> list[str]:
+        found = []
         for stack in built(env_name).stacks:
             messages = assertions.Annotations.from_stack(stack).find_warning(
                 "*", assertions.Match.string_like_regexp("removeDataOnDestroy is true")
             )
-            found |= {m.id for m in messages}
+            found += [f"{m.id}: {m.entry.data}" for m in messages]
         return found
 
     expected = {f"/{path}" for path in BUCKET_PATHS.values()} | {
@@ -396,8 +400,13 @@ def test_removable_data_is_announced_at_synth() -> None:
         "/Dataset-clickstream/PipelineLogs",
         "/Dataset-orders/PipelineLogs",
     }
-    assert warnings("sandbox") == expected
-    assert warnings("prod") == set()
+    assert marked("sandbox") == expected
+    # One line in synth's output, naming how many, not one per resource.
+    (warning,) = warnings("sandbox")
+    assert warning.startswith("/Storage: ")
+    assert f"deletes {len(expected)} buckets, keys and log groups" in warning
+    assert marked("prod") == set()
+    assert warnings("prod") == []
 
 
 def test_stateful_stacks_are_protected_where_the_environment_asks(env: str) -> None:
