@@ -152,6 +152,7 @@ class LocalLake:
             return False
         figures.table = f"{self.catalog}.{plan.curated_table}"
         today = figures.on(day)
+        run_id = f"local-day{day}"  # Glue's job run id: one folder per run
         raw = read_raw(spark, plan.spec, plan.paths["raw_path"], folder)
         quarantine = self.folders.download(plan.paths["quarantine_path"])
 
@@ -165,7 +166,7 @@ class LocalLake:
             salt=self.secrets.get_secret_value(SecretId=self.salt)["SecretString"],
             table=figures.table,
             quarantine_path=f"{quarantine.as_posix()}/",
-            run_id=f"local-day{day}",  # Glue's job run id: one folder per run
+            run_id=run_id,
             check_quality=check_quality,
         )
         self.bookmarks[plan.dataset.name].update(keys)  # the job commits its bookmark either way
@@ -174,6 +175,7 @@ class LocalLake:
         today.rows_quarantined = Counter(run.figures["quarantined_by_reason"])
         if run.failed_rules:
             today.rows_failed_quality = run.figures["rows_written"]
+            today.held_back_in = f"{plan.paths['quarantine_path']}dq_failed/run={run_id}/"
         else:
             today.rows_curated = run.figures["rows_written"]
             for change in ("inserted", "updated", "unchanged"):

@@ -33,6 +33,7 @@ class DayFigures:
     rows_curated: int = 0  # the run's curated rows: inserted + updated + unchanged
     rows_quarantined: Counter[str] = field(default_factory=Counter)
     rows_failed_quality: int = 0
+    held_back_in: str = ""  # where rows that failed a rule went (dq_failed/run=<id>/)
     rows_inserted: int = 0
     rows_updated: int = 0
     rows_unchanged: int = 0
@@ -129,6 +130,9 @@ def render(report: Report) -> list[str]:
         for day, d in sorted(f.days.items()):
             lines += ["", f"{name}, day {day}: landed {d.sample}; quality rules:"]
             lines += [f"  {r.outcome:<8} {r.rule}  ({r.detail})" for r in d.rules] or ["  none run"]
+            if d.rows_failed_quality:
+                lines.append(f"  -> {d.rows_failed_quality} rows held back in {d.held_back_in}; "
+                             "the curated table was not touched")  # fmt: skip
         lines += _time_travel(name, f.time_travel)
     for result in report.queries:
         lines += ["", f"Query {result.name} ({len(result.rows)} rows):"]
@@ -161,6 +165,7 @@ def _cell(value: Any) -> str:
 
 
 def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> list[str]:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+    # A table with no rows is its header (a query that finds nothing, as after a failed rule).
+    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(header)]
     cells = [header, tuple("-" * w for w in widths), *rows]
     return ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]

@@ -279,3 +279,28 @@ def test_a_bundle_runs_alone_in_its_own_process(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match="after 1 of 2 events") as failure:
         lambda_process.invoke(bundle, "entry.handler", {}, [{"n": 1}, {"fail": True}], log)
     assert "ValueError: no such file" in str(failure.value)
+
+
+def test_a_failed_rule_is_explained_not_a_crash(tmp_path: Path) -> None:
+    # The orders alone, with one rule their 40 rows cannot meet: the run ends, says which rule
+    # failed with its measured value and where the rows went, commits nothing to the table,
+    # and the saved queries print as empty tables.
+    folder = tmp_path / "datasets"
+    folder.mkdir()
+    orders = (DATASETS / "orders.toml").read_text()
+    failing = orders.replace("quality_rules = [\n", "quality_rules = [\n  'RowCount > 1000',\n")
+    assert failing != orders
+    (folder / "orders.toml").write_text(failing)
+    lines: list[str] = []
+    report = run(datasets=folder, samples=DATASETS / "samples", workdir=tmp_path / "work",
+                 out=lines.append)  # fmt: skip
+    day1 = report.figures["orders"].days[1]
+    assert (day1.rows_in, day1.rows_failed_quality, day1.rows_curated) == (42, 40, 0)
+    assert day1.rows_in == day1.rows_failed_quality + sum(day1.rows_quarantined.values())
+    assert day1.snapshot_id is None
+    assert report.figures["orders"].table_rows == 0
+    text = "\n".join(lines)
+    assert "Failed   RowCount > 1000  (value 40)" in text
+    assert "-> 40 rows held back in s3://" in text
+    assert "/_quarantine/orders/processing/dq_failed/run=local-day1/;" in text
+    assert "Query orders: revenue_per_day (0 rows):" in text
