@@ -38,6 +38,7 @@ import shutil
 import subprocess
 import sys
 import venv
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -244,19 +245,26 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-def main(argv: list[str]) -> None:
+def dispatch(argv: list[str]) -> tuple[Callable[..., None], tuple[str, ...]]:
+    """The task ``argv`` names, and what to call it with. Everything after a command that
+    passes its arguments on is that tool's own (``test -x -k name``, ``demo --keep``), so it
+    is not parsed here."""
+    if argv and argv[0] in PASSING_ON:
+        return PASSING_ON[argv[0]], tuple(argv[1:])
     args = parser().parse_args(argv)
-    os.chdir(ROOT)
     if args.command in PLAIN:
-        PLAIN[args.command]()
-    elif args.command in PASSING_ON:
-        PASSING_ON[args.command](*args.args)
-    elif args.command == "feed":
-        feed(args.env)
-    elif args.command == "synth":
-        synth(args.env, "cdk.out", *args.context)
-    else:
-        WITH_ENV[args.command](args.env, *args.context)
+        return PLAIN[args.command], ()
+    if args.command == "feed":
+        return feed, (args.env,)
+    if args.command == "synth":
+        return synth, (args.env, "cdk.out", *args.context)
+    return WITH_ENV[args.command], (args.env, *args.context)
+
+
+def main(argv: list[str]) -> None:
+    task, arguments = dispatch(argv)
+    os.chdir(ROOT)
+    task(*arguments)
 
 
 if __name__ == "__main__":

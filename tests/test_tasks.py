@@ -47,6 +47,18 @@ def test_context_passes_on_to_cdk_for_synth_diff_and_deploy() -> None:
         tasks.cdk_command("synth", "sandbox", ["datasets"])
 
 
+def test_a_tool_s_own_options_pass_on_as_they_are() -> None:
+    assert tasks.dispatch(["test", "-x", "-k", "name", "tests/test_tasks.py"]) == (
+        tasks.test, ("-x", "-k", "name", "tests/test_tasks.py"))  # fmt: skip
+    assert tasks.dispatch(["demo", "--keep", "--datasets", "d"]) == (
+        tasks.demo, ("--keep", "--datasets", "d"))  # fmt: skip
+    assert tasks.dispatch(["bench-scale", "--help"]) == (tasks.bench_scale, ("--help",))
+    assert tasks.dispatch(["synth"]) == (tasks.synth, ("sandbox", "cdk.out"))
+    assert tasks.dispatch(["diff", "prod", "-c", "a=b"]) == (tasks.diff, ("prod", "a=b"))
+    assert tasks.dispatch(["feed", "prod"]) == (tasks.feed, ("prod",))
+    assert tasks.dispatch(["lint"]) == (tasks.lint, ())
+
+
 def test_an_unknown_environment_is_refused_with_the_known_ones() -> None:
     refused = run("synth", "staging")
     assert refused.returncode == 2
