@@ -32,6 +32,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from cdk_constructs.common.catalog_arns import table_arns
 from cdk_constructs.common.managed_role import ManagedRole
 from cdk_constructs.common.nag import GRANT_WILDCARDS, acknowledge, in_finding
 from cdk_constructs.governance.lake_formation_tags import grant_by_tags
@@ -155,20 +156,13 @@ class TableMaintenance(Construct):
     def _grant_table(self, table: MaintainedTable) -> None:
         """IAM: the table's folder (read, write, delete) and its catalog entry (read and
         commit)."""
-        stack = Stack.of(self)
         table.bucket.grant_read_write(self.role, f"{table.prefix}*")
         self.role.add_to_principal_policy(
             iam.PolicyStatement(
                 actions=["glue:GetTable", "glue:UpdateTable"],
-                resources=[
-                    stack.format_arn(service="glue", resource="catalog"),
-                    stack.format_arn(service="glue", resource="database",
-                                     resource_name=table.database_name),
-                    stack.format_arn(service="glue", resource="table",
-                                     resource_name=f"{table.database_name}/{table.name}"),
-                ],
+                resources=table_arns(self, table.database_name, [table.name]),
             )
-        )  # fmt: skip
+        )
         acknowledge(
             self.role,
             f"The optimizers read, rewrite and delete the files of the {self.dataset} tables "

@@ -14,6 +14,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3_assets as assets
 from constructs import Construct
 
+from cdk_constructs.common.catalog_arns import table_arns
 from cdk_constructs.common.managed_role import ManagedRole
 from cdk_constructs.common.nag import acknowledge, in_finding
 from cdk_constructs.governance.lake_formation_tags import grant_by_tags
@@ -219,14 +220,8 @@ def grant_dataset_tables(
     ``UpdateTable``), on these tables only. Lake Formation: ``WRITE_TABLE`` or ``READ_TABLE``
     on the tables tagged with the zone and the dataset, which are exactly these.
     """
-    stack = Stack.of(scope)
-    arns = [
-        stack.format_arn(service="glue", resource="catalog"),
-        stack.format_arn(service="glue", resource="database", resource_name=database),
-    ]
-    arns += [stack.format_arn(service="glue", resource="table", resource_name=f"{database}/{t}")
-             for t in tables]  # fmt: skip
     actions = ["glue:GetDatabase", "glue:GetTable"] + (["glue:UpdateTable"] if write else [])
+    arns = table_arns(scope, database, tables)
     role.add_to_principal_policy(iam.PolicyStatement(actions=actions, resources=arns))
     grant_by_tags(
         scope,
