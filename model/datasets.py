@@ -41,6 +41,11 @@ RULE_TYPES = (
 )
 SOURCE_MODES = ("batch", "streaming")
 FORMATS = ("csv", "jsonl", "parquet")
+# Text encodings a CSV source may declare: those that keep ASCII's bytes, so a line break and
+# a delimiter are the same byte in each (JSON text is UTF-8 by its standard, RFC 8259).
+ENCODINGS = ("utf-8", "iso-8859-1", "iso-8859-15", "windows-1252")
+# What a file with a column the declaration does not have is: read without it, or quarantined.
+NEW_COLUMN_POLICIES = ("ignore", "quarantine")
 PII_TREATMENTS = ("keep", "hash", "drop")
 # Curated and mart tables are Iceberg tables partitioned by a date column's value or by the
 # day of a timestamp column (``model.iceberg.partition_field``).
@@ -80,6 +85,10 @@ class Source:
     format: str
     delimiter: str
     header: bool
+    encoding: str = "utf-8"  # how the CSV's bytes are decoded; invalid bytes quarantine it
+    null_values: tuple[str, ...] = ("",)  # values (after trimming) that mean null
+    new_columns: str = "ignore"  # a column the declaration lacks: ignore it or quarantine
+    float_integers: bool = False  # an int column accepts 517.0 (a whole number as a float)
 
 
 @dataclass(frozen=True)
@@ -166,6 +175,10 @@ class Dataset:
             "format": self.source.format,
             "delimiter": self.source.delimiter,
             "header": self.source.header,
+            "encoding": self.source.encoding,
+            "null_values": list(self.source.null_values),
+            "new_columns": self.source.new_columns,
+            "float_integers": self.source.float_integers,
             "columns": [c.name for c in self.columns if not c.derived_from],
         }
 

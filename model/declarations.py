@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from model.datasets import (
+    ENCODINGS,
     FORMATS,
     NAME_EXPECTED,
     NAME_RE,
+    NEW_COLUMN_POLICIES,
     PARTITION_TYPES,
     PII_TREATMENTS,
     RULE_TYPES,
@@ -70,18 +72,43 @@ def _column(data: Any, file: str, index: int) -> Column:
     return column
 
 
+def _null_values(fields: Fields) -> tuple[str, ...]:
+    """Tokens that mean null; a value is compared after trimming, so a token is trimmed."""
+    values = fields.get("null_values", [""])
+    if (
+        not isinstance(values, list)
+        or not all(isinstance(v, str) and v == v.strip() for v in values)
+        or len(set(values)) != len(values)
+    ):
+        raise fields.fail(
+            "null_values",
+            'a list of distinct strings without surrounding spaces, such as ["", "NA"]',
+        )
+    return tuple(values)
+
+
 def _source(fields: Fields) -> Source:
     source = Source(
         mode=fields.choice("mode", SOURCE_MODES),
         format=fields.choice("format", FORMATS),
         delimiter=fields.text("delimiter", ","),
         header=fields.flag("header", True),
+        encoding=fields.choice("encoding", ENCODINGS, "utf-8"),
+        null_values=_null_values(fields),
+        new_columns=fields.choice("new_columns", NEW_COLUMN_POLICIES, "ignore"),
+        float_integers=fields.flag("float_integers", False),
     )
     if len(source.delimiter) != 1:
         raise fields.fail("delimiter", "a single character")
-    if source.format != "csv" and ("delimiter" in fields.data or "header" in fields.data):
-        key = "delimiter" if "delimiter" in fields.data else "header"
-        raise fields.fail(key, f"no CSV option for format {source.format!r}")
+    csv_only = ("delimiter", "header", "encoding")
+    given = [key for key in csv_only if key in fields.data]
+    if source.format != "csv" and given:
+        why = " (JSON text is UTF-8)" if given[0] == "encoding" else ""
+        raise fields.fail(given[0], f"no CSV option for format {source.format!r}{why}")
+    if source.format == "parquet" and "null_values" in fields.data:
+        raise fields.fail("null_values", "no null tokens for parquet: its nulls are typed")
+    if source.format == "csv" and not source.header and "new_columns" in fields.data:
+        raise fields.fail("new_columns", "a header row to tell new columns by (header = true)")
     if source.mode == "streaming" and source.format != "jsonl":
         raise fields.fail("format", "jsonl for a streaming source (records arrive as JSON)")
     fields.reject_unknown()
