@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
 from local_lake.run import ROOT, run
+from model.config import ConfigError
+from model.datasets import DatasetError
 
 
 def main() -> None:
@@ -36,6 +39,9 @@ def main() -> None:
     try:
         run(env=args.env, datasets=args.datasets.resolve(), samples=args.samples,
             workdir=workdir)  # fmt: skip
+    except (ConfigError, DatasetError) as error:  # the one line that says what to fix, as synth
+        kind = "Configuration" if isinstance(error, ConfigError) else "Dataset"
+        sys.exit(f"{kind} error: {error}")
     finally:
         if args.keep:
             print(f"\nKept {workdir}: cdk.out/, s3/ (what moto's buckets held), warehouse/ "

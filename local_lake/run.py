@@ -34,6 +34,7 @@ from local_lake.lake import LocalLake
 from local_lake.report import DatasetFigures, Progress, Report, render
 from local_lake.samples import ARRIVALS
 from local_lake.spark import spark_session
+from local_lake.spark_progress import spark_progress
 
 ROOT = Path(__file__).resolve().parent.parent
 DAYS = len(ARRIVALS)
@@ -66,16 +67,11 @@ def run(
             )
             out("      so the curated and analytics tables live there, landing, raw and "
                 "quarantine in moto's S3")  # fmt: skip
-        for day in range(1, DAYS + 1):
-            _day(day, lake, spark, assembly, figures, samples or datasets / "samples", progress)
-        with progress.stage("curated -> analytics: the marts, from the curated tables"):
-            with_marts = [plan for plan in assembly.plans if plan.marts]
-            for index, plan in enumerate(with_marts, 1):
-                lake.build_marts(spark, plan, figures[plan.dataset.name])
-                built = ", ".join(
-                    f"{m} ({n} rows)" for m, n in figures[plan.dataset.name].mart_rows.items()
-                )
-                progress.item(index, len(with_marts), f"{plan.dataset.name}: {built}")
+        with spark_progress(spark, out):
+            for day in range(1, DAYS + 1):
+                _day(day, lake, spark, assembly, figures, samples or datasets / "samples",
+                     progress)  # fmt: skip
+            _marts(lake, spark, assembly, figures, progress)
         with progress.stage("Querying with DuckDB in Athena's place: the saved queries, over "
                             "the Iceberg tables read by pyiceberg"):  # fmt: skip
             queries = lake.query()
@@ -83,6 +79,23 @@ def run(
     for line in render(report):
         out(line)
     return report
+
+
+def _marts(
+    lake: LocalLake,
+    spark: SparkSession,
+    assembly: Assembly,
+    figures: dict[str, DatasetFigures],
+    progress: Progress,
+) -> None:
+    with progress.stage("curated -> analytics: the marts, from the curated tables"):
+        with_marts = [plan for plan in assembly.plans if plan.marts]
+        for index, plan in enumerate(with_marts, 1):
+            lake.build_marts(spark, plan, figures[plan.dataset.name])
+            built = ", ".join(
+                f"{m} ({n} rows)" for m, n in figures[plan.dataset.name].mart_rows.items()
+            )
+            progress.item(index, len(with_marts), f"{plan.dataset.name}: {built}")
 
 
 def _day(
