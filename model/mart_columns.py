@@ -60,11 +60,14 @@ def selected_columns(sql: str, view: dict[str, str]) -> list[tuple[str, str | No
         raise ValueError(f"it does not parse as Spark SQL ({what})") from None
     if len(statements) != 1 or not isinstance(statements[0], exp.Query):
         raise ValueError(f"one query, not {len(statements)} statements")
+    query = statements[0]
+    names = {cte.alias_or_name for cte in query.find_all(exp.CTE)}
+    others = sorted({t.name for t in query.find_all(exp.Table)} - names - {"curated"})
+    if others:
+        raise ValueError(f"it reads {', '.join(others)}, which is not the view curated")
     schema: dict[str, object] = {"curated": view}
     try:
-        qualified = qualify(
-            statements[0], schema=schema, dialect="spark", validate_qualify_columns=False
-        )
+        qualified = qualify(query, schema=schema, dialect="spark", validate_qualify_columns=False)
     except OptimizeError as error:
         raise ValueError(f"it reads something but the view curated ({error})") from None
     annotated = annotate_types(qualified, schema=schema, dialect="spark")

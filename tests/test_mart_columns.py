@@ -140,8 +140,16 @@ def test_a_type_sqlglot_cannot_tell_is_not_checked(tmp_path: Path) -> None:
         ("SELEC payment_date FROM curated", "it does not parse as Spark SQL (Invalid expression"),
         ("SELECT 1 AS payment_date FROM curated; SELECT 2", "one query, not 2 statements"),
         ("SELECT x.* FROM curated", "it reads something but the view curated (Unknown table: x)"),
+        ("SELECT c.payment_date FROM curated c JOIN fx ON true", "it reads fx, which is not the"),
     ],
 )
 def test_sql_it_cannot_read_fails(sql: str, message: str, tmp_path: Path) -> None:
     text = _fails(_mart(sql, ("payment_date", "date")), tmp_path)
     assert ".sql: expected one Spark SQL query that reads the view curated; " + message in text
+
+
+def test_the_documented_mart_example_is_valid(tmp_path: Path) -> None:
+    text = (DATASETS.parent / "docs" / "datasets.md").read_text()
+    start = text.index("```toml\n[[marts]]") + len("```toml\n")
+    (mart,) = _load(GOOD + "\n" + text[start : text.index("```", start)], tmp_path).marts
+    assert [c.type for c in mart.columns] == ["date", "string", "bigint", "decimal(20,2)", "double"]
