@@ -147,7 +147,7 @@ BAD_DECLARATIONS = [
     ),
     pytest.param(
         change("'IsUnique \"payment_id\"'", "'IsUnique \"payment\"'"),
-        "quality_rules[1] = 'IsUnique \"payment\"': expected IsUnique \"<column>\" with a "
+        'quality_rules[1] = \'IsUnique "payment"\': expected IsUnique "<column>" with a '
         "declared column; 'payment' is not one",
         id="rule-on-unknown-column",
     ),
