@@ -23,22 +23,6 @@ TYPE_EXPECTED = f"one of {', '.join(SIMPLE_TYPES)}, or decimal(p,s) with 1 <= p 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 NAME_EXPECTED = "a name of lower-case letters, digits and _ (at most 63), starting with a letter"
 
-# Glue Data Quality (DQDL) rule types a declaration may use.
-RULE_TYPES = (
-    "ColumnCount",
-    "ColumnExists",
-    "ColumnLength",
-    "ColumnValues",
-    "Completeness",
-    "CustomSql",
-    "DistinctValuesCount",
-    "IsComplete",
-    "IsPrimaryKey",
-    "IsUnique",
-    "Mean",
-    "RowCount",
-    "Uniqueness",
-)
 SOURCE_MODES = ("batch", "streaming")
 FORMATS = ("csv", "jsonl", "parquet")
 # Text encodings a CSV source may declare: those that keep ASCII's bytes, so a line break and

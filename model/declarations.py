@@ -21,7 +21,6 @@ from model.datasets import (
     NEW_COLUMN_POLICIES,
     PARTITION_TYPES,
     PII_TREATMENTS,
-    RULE_TYPES,
     SOURCE_MODES,
     TYPE_EXPECTED,
     Column,
@@ -32,6 +31,7 @@ from model.datasets import (
     declaration_fields,
 )
 from model.deliverables import check_marts, check_queries, read_marts, read_queries
+from model.dqdl import FORMS, RULE_TYPES, UnreadableRuleError, read_rule
 from model.fields import Fields
 from model.vocabulary import LINEAGE_COLUMN, PERSONAS, reader_names
 
@@ -44,8 +44,6 @@ _CRON_RE = re.compile(
     r"^cron\(([0-9*,/-]+) ([0-9*,/-]+) ([0-9*,/LW-]+|\?) ([0-9A-Z*,/-]+) ([0-9A-Z*,/#L-]+|\?) "
     r"([0-9*,/-]+)\)$"
 )
-# A column rule names its column first, in double quotes: IsComplete "order_id".
-_COLUMN_ARG_RE = re.compile(r'^\s+"([^"]+)"')
 
 
 def _valid_schedule(value: str) -> bool:
@@ -188,19 +186,32 @@ def _check_derived(dataset: Dataset, file: str) -> None:
 
 
 def _check_rules(dataset: Dataset, file: str) -> None:
-    """Each rule is of a known type and names a declared column."""
+    """Each rule is in the form of its type (``model.dqdl``, the reader the local run
+    evaluates with) and names a column of the curated rows it is evaluated on."""
     names = [c.name for c in dataset.columns]
-    for index, rule in enumerate(dataset.quality_rules):
-        rule_type = rule.split(" ", 1)[0]
-        where = f"{file}: quality_rules[{index}] = {rule!r}"
-        if rule_type not in RULE_TYPES:
+    kept = [*(c.name for c in dataset.table_columns), LINEAGE_COLUMN]
+    for index, text in enumerate(dataset.quality_rules):
+        where = f"{file}: quality_rules[{index}] = {text!r}"
+        try:
+            rule = read_rule(text)
+        except UnreadableRuleError as error:
+            if error.form is None:
+                raise DatasetError(
+                    f"{where}: expected a Glue Data Quality rule starting with one of "
+                    f"{', '.join(RULE_TYPES)}"
+                ) from None
+            raise DatasetError(f"{where}: expected {error.form}") from None
+        if rule.column is None or rule.column in kept:
+            continue
+        form = FORMS[rule.type]
+        if rule.column in names:
             raise DatasetError(
-                f"{where}: expected a Glue Data Quality rule starting with one of "
-                f"{', '.join(RULE_TYPES)}"
+                f"{where}: expected {form} with a column kept in curated; {rule.column!r} is "
+                "dropped as personal data"
             )
-        argument = _COLUMN_ARG_RE.match(rule[len(rule_type) :])
-        if rule_type != "CustomSql" and argument and argument[1] not in names:
-            raise DatasetError(f"{where}: expected a declared column; {argument[1]!r} is not one")
+        raise DatasetError(
+            f"{where}: expected {form} with a declared column; {rule.column!r} is not one"
+        )
 
 
 def load_dataset(path: Path) -> Dataset:

@@ -22,6 +22,7 @@ from model.datasets import (
     declaration_fields,
 )
 from model.fields import Fields
+from model.mart_columns import check_mart_columns
 
 _QUERY_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _TABLE_REF_RE = re.compile(r"\{(curated|analytics)\}\.([a-z_][a-z0-9_]*)")
@@ -101,7 +102,8 @@ def check_queries(dataset: Dataset, file: str) -> None:
 
 
 def check_marts(dataset: Dataset, file: str) -> None:
-    """Unique columns, none of them personal data, date partitions, a query of curated."""
+    """Unique columns, none of them personal data, date partitions, a query of curated that
+    selects the declared columns in types that hold them (``model.mart_columns``)."""
     personal = {c.name for c in dataset.columns if c.pii}
     for index, mart in enumerate(dataset.marts):
         where = f"{file}: marts[{index}]"
@@ -121,3 +123,4 @@ def check_marts(dataset: Dataset, file: str) -> None:
             )
         if "curated" not in mart.sql:
             raise DatasetError(f"{where}.sql: expected a query that reads the view curated")
+        check_mart_columns(dataset, mart, where)

@@ -147,8 +147,8 @@ BAD_DECLARATIONS = [
     ),
     pytest.param(
         change("'IsUnique \"payment_id\"'", "'IsUnique \"payment\"'"),
-        "quality_rules[1] = 'IsUnique \"payment\"': expected a declared column; 'payment' is "
-        "not one",
+        'quality_rules[1] = \'IsUnique "payment"\': expected IsUnique "<column>" with a '
+        "declared column; 'payment' is not one",
         id="rule-on-unknown-column",
     ),
     pytest.param(
