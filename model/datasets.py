@@ -31,9 +31,10 @@ ENCODINGS = ("utf-8", "iso-8859-1", "iso-8859-15", "windows-1252")
 # What a file with a column the declaration does not have is: read without it, or quarantined.
 NEW_COLUMN_POLICIES = ("ignore", "quarantine")
 PII_TREATMENTS = ("keep", "hash", "drop")
-# Curated and mart tables are Iceberg tables partitioned by a date column's value or by the
-# day of a timestamp column (``model.iceberg.partition_field``).
-PARTITION_TYPES = ("date", "timestamp")
+# Curated and mart tables are Iceberg tables partitioned by the day of a timestamp column, or
+# by the value of a date, text, whole-number or boolean column (``model.iceberg``'s
+# ``partition_field``); a fractional number is not a partition value.
+PARTITION_TYPES = ("date", "timestamp", "string", "int", "bigint", "boolean")
 
 
 class DatasetError(ValueError):

@@ -12,6 +12,7 @@ import re
 from model.datasets import (
     NAME_EXPECTED,
     NAME_RE,
+    PARTITION_TYPES,
     TYPE_EXPECTED,
     Dataset,
     DatasetError,
@@ -116,10 +117,10 @@ def check_marts(dataset: Dataset, file: str) -> None:
                     f"{where}.columns: {name!r}: expected no personal-data column; marts are "
                     "readable by every reader of the dataset"
                 )
-        if any(types.get(partition) != "date" for partition in mart.partition_by):
+        if any(types.get(partition) not in PARTITION_TYPES for partition in mart.partition_by):
             raise DatasetError(
-                f"{where}.partition_by = {list(mart.partition_by)!r}: expected date columns "
-                "of the mart"
+                f"{where}.partition_by = {list(mart.partition_by)!r}: expected columns of the "
+                f"mart of type {', '.join(PARTITION_TYPES)}"
             )
         if "curated" not in mart.sql:
             raise DatasetError(f"{where}.sql: expected a query that reads the view curated")

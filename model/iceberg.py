@@ -88,8 +88,8 @@ class IcebergTableDefinition:
 
 
 def partition_field(name: str, type_: str) -> PartitionField:
-    """A partition on a column: the column's value for a date, its day for a timestamp (an
-    Iceberg transform: no derived column needed, queries on the timestamp prune)."""
+    """A partition on a column: its day for a timestamp (an Iceberg transform: no derived
+    column needed, queries on the timestamp prune), its value for any other type."""
     transform = "day" if type_ == "timestamp" else "identity"
     name_in_spec = f"{name}_day" if transform == "day" else name
     key = f"{transform}({name})".encode()

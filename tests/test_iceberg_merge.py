@@ -371,3 +371,23 @@ def test_each_mart_rebuild_is_one_snapshot_and_the_previous_stays_readable(
     assert now == {"consumer": 2, "business": 1}
     earlier = spark.sql(f"SELECT * FROM {mart_name} VERSION AS OF {two}").collect()  # noqa: S608
     assert sorted(map(tuple, earlier)) == first
+
+
+def test_a_text_partition_is_its_value_and_a_key_moving_value_leaves_one_row(
+    spark: SparkSession, lake: str, tmp_path: Path
+) -> None:
+    text = without_marts(ORDERS_TOML).replace(
+        'partition_by = ["order_date"]', 'partition_by = ["shipping_country"]'
+    )
+    dataset = orders_variant(tmp_path / "declarations", text[: text.index(
+        '[[columns]]\nname = "order_date"')])  # fmt: skip
+    (field,) = curated_table(dataset).partition_fields
+    assert (field.name, field.transform) == ("shipping_country", "identity")
+    spec = dataset.processing_spec()
+    table = new_table(spark, lake, dataset)
+    curate(spark, spec, table, tmp_path, [order(order_id="O-1", shipping_country="FR"),
+           order(order_id="O-2", shipping_country="DE")], day="2026-11-01")  # fmt: skip
+    curate(spark, spec, table, tmp_path, [order(order_id="O-1", shipping_country="BE")],
+           day="2026-11-02")  # fmt: skip
+    placed = spark.table(table).select("order_id", "_partition.shipping_country").collect()
+    assert sorted((r[0], r[1]) for r in placed) == [("O-1", "BE"), ("O-2", "DE")]
