@@ -12,6 +12,7 @@ import gzip
 import hashlib
 import io
 import json
+import re
 import time
 import tracemalloc
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from blueprint.factory import ROOT
 from tests.test_ingest_function import (
     MAX_BYTES,
     RAW,
@@ -46,6 +48,7 @@ EVENTS = {**ITEMS, "format": "jsonl", "columns": ["id", "kind"]}
 SALES = {**ITEMS, "format": "parquet"}
 HEADER, ROWS = b"id,name,price\n", b"1,Zo\xc3\xab,2.5\n2,Caf\xc3\xa9,3\n"  # utf-8
 GOOD = HEADER + ROWS
+FUNCTION = ROOT / "lambda" / "ingest"
 LATIN1 = b"id,name,price\n1,Zo\xeb,2.5\n"  # the same text in iso-8859-1 (byte 18 is 0xeb)
 
 
@@ -196,6 +199,9 @@ CASES = {
         b'id,name,price\n1,"two\nlines",2\n2,b\n',
         "ingested",
         record={"rows": 2, "rows_with_wrong_field_count": 1, "wrong_field_counts": [[4, 2]]},
+    ),
+    "carriage-return-alone-in-a-row": Case(
+        "items/a.csv", b"id,name,price\n1,a\rb,2\n", "quarantined", "malformed_csv", "line 2"
     ),
     "no-header-first-row-short": Case(
         "items/a.csv", b"1,a\n", "quarantined", "header_mismatch", "2 fields", {"header": False}
@@ -431,3 +437,14 @@ def test_lines_are_whole_whatever_the_pieces() -> None:
 def test_a_check_that_needs_few_bytes_still_hashes_them_all() -> None:
     result = content.scan(io.BytesIO(b"PAR1PAR1"), SALES, max_bytes=100, gz_name=False)
     assert result.sha256 == sha(b"PAR1PAR1")
+
+
+def test_every_reason_the_function_gives_is_explained_in_the_docs() -> None:
+    code = "\n".join(path.read_text() for path in FUNCTION.glob("*.py"))
+    reasons = set(re.findall(r'Reject(?:ed|ion)\(\s*f?"([a-z_{}]+)"', code))
+    assert {"decompressed_too_large", "corrupt_gzip", "not_{encoding}"} <= reasons
+    docs = (ROOT / "docs" / "ingest.md").read_text()
+    rows = {line.split("|")[1].strip() for line in docs.splitlines() if line.startswith("| `")}
+    documented = {name for row in rows for name in re.findall(r"`([a-z_<>-]+)`", row)}
+    missing = {r for r in reasons if r.replace("{encoding}", "<encoding>") not in documented}
+    assert not missing, f"add these reasons to docs/ingest.md: {missing}"
