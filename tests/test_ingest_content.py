@@ -448,3 +448,17 @@ def test_every_reason_the_function_gives_is_explained_in_the_docs() -> None:
     documented = {name for row in rows for name in re.findall(r"`([a-z_<>-]+)`", row)}
     missing = {r for r in reasons if r.replace("{encoding}", "<encoding>") not in documented}
     assert not missing, f"add these reasons to docs/ingest.md: {missing}"
+
+
+def test_the_record_lists_the_first_twenty_rows_and_counts_the_rest() -> None:
+    landed = io.BytesIO(HEADER + b"1,a\n" * 25 + ROWS)
+    result = content.scan(landed, ITEMS, max_bytes=1 << 20, gz_name=False)
+    assert result.rejection is None
+    found = result.findings
+    assert (found.rows, found.rows_with_wrong_field_count) == (27, 25)
+    assert found.wrong_field_counts == [(line, 2) for line in range(2, 22)]
+    assert found.notes == [
+        "rows_with_wrong_field_count: 25 ("
+        + ", ".join(f"line {n}: 2 fields" for n in range(2, 22))
+        + " and 5 more; the header has 3)"
+    ]
