@@ -70,7 +70,7 @@ def gunzip(chunks: Iterable[bytes], limit: int) -> Iterator[bytes]:
                     raise Rejected(
                         "decompressed_too_large",
                         f"the file decompresses to more than {limit} bytes, the limit "
-                        f"(ingest.maxFileMegabytes); stopped after {read} compressed bytes",
+                        "(ingest.maxFileMegabytes); decompression stopped there",
                     )
                 yield piece
             data = member.unused_data
