@@ -125,7 +125,8 @@ def test_the_function_code_carries_every_declaration_and_no_stray_file(tmp_path:
     finally:
         stray.unlink()
     assert sorted(p.name for p in staged.iterdir()) == [
-        "datasets.json", "handler.py", "ingest.py", "observability.py", "validation.py",
+        "content.py", "datasets.json", "handler.py", "ingest.py", "observability.py", "streams.py",
+        "validation.py",
     ]  # fmt: skip
     specs = json.loads((staged / "datasets.json").read_text())
     assert set(specs) == {d.name for d in load_datasets(DATASETS)}

@@ -53,7 +53,7 @@ def handler(event: dict[str, Any], context: Any = None, s3: Any = None) -> dict[
 
 def report(outcome: Outcome) -> None:
     level = {"quarantined": "WARNING", "missing": "ERROR"}.get(outcome.status, "INFO")
-    log(level, f"{outcome.source_key}: {outcome.status}", **outcome.__dict__)
+    log(level, f"{outcome.source_key}: {outcome.status}", **outcome.record())
     dataset = outcome.dataset or "_unknown"
     if outcome.status == "ingested":
         metric("Ingested", dimensions={"Dataset": dataset})

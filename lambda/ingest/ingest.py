@@ -3,7 +3,8 @@
 The order of steps is what makes it safe to crash anywhere and run again:
 
 1. find the landed object version the event names (gone: look it up in the ledger);
-2. check it (name, size, content) against its dataset's declaration;
+2. check it (name, size, content) against its dataset's declaration, reading it once: the
+   same read hashes the bytes as they arrived (content.py);
 3. copy that exact version to its destination, under a key derived only from the event and
    the content (so a repeated event writes the same key); a valid file's content is first
    claimed in a content index, so the same content uploaded again, even at the same moment,
@@ -27,12 +28,12 @@ from urllib.parse import quote, unquote_plus
 
 from botocore.exceptions import ClientError
 
-from validation import SAMPLE_BYTES, Rejection, check_content, check_name, check_size
+from content import Findings, Scan, scan
+from validation import Rejection, check_name, check_size
 
 QUARANTINE_PREFIX = "_quarantine"
 INDEX_PREFIX = "_ingest/index"
 LEDGER_PREFIX = "_ingest/ledger"
-READ_CHUNK = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,13 @@ class Outcome:
     reason: str | None = None
     detail: str | None = None
     size: int = 0
+    content: Findings | None = None  # what reading the file found: rows, compression, ...
+
+    def record(self) -> dict[str, Any]:
+        """One flat record for the ledger and the log line."""
+        record = asdict(self)
+        content = record.pop("content") or {}
+        return {**record, **content}
 
 
 @dataclass(frozen=True)
@@ -130,12 +138,16 @@ def ingest_object(
 
     dataset, rejection = check_name(landed.key, specs)
     rejection = rejection or check_size(landed.size, max_bytes)
+    read = None
     if rejection is None and dataset is not None:
-        sample = s3.get_object(**landed.source(), Range=f"bytes=0-{SAMPLE_BYTES - 1}")
-        rejection = check_content(specs[dataset], sample["Body"].read(), landed.size)
+        read = _read(s3, landed, specs[dataset], max_bytes)
+        rejection = read.rejection
+    findings = read.findings if read else None
 
     day = landed_at.strftime("%Y-%m-%d")
     name = landed.key.rsplit("/", 1)[-1]
+    if findings and findings.compression == "gzip" and not name.lower().endswith(".gz"):
+        name += ".gz"  # Spark and Glue decompress by the extension
     metadata = landed.metadata(landed_at, now)
     if rejection is not None:
         folder = dataset or "_unknown"
@@ -149,27 +161,29 @@ def ingest_object(
             rejection.reason,
             rejection.detail,
             landed.size,
+            findings,
         )
     else:
         assert dataset is not None
-        outcome = _ingest(s3, landed, raw_bucket, dataset, day, name, metadata)
+        assert read is not None
+        outcome = _ingest(s3, landed, raw_bucket, dataset, day, name, metadata, read)
     s3.put_object(
         Bucket=raw_bucket,
         Key=_ledger_key(landed.bucket, landed.key, landed.version_id),
-        Body=json.dumps({**asdict(outcome), **metadata}, indent=2).encode(),
+        Body=json.dumps({**outcome.record(), **metadata}, indent=2).encode(),
         ContentType="application/json",
     )
     s3.delete_object(**landed.source())
     return outcome
 
 
-def content_hash(s3: Any, landed: Landed) -> str:
-    """SHA-256 of the landed version's bytes (S3 ETags are not content hashes under SSE-KMS)."""
-    digest = hashlib.sha256()
+def _read(s3: Any, landed: Landed, spec: Mapping[str, Any], max_bytes: int) -> Scan:
+    """Read the landed version once: its SHA-256 and every content check (content.py)."""
     body = s3.get_object(**landed.source())["Body"]
-    for chunk in iter(lambda: body.read(READ_CHUNK), b""):
-        digest.update(chunk)
-    return digest.hexdigest()
+    try:
+        return scan(body, spec, max_bytes=max_bytes, gz_name=landed.key.lower().endswith(".gz"))
+    finally:
+        body.close()  # a rejection may stop reading early
 
 
 def _copy(
@@ -210,8 +224,9 @@ def _ingest(
     day: str,
     name: str,
     metadata: dict[str, str],
+    scanned: Scan,
 ) -> Outcome:
-    sha = content_hash(s3, landed)
+    sha, read = str(scanned.sha256), scanned.findings
     metadata = {**metadata, "content-sha256": sha}
     destination = f"{dataset}/ingest_date={day}/{sha[:16]}-{name}"
     index_key = f"{INDEX_PREFIX}/{dataset}/{sha}.json"
@@ -242,10 +257,12 @@ def _ingest(
                 raise ContentClaimedError(
                     f"{index_key} is claimed by an upload not yet in raw"
                 ) from None
-            return Outcome("duplicate", landed.key, dataset, earlier["raw_key"], size=landed.size)
+            return Outcome(
+                "duplicate", landed.key, dataset, earlier["raw_key"], size=landed.size, content=read
+            )
         destination = earlier["raw_key"]  # an earlier run of this upload claimed it: finish
     _copy(s3, landed, raw_bucket, destination, metadata)
-    return Outcome("ingested", landed.key, dataset, destination, size=landed.size)
+    return Outcome("ingested", landed.key, dataset, destination, size=landed.size, content=read)
 
 
 def _quarantine(

@@ -1,28 +1,39 @@
 """Checks a landed file against its dataset's declaration, before anything is copied.
 
-Each check returns a reason code (stable, used in metrics, tags and the reason object) and a
-sentence a person can act on; ``None`` means the file passed.
+Each check returns (or, deep in a stream, raises as ``Rejected``) a reason code (stable, used
+in metrics, tags and the reason object) and a sentence a person can act on; ``None`` means the
+file passed. The content checks that read the file are in content.py.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-# How much of a file content checks read: enough for a header or a sample of records.
-SAMPLE_BYTES = 64 * 1024
-SAMPLE_RECORDS = 20
 EXTENSIONS = {"csv": (".csv",), "jsonl": (".jsonl", ".json", ".ndjson"), "parquet": (".parquet",)}
+# Formats whose files may also arrive gzip-compressed, named <name>.<extension>.gz.
+GZIP_FORMATS = ("csv", "jsonl")
 
 
 @dataclass(frozen=True)
 class Rejection:
     reason: str  # a code: unknown_dataset, wrong_extension, empty_file, too_large, ...
     detail: str  # what was found and what was expected
+
+
+class Rejected(Exception):  # noqa: N818 (a verdict, not a failure of the function)
+    """A check deep in a stream found the file unacceptable: stop reading and quarantine it."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.rejection = Rejection(reason, detail)
+
+
+def allowed_extensions(file_format: str) -> tuple[str, ...]:
+    plain = EXTENSIONS[file_format]
+    return plain + tuple(f"{e}.gz" for e in plain) if file_format in GZIP_FORMATS else plain
 
 
 def check_name(key: str, specs: Mapping[str, Any]) -> tuple[str | None, Rejection | None]:
@@ -35,7 +46,7 @@ def check_name(key: str, specs: Mapping[str, Any]) -> tuple[str | None, Rejectio
             f"{key!r} is not under a declared dataset's folder; expected <dataset>/<file> with "
             f"a dataset among {known}",
         )
-    allowed = EXTENSIONS[specs[dataset]["format"]]
+    allowed = allowed_extensions(specs[dataset]["format"])
     if not rest.lower().endswith(allowed):
         return dataset, Rejection(
             "wrong_extension",
@@ -53,60 +64,28 @@ def check_size(size: int, max_bytes: int) -> Rejection | None:
     return None
 
 
-def check_content(spec: Mapping[str, Any], sample: bytes, size: int) -> Rejection | None:
-    """Format-specific checks on the first bytes of the file."""
-    if spec["format"] == "csv":
-        return _check_csv(spec, sample)
-    if spec["format"] == "jsonl":
-        return _check_json_lines(sample, complete=len(sample) >= size)
-    return _check_parquet(sample)
+def check_header(
+    header: Sequence[str], columns: Sequence[str], new_columns: str
+) -> tuple[Rejection | None, list[str]]:
+    """A CSV header against the declared columns, in any order (readers map by name).
 
-
-def _check_csv(spec: Mapping[str, Any], sample: bytes) -> Rejection | None:
-    text = sample.decode("utf-8-sig", errors="replace")
-    first_line = text.splitlines()[0] if text else ""
-    if not spec["header"]:
-        fields = next(csv.reader(io.StringIO(first_line), delimiter=spec["delimiter"]), [])
-        if len(fields) != len(spec["columns"]):
-            return Rejection(
-                "header_mismatch",
-                f"the first row has {len(fields)} fields; the declaration has "
-                f"{len(spec['columns'])} columns",
-            )
-        return None
-    header = next(csv.reader(io.StringIO(first_line), delimiter=spec["delimiter"]), [])
-    header = [name.strip() for name in header]
-    if header != list(spec["columns"]):
-        return Rejection(
-            "header_mismatch",
-            f"the header is {header}; the declaration expects {list(spec['columns'])}",
+    Returns the rejection, if any, and the header's columns the declaration lacks (accepted,
+    and ignored downstream, when ``new_columns`` is "ignore").
+    """
+    counts = Counter(header)
+    duplicates = [name for name, times in counts.items() if times > 1]
+    missing = [c for c in columns if c not in counts]
+    declared = set(columns)
+    unexpected = [name for name in counts if name not in declared]
+    parts = [
+        f"{label}: {', '.join(names)}"
+        for label, names in (
+            ("missing", missing),
+            ("unexpected", unexpected),
+            ("duplicate", duplicates),
         )
-    return None
-
-
-def _check_json_lines(sample: bytes, *, complete: bool) -> Rejection | None:
-    lines = sample.split(b"\n")
-    if not complete:
-        lines = lines[:-1]  # the last line of a partial read may be cut short
-    checked = 0
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except ValueError as error:
-            return Rejection("malformed_json", f"line {number} is not valid JSON: {error}")
-        if not isinstance(record, dict):
-            return Rejection("malformed_json", f"line {number} is not a JSON object")
-        checked += 1
-        if checked >= SAMPLE_RECORDS:
-            break
-    if checked == 0:
-        return Rejection("malformed_json", "no JSON record in the first bytes of the file")
-    return None
-
-
-def _check_parquet(sample: bytes) -> Rejection | None:
-    if not sample.startswith(b"PAR1"):
-        return Rejection("not_parquet", "the file does not start with the Parquet magic bytes")
-    return None
+        if names
+    ]
+    if missing or duplicates or (unexpected and new_columns == "quarantine"):
+        return Rejection("header_mismatch", "; ".join(parts)), unexpected
+    return None, unexpected
