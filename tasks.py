@@ -14,6 +14,7 @@
     python3 tasks.py cfn-lint      synthesize every environment and cfn-lint the templates
     python3 tasks.py bench         time a full synth against an empty CDK app
     python3 tasks.py bench-transform  time raw -> curated on one million generated orders
+    python3 tasks.py bench-ingest [ARGS]  time the ingest function's one-pass check per format
     python3 tasks.py bench-scale [ARGS]  synthesize 1 to 100 generated datasets: stack sizes
                                    against CloudFormation's limits, synth time per dataset
     python3 tasks.py diagrams      redraw the docs' pictures from the synthesized app
@@ -180,6 +181,11 @@ def bench_transform(*args: str) -> None:
     _run(PYTHON, "scripts/bench_transform.py", *args)
 
 
+def bench_ingest(*args: str) -> None:
+    """The ingest function's scan of every byte: MB/s per format, the largest file's time."""
+    _run(PYTHON, "scripts/bench_ingest.py", *args)
+
+
 def bench_scale(*args: str) -> None:
     ensure_environment(dev=False)
     _run(PYTHON, "scripts/bench_scale.py", *args)
@@ -205,6 +211,7 @@ def ci() -> None:
 PLAIN = {"install": install, "lint": lint, "cfn-lint": cfn_lint, "bench": bench,
          "diagrams": diagrams, "ci": ci}  # fmt: skip
 PASSING_ON = {"test": test, "demo": demo, "bench-transform": bench_transform,
+              "bench-ingest": bench_ingest,
               "bench-scale": bench_scale}  # fmt: skip
 WITH_ENV = {"synth": synth, "diff": diff, "deploy": deploy, "feed": feed}
 
