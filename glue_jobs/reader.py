@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
@@ -47,6 +48,7 @@ SESSION_SETTINGS = {"spark.sql.csv.parser.columnPruning.enabled": "false"}
 # The declared encodings by their Java names (Spark's ``encoding`` option and Hadoop's side).
 CHARSETS = {"utf-8": "UTF-8", "iso-8859-1": "ISO-8859-1", "iso-8859-15": "ISO-8859-15",
             "windows-1252": "windows-1252"}  # fmt: skip
+_HEADER_READERS = 16
 _PERMISSIVE = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": MALFORMED}
 
 
@@ -97,9 +99,12 @@ def _by_header(
     have no header); a file without a first line has no rows and is left out."""
     if not source["header"]:
         return {tuple(source["columns"]): list(files)}
+    charset = CHARSETS[source.get("encoding", "utf-8")]
+    # One round trip to S3 per file: a backfill of many files reads its headers side by side.
+    with ThreadPoolExecutor(max_workers=_HEADER_READERS) as pool:
+        lines = list(pool.map(lambda file: first_line(spark, file, charset), files))
     groups: dict[tuple[str, ...], list[str]] = {}
-    for file in files:
-        line = first_line(spark, file, CHARSETS[source.get("encoding", "utf-8")])
+    for file, line in zip(files, lines, strict=True):
         if line is not None:
             names = header_names(line, source["delimiter"], file)
             groups.setdefault(names, []).append(file)
