@@ -3,8 +3,9 @@
 Two runners call these functions: the Glue entry points (``raw_to_curated.py``,
 ``curated_to_analytics.py``) on the Glue Data Catalog's Iceberg tables, and the local
 run (``local_lake``) on the same tables in a local Iceberg catalog (``glue_jobs.iceberg``).
-A runner reads raw its own way and passes in the quality check it has (Glue Data Quality in
-Glue, ``local_lake/quality.py`` locally);
+Both read raw with ``reader.read_raw`` (Glue first learns which files are new from its
+bookmarked read) and pass in the quality check they have (Glue Data Quality in Glue,
+``local_lake/quality.py`` locally);
 everything after the read is here, once, so how a job counts, checks and writes cannot drift
 between what deploys and what runs locally.
 """
@@ -22,8 +23,9 @@ from pyspark.sql import functions as F
 from glue_jobs import iceberg, marts, transforms
 
 # The column a runner's read adds to every raw row: the file it came from (Glue's
-# ``attachFilename``, Spark's ``input_file_name()``). The ingest date is taken from it.
-SOURCE_FILE = "_source_file"
+# ``attachFilename``, Spark's ``input_file_name()``). The ingest date is taken from it, and
+# a quarantined row names it (``source_file``).
+SOURCE_FILE = transforms.SOURCE_FILE
 # The run's curated rows -> the names of the declared rules they fail ([] when all pass).
 QualityCheck = Callable[[DataFrame], list[str]]
 
@@ -64,7 +66,7 @@ def curate(
     rows go to ``<quarantine_path>run=<run_id>/`` in both cases.
     """
     df = raw.withColumn(transforms.INGEST_DATE, ingest_dates(raw, SOURCE_FILE))
-    df = df.drop(SOURCE_FILE).cache()
+    df = df.cache()
     read = df.agg(F.count(F.lit(1)).alias("rows"),
                   F.count(F.when(df[transforms.INGEST_DATE].isNull(), 1)).alias("undated"),
                   ).first()  # fmt: skip

@@ -1,15 +1,22 @@
 """Glue job entry point: new raw data of one dataset -> its curated Iceberg table, quarantine.
 
 Only what is Glue's is here: the job's arguments, ``GlueContext`` and ``Job``, the bookmarked
-read, the Glue Data Quality call, the CloudWatch metrics and the commit. What the run does
-with the rows it read is ``flows.curate``, which the local run calls too. ``awsglue`` exists
-only in Glue, so it is imported inside ``main``; the ``glue_jobs`` package reaches the job as
-the zip of ``--extra-py-files``. The stack sets exactly the arguments in ``ARGUMENTS`` (a test
-holds the two together).
+read, the Glue Data Quality call, the CloudWatch metrics and the commit. How raw is read is
+``reader.read_raw`` and what the run does with the rows is ``flows.curate``, which the local
+run calls too. ``awsglue`` exists only in Glue, so it is imported inside ``main``; the
+``glue_jobs`` package reaches the job as the zip of ``--extra-py-files``. The stack sets
+exactly the arguments in ``ARGUMENTS`` (a test holds the two together).
 
 Job bookmarks make each run read only the raw files that arrived since the last successful
-run. The run then merges its rows into the curated table by primary key in one Iceberg
-commit (``flows.merge_curated``), keeping each key's latest record.
+run. A CSV or JSON-lines dataset's new files are read twice: the bookmarked DynamicFrame read
+(``read_options``) says which files are new (the distinct ``attachFilename`` values of its
+rows), then ``reader.read_raw`` reads those files. Glue's CSV reader has no encoding option
+(it decodes UTF-8, so a latin-1 export would be curated with U+FFFD) and does not flag a row
+with a wrong number of fields (a field too many was curated without its extra value), and
+the local run cannot run it; the shared reader decodes, flags and runs in both places. The
+price is a second pass over the new files. Parquet is typed and has neither problem: its
+DynamicFrame is the read. The run then merges its rows into the curated table by primary
+key in one Iceberg commit (``flows.merge_curated``), keeping each key's latest record.
 
 Data quality is checked before anything is published: the declared rules are evaluated on
 the run's curated rows (results published to CloudWatch and EventBridge); if a rule fails,
@@ -25,7 +32,7 @@ from typing import Any
 
 from pyspark.sql import DataFrame
 
-from glue_jobs import flows, iceberg
+from glue_jobs import flows, iceberg, reader
 
 # The job's own arguments, each passed as --<name> by the stack.
 ARGUMENTS = (
@@ -80,9 +87,7 @@ def main() -> None:
     job.init(args["JOB_NAME"], args)
 
     frame = glue.create_dynamic_frame.from_options(**read_options(spec, args["raw_path"]))
-    # Values of mixed types in one column (a bad value among numbers) become strings, so
-    # the transform sees what arrived, not Glue's struct of alternatives.
-    raw = frame.resolveChoice(choice="cast:string").toDF()
+    raw = new_rows(glue.spark_session, spec, frame)
     run = flows.curate(
         raw,
         spec,
@@ -103,6 +108,17 @@ def main() -> None:
         print(json.dumps({"warning": f"metrics not published: {error}"}))
     if run.failed_rules:
         raise RuntimeError(quality_failure(spec["name"], run.failed_rules))
+
+
+def new_rows(spark: Any, spec: dict[str, Any], frame: Any) -> DataFrame:
+    """The rows of the new raw files the bookmarked ``frame`` read, as the shared reader
+    reads them (Parquet: the frame's own rows)."""
+    if spec["source"]["format"] == "parquet":
+        # Values of mixed types in one column (a bad value among numbers) become strings,
+        # so the transform sees what arrived, not Glue's struct of alternatives.
+        return frame.resolveChoice(choice="cast:string").toDF()  # type: ignore[no-any-return]
+    names = frame.toDF().select(flows.SOURCE_FILE).distinct().collect()
+    return reader.read_raw(spark, spec, sorted(row[0] for row in names))
 
 
 def quality_failure(dataset: str, failed_rules: list[str]) -> str:

@@ -18,17 +18,21 @@ from typing import Any
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
+from glue_jobs.casts import col, typed, well_formed
+
 # Columns the job adds to raw rows before the transform (never declared).
 INGEST_DATE = "_ingest_date"
 # The lineage column of curated rows: the day their raw file landed (a reserved name).
 LINEAGE = "ingest_date"
 RAW = "_raw"
 REASON = "_reason"
-
-
-def col(name: str) -> Column:
-    """A column by name, even one with a dot or a space in it (JSON keys can have both)."""
-    return F.col(f"`{name}`")
+# The file a raw row came from (Glue's ``attachFilename``, Spark's ``input_file_name()``),
+# which a runner's read adds: its ``ingest_date=`` folder dates the row, and quarantine names it.
+SOURCE_FILE = "_source_file"
+# The text of a row the reader could not split into its header's fields (Spark's corrupt
+# record column; null for a row that was read whole), and the reason it is quarantined for.
+MALFORMED = "_corrupt_record"
+MALFORMED_REASONS = {"csv": "field_count", "jsonl": "malformed_json"}
 
 
 def source_columns(spec: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -36,95 +40,68 @@ def source_columns(spec: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [c for c in spec["columns"] if not c.get("derived_from")]
 
 
-def standardize(df: DataFrame, spec: Mapping[str, Any]) -> DataFrame:
-    """Every declared source column as a trimmed string (empty = null), plus the raw row.
+def _source(spec: Mapping[str, Any]) -> Mapping[str, Any]:
+    return spec.get("source") or {}
 
-    A declared column missing from the input becomes null (and fails its checks if it may
-    not be null); an extra input column is not carried to curated, but stays in ``_raw``.
+
+def standardize(df: DataFrame, spec: Mapping[str, Any]) -> DataFrame:
+    """Every declared source column as a trimmed string, plus the raw row.
+
+    A value equal, once trimmed, to one of the source's ``null_values`` (default ``[""]``:
+    an empty value) is null. A declared column missing from the input becomes null (and
+    fails its checks if it may not be null); an extra input column (an undeclared name in
+    a CSV header) is not carried to curated, but stays in ``_raw``. A row the reader marked
+    malformed (``MALFORMED``, its text as it arrived) keeps that text as its ``_raw``.
     """
-    present = [c for c in df.columns if c != INGEST_DATE]
-    out = df.withColumn(RAW, F.to_json(F.struct(*[col(c) for c in present])))
+    internal = (INGEST_DATE, SOURCE_FILE, MALFORMED)
+    present = [c for c in df.columns if c not in internal]
+    values = F.to_json(F.struct(*[col(c) for c in present]))
+    if MALFORMED in df.columns:
+        values = F.coalesce(F.col(MALFORMED), values)
+    out = df.withColumn(RAW, values)
+    nulls = list(_source(spec).get("null_values", [""]))
     for column in source_columns(spec):
         name = column["name"]
         value = col(name).cast("string") if name in df.columns else F.lit(None).cast("string")
         trimmed = F.trim(value)
-        out = out.withColumn(name, F.when(trimmed == "", None).otherwise(trimmed))
+        out = out.withColumn(name, F.when(trimmed.isin(*nulls), None).otherwise(trimmed))
     keep = [c["name"] for c in source_columns(spec)] + [RAW]
-    if INGEST_DATE in df.columns:
-        keep.append(INGEST_DATE)
-    return out.select(*keep)
-
-
-# What a value must look like before it is cast: Spark's lenient casts would otherwise turn
-# "2.5" into the int 2, round "12.345" into a decimal(12,2), read "2026" as a timestamp, or
-# accept "NaN" as a double. A value that does not match is quarantined, never changed.
-_INTEGER = r"^[+-]?[0-9]+$"
-_NUMBER = r"^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?$"
-_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
-_TIMESTAMP = (
-    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?"
-    r"(Z|[+-][0-9]{2}:?[0-9]{2})?$"
-)
-_BOOLEAN = r"^(?i)(true|false|1|0|yes|no)$"
-
-
-def _well_formed(name: str, type_: str) -> Column:
-    text = col(name)
-    if type_ in ("int", "bigint"):
-        return text.rlike(_INTEGER)
-    if type_ == "double":
-        return text.rlike(_NUMBER)
-    if type_.startswith("decimal("):
-        precision, scale = (int(x) for x in type_[len("decimal(") : -1].split(","))
-        whole = precision - scale
-        fraction = f"([.][0-9]{{0,{scale}}})?" if scale else ""
-        return text.rlike(f"^[+-]?[0-9]{{1,{whole}}}{fraction}$")
-    if type_ == "date":
-        return text.rlike(_DATE)
-    if type_ == "timestamp":
-        return text.rlike(_TIMESTAMP)
-    if type_ == "boolean":
-        return text.rlike(_BOOLEAN)
-    return F.lit(True)
-
-
-def _typed(name: str, type_: str) -> Column:
-    text = col(name)
-    if type_ == "timestamp":
-        return F.to_timestamp(text)
-    if type_ == "boolean":
-        lowered = F.lower(text)
-        return (
-            F.when(lowered.isin("true", "1", "yes"), True)
-            .when(lowered.isin("false", "0", "no"), False)
-            .otherwise(None)
-        )
-    return text.cast(type_)
+    return out.select(*keep, *[c for c in internal if c in df.columns])
 
 
 def type_and_check(df: DataFrame, spec: Mapping[str, Any]) -> DataFrame:
     """Cast each column to its declared type; set ``_reason`` on the first failure.
 
-    Reasons: ``null_key:<col>`` (a primary-key column is empty), ``missing_value:<col>`` (a
-    column declared not nullable is empty), ``uncastable:<col>`` (a value that does not cast
-    to the declared type, such as "abc" for an int or 10^20 for a decimal(12,2)).
+    Reasons: ``field_count`` (a CSV row with more or fewer fields than its file's header)
+    or ``malformed_json`` (a JSON line that is no object), both marked by the reader;
+    ``null_key:<col>`` (a primary-key column is empty), ``missing_value:<col>`` (a column
+    declared not nullable is empty), ``uncastable:<col>`` (a value that does not cast to the
+    declared type, such as "abc" for an int or 10^20 for a decimal(12,2); "517.0" for an
+    int unless the source declares ``float_integers``).
     """
     checks: list[Column] = []
+    if MALFORMED in df.columns:
+        reason = MALFORMED_REASONS.get(_source(spec).get("format", ""), "malformed_record")
+        checks.append(F.when(F.col(MALFORMED).isNotNull(), F.lit(reason)))
     keys = set(spec["primary_key"])
+    floats = bool(_source(spec).get("float_integers", False))
     for column in source_columns(spec):
-        name = column["name"]
+        name, type_ = column["name"], column["type"]
         raw = col(name)
-        typed = _typed(name, column["type"])
         if name in keys:
             checks.append(F.when(raw.isNull(), F.lit(f"null_key:{name}")))
         elif not column.get("nullable", True):
             checks.append(F.when(raw.isNull(), F.lit(f"missing_value:{name}")))
-        wrong = ~_well_formed(name, column["type"]) | typed.isNull()
+        wrong = (
+            ~well_formed(name, type_, float_integers=floats)
+            | typed(name, type_, float_integers=floats).isNull()
+        )
         checks.append(F.when(raw.isNotNull() & wrong, F.lit(f"uncastable:{name}")))
     out = df.withColumn(REASON, F.coalesce(*checks) if checks else F.lit(None).cast("string"))
     for column in source_columns(spec):
-        out = out.withColumn(column["name"], _typed(column["name"], column["type"]))
-    return out
+        name = column["name"]
+        out = out.withColumn(name, typed(name, column["type"], float_integers=floats))
+    return out.drop(MALFORMED)
 
 
 def event_time_columns(spec: Mapping[str, Any]) -> list[str]:
@@ -226,19 +203,23 @@ def raw_to_curated(
 ) -> tuple[DataFrame, DataFrame]:
     """The whole transform: (curated rows, quarantined rows).
 
-    Quarantined rows carry ``dataset``, ``reason``, ``raw`` (the row as it arrived, JSON) and
-    the ingest date; nothing of them is hashed or dropped, since they must be fixable.
+    Quarantined rows carry ``dataset``, ``reason``, ``raw`` (the row as it arrived: its values
+    as JSON, or the line's own text when it could not be split), the ingest date and
+    ``source_file`` (the raw file it came from, when the read said); nothing of them is
+    hashed or dropped, since they must be fixable.
     """
     return split(labelled(df, spec, salt=salt), spec)
 
 
 def _quarantine_rows(df: DataFrame, spec: Mapping[str, Any]) -> DataFrame:
     ingest_date = F.col(INGEST_DATE) if INGEST_DATE in df.columns else F.lit(None).cast("date")
+    source_file = F.col(SOURCE_FILE) if SOURCE_FILE in df.columns else F.lit(None)
     return df.select(
         F.lit(spec["name"]).alias("dataset"),
         F.col(REASON).alias("reason"),
         F.col(RAW).alias("raw"),
         ingest_date.cast("date").alias("ingest_date"),
+        source_file.cast("string").alias("source_file"),
     )
 
 

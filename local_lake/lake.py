@@ -27,7 +27,7 @@ from local_lake import athena, lambda_process, quality, time_travel
 from local_lake.assembly import REGION, Assembly, DatasetPlan
 from local_lake.aws import LocalAws, S3Folders, split
 from local_lake.report import DatasetFigures, DayFigures, Progress, QueryResult
-from local_lake.samples import ARRIVALS, generated_file, sample_file
+from local_lake.samples import ARRIVALS, SUFFIX, generated_file, sample_file
 from local_lake.spark import iceberg_catalog, read_raw
 from local_lake.tables import deploy_table
 
@@ -90,7 +90,7 @@ class LocalLake:
                 figures[dataset.name].on(day).sample = sample.relative_to(samples.parent).as_posix()
             files = [(f"{dataset.name}/{sample.name}", sample.read_bytes())]
             if day == 1:  # shows a rejection
-                files.append((f"{dataset.name}/empty-export{sample.suffix}", b""))
+                files.append((f"{dataset.name}/empty-export{SUFFIX[dataset.source.format]}", b""))
             for key, body in files:
                 version = self.s3.put_object(Bucket=landing, Key=key, Body=body)["VersionId"]
                 events.append({
@@ -153,7 +153,7 @@ class LocalLake:
         figures.table = f"{self.catalog}.{plan.curated_table}"
         today = figures.on(day)
         run_id = f"local-day{day}"  # Glue's job run id: one folder per run
-        raw = read_raw(spark, plan.spec, plan.paths["raw_path"], folder)
+        raw = read_raw(spark, plan.spec, folder)
         quarantine = self.folders.download(plan.paths["quarantine_path"])
 
         def check_quality(rows: DataFrame) -> list[str]:

@@ -1,6 +1,7 @@
 """The files the local run lands: each dataset's sample, or rows made from its declaration.
 
-A dataset ships a sample as ``datasets/samples/<name>.<csv|jsonl|parquet>``, and may ship
+A dataset ships a sample as ``datasets/samples/<name>.<csv|jsonl|parquet>`` (a CSV or JSON-lines
+sample may be gzipped: ``<name>.csv.gz``, ``<name>.jsonl.gz``), and may ship
 what arrives on a later day as ``<name>-day2.<ext>`` (an update to a key it already has, a key
 whose partition value changes, new keys). One declared without a sample still runs: rows are
 made from its columns, within what its quality rules allow (``ColumnValues "c" in [...]``
@@ -25,6 +26,8 @@ from typing import Any
 from model.datasets import Dataset
 
 SUFFIX = {"csv": ".csv", "jsonl": ".jsonl", "parquet": ".parquet"}
+# Formats whose sample may also ship gzipped (``.gz`` after the format's suffix).
+GZIPPED = ("csv", "jsonl")
 GENERATED_ROWS = 24
 _ALLOWED = re.compile(r'^ColumnValues\s+"(?P<column>[^"]+)"\s+in\s*\[(?P<values>[^\]]*)\]$')
 _LOWER = re.compile(r'^ColumnValues\s+"(?P<column>[^"]+)"\s*(?P<op>>=?)\s*(?P<value>-?\d+)')
@@ -35,10 +38,22 @@ ARRIVALS = (datetime(2026, 11, 13, 1, 30, tzinfo=UTC), datetime(2026, 11, 14, 1,
 
 
 def sample_file(dataset: Dataset, samples: Path, day: int = 1) -> Path | None:
-    """The dataset's file for ``day`` (1: ``<name>.<ext>``, n: ``<name>-day<n>.<ext>``)."""
+    """The dataset's file for ``day`` (1: ``<name>.<ext>``, n: ``<name>-day<n>.<ext>``), or
+    the same gzipped (``.<ext>.gz``) for CSV and JSON lines; both at once is an error."""
     stem = dataset.name if day == 1 else f"{dataset.name}-day{day}"
     path = samples / f"{stem}{SUFFIX[dataset.source.format]}"
-    return path if path.is_file() else None
+    candidates = [path]
+    if dataset.source.format in GZIPPED:
+        candidates.append(path.with_name(f"{path.name}.gz"))
+    found = [p for p in candidates if p.is_file()]
+    if len(found) > 1:
+        raise ValueError(f"two samples for one day, ship one: {', '.join(p.name for p in found)}")
+    return found[0] if found else None
+
+
+def extension(sample: Path) -> str:
+    """A sample's extension, the format's with ``.gz`` after it for a gzipped one."""
+    return "".join(sample.suffixes[-2:]) if sample.suffix == ".gz" else sample.suffix
 
 
 def generated_rows(dataset: Dataset, count: int = GENERATED_ROWS) -> list[dict[str, Any]]:

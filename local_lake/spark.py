@@ -1,9 +1,9 @@
-"""Spark in Glue's place: a local SparkSession, and the local run's own read of raw.
+"""Spark in Glue's place: a local SparkSession, and the local run's read of raw.
 
-The read is the one part of the curation job that cannot run here as it runs in Glue (the
-DynamicFrame reader, its bookmark and ``resolveChoice``), so the local run reads raw itself,
-as close to the job as plain Spark gets, and hands the rows to the job's own flow
-(``glue_jobs.flows.curate``). The tests use the same session setup.
+The job's bookmarked DynamicFrame read cannot run here; it only tells the job which raw files
+are new, and the job reads those with ``glue_jobs.reader``. The local run keeps its own
+bookmark (the raw keys it has read), reads the new files with that same reader and hands the
+rows to the job's own flow (``glue_jobs.flows.curate``). The tests use the same session setup.
 """
 
 from __future__ import annotations
@@ -15,10 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
-from pyspark.sql.types import StringType, StructField, StructType
 
-from glue_jobs import flows, iceberg, raw_to_curated
+from glue_jobs import iceberg, reader
 from local_lake.iceberg_jars import iceberg_jars
 
 # Local Iceberg catalogs by warehouse folder: the first is ``lake`` (``lake.<database>.<table>``,
@@ -62,24 +60,10 @@ def iceberg_catalog(spark: SparkSession, warehouse: Path) -> str:
     return _CATALOGS[warehouse]
 
 
-def read_raw(
-    spark: SparkSession, spec: Mapping[str, Any], raw_path: str, folder: Path
-) -> DataFrame:
-    """The raw files in ``folder`` (a copy of ``raw_path``) as the job's read gives them.
-
-    The job's own read options (``raw_to_curated.read_options``) say the format, header and
-    separator. Every CSV and JSON value is read as text under the declared names, as the
-    job's ``resolveChoice`` leaves a mixed column, and every row carries its file's name in
-    ``flows.SOURCE_FILE``, whose ``ingest_date=`` folder the flow takes the ingest date from.
-    """
-    options = raw_to_curated.read_options(dict(spec), raw_path)
-    reader = spark.read
-    if options["format"] == "csv":
-        reader = reader.options(header=options["format_options"]["withHeader"],
-                                sep=options["format_options"]["separator"])  # fmt: skip
-    if options["format"] != "parquet":  # every value as text, as the job's resolveChoice
-        fields = [StructField(c, StringType()) for c in spec["source"]["columns"]]
-        reader = reader.schema(StructType(fields))
+def read_raw(spark: SparkSession, spec: Mapping[str, Any], folder: Path) -> DataFrame:
+    """The raw files in ``folder`` (the new raw files, copied down under their keys), read as
+    the job reads them: ``glue_jobs.reader.read_raw``, the job's own reader (in Glue it reads
+    the files the bookmarked read found new). Every row carries its file's name in
+    ``flows.SOURCE_FILE``, whose ``ingest_date=`` folder the flow takes the ingest date from."""
     files = [str(p) for p in sorted(folder.rglob("*")) if p.is_file()]
-    df = reader.format(options["format"]).load(files)
-    return df.withColumn(flows.SOURCE_FILE, F.input_file_name())
+    return reader.read_raw(spark, spec, files)

@@ -42,8 +42,6 @@ import bench_orders  # noqa: E402
 
 from model.declarations import load_dataset  # noqa: E402
 
-RAW_PATH = "s3://raw/sales/orders/"
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -99,7 +97,7 @@ class Bench:
         from local_lake import quality
         from local_lake.spark import read_raw
 
-        raw = read_raw(self.spark, self.spec, RAW_PATH, self.raw_file(day).parent)
+        raw = read_raw(self.spark, self.spec, self.raw_file(day).parent)
         checked: dict[str, Any] = {}
 
         def check_quality(rows: Any) -> list[str]:

@@ -12,6 +12,7 @@ Bucket and stream names are read from the stacks' outputs. Needs AWS credentials
 from __future__ import annotations
 
 import argparse
+import gzip
 import sys
 import time
 from collections.abc import Sequence
@@ -23,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from blueprint.factory import cdk_json_context  # noqa: E402
-from local_lake.samples import sample_file  # noqa: E402
+from local_lake.samples import extension, sample_file  # noqa: E402
 from model.datasets import Dataset  # noqa: E402
 from model.declarations import load_datasets  # noqa: E402
 
@@ -49,11 +50,13 @@ def feed(
         if sample is None:
             report.append(f"{dataset.name}: no sample file in {samples.name}/, skipped")
         elif dataset.source.mode == "batch":
-            key = f"{dataset.name}/sample-{stamp}{sample.suffix}"
+            key = f"{dataset.name}/sample-{stamp}{extension(sample)}"
             s3.upload_file(str(sample), landing_bucket, key)
             report.append(f"{dataset.name}: uploaded {sample.name} to s3://{landing_bucket}/{key}")
         else:
-            lines = [line for line in sample.read_bytes().splitlines() if line.strip()]
+            body = sample.read_bytes()
+            body = gzip.decompress(body) if sample.suffix == ".gz" else body
+            lines = [line for line in body.splitlines() if line.strip()]
             for start in range(0, len(lines), BATCH_LIMIT):
                 records = [{"Data": line + b"\n"} for line in lines[start : start + BATCH_LIMIT]]
                 _put(firehose, streams[dataset.name], records)

@@ -23,6 +23,7 @@ from tests.conftest import DATASETS
 pytest.importorskip("pyspark")
 
 from pyspark.sql import DataFrame, Row, SparkSession
+from pyspark.sql.functions import lit
 
 from glue_jobs import flows, iceberg, raw_to_curated
 from local_lake import quality
@@ -126,8 +127,6 @@ def test_a_failed_rule_sends_the_runs_rows_to_dq_failed_and_nothing_to_curated(
 def test_rows_without_an_ingest_date_folder_stop_the_run_before_anything_is_written(
     spark: SparkSession, table: str, tmp_path: Path
 ) -> None:
-    from pyspark.sql.functions import lit
-
     raw = raw_rows(spark, ORDERS, [order()], "2026-11-01")
     raw = raw.withColumn(flows.SOURCE_FILE, lit("s3://raw/orders/export.csv"))
     with pytest.raises(RuntimeError, match="without an ingest_date folder"):
@@ -209,6 +208,17 @@ def glue_catalog_table(spark: SparkSession, folder: Path, database: str) -> str:
     return table
 
 
+def bookmarked_read(spark: SparkSession, folder: Path, rows: list[dict[str, str | None]]) -> Any:
+    """What the bookmarked read gives: the rows of one new raw file, each naming the file
+    (``attachFilename``), here a real CSV file the job then reads again with the reader."""
+    file = folder / "orders" / "ingest_date=2026-11-01" / "export.csv"
+    file.parent.mkdir(parents=True)
+    header = list(ORDERS["source"]["columns"])
+    lines = [",".join(header)] + [",".join(r.get(c) or "" for c in header) for r in rows]
+    file.write_text("\n".join(lines) + "\n")
+    return raw_rows(spark, ORDERS, rows, "2026-11-01").withColumn(flows.SOURCE_FILE, lit(str(file)))
+
+
 def run_job(
     spark: SparkSession,
     tmp_path: Path,
@@ -238,7 +248,7 @@ def run_job(
             "salt_secret_arn": secret["ARN"],
             "dq_ruleset": ruleset,
         }
-        stubs = _Stubs(spark, raw_rows(spark, ORDERS, rows, "2026-11-01"), args)
+        stubs = _Stubs(spark, bookmarked_read(spark, tmp_path / "raw", rows), args)
         for name, module in stubs.modules.items():
             monkeypatch.setitem(sys.modules, name, module)
         error = None
