@@ -21,7 +21,8 @@ CSV (Spark's CSV reader, PERMISSIVE, with the corrupt-record column in the schem
   only while it parses every column (with CSV column pruning, a query that selects some
   columns sees a row with a field too many as whole), so the read turns pruning off;
 - fields are quoted with ``"`` and a quote inside a quoted field is doubled (RFC 4180); a
-  quoted delimiter is part of its field. A row is one line (no line breaks inside quotes).
+  quoted delimiter is part of its field, and so is a quoted line break: a file is read as
+  whole records (``multiLine``), as the ingest function counted them, one task per file.
   Spark reads an empty field as null.
 
 JSON lines: Spark's JSON reader, every declared name as text (a number as written, a nested
@@ -87,6 +88,7 @@ def _read_csv(
     return (
         spark.read.schema(_text_schema(names))
         .options(header=source["header"], sep=source["delimiter"], quote='"', escape='"',
+                 multiLine=True,
                  encoding=CHARSETS[source.get("encoding", "utf-8")], **_PERMISSIVE)
         .csv(files)
     )  # fmt: skip
