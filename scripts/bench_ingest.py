@@ -68,8 +68,9 @@ def _rate(data: bytes, spec: dict[str, object]) -> tuple[float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=200_000, help="orders per file (200000)")
-    parser.add_argument("--memory", type=int, default=512,
-                        help="the function's memory_size in MB (512, ingest_function.py)")  # fmt: skip
+    parser.add_argument(
+        "--memory", type=int, default=512, help="the function's memory in MB (512, as deployed)"
+    )
     args = parser.parse_args()
     share = min(1.0, args.memory / FULL_VCPU_MB)
     largest = {env: load_config({**_context(), "env": env}).ingest.max_file_megabytes
