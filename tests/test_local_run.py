@@ -6,6 +6,7 @@ the first day."""
 from __future__ import annotations
 
 import csv
+import gzip
 import json
 import os
 from datetime import date
@@ -284,17 +285,25 @@ def test_a_bundle_runs_alone_in_its_own_process(tmp_path: Path) -> None:
 def test_a_failed_rule_is_explained_not_a_crash(tmp_path: Path) -> None:
     # The orders alone, with one rule their 40 rows cannot meet: the run ends, says which rule
     # failed with its measured value and where the rows went, commits nothing to the table,
-    # and the saved queries print as empty tables.
+    # and the saved queries print as empty tables. The samples arrive gzipped, as exports
+    # often do: read as their content, every row counted as from the plain files.
     folder = tmp_path / "datasets"
     folder.mkdir()
+    samples = tmp_path / "samples"
+    samples.mkdir()
+    for day in ("", "-day2"):
+        plain = (DATASETS / "samples" / f"orders{day}.csv").read_bytes()
+        (samples / f"orders{day}.csv.gz").write_bytes(gzip.compress(plain))
     orders = (DATASETS / "orders.toml").read_text()
     failing = orders.replace("quality_rules = [\n", "quality_rules = [\n  'RowCount > 1000',\n")
     assert failing != orders
     (folder / "orders.toml").write_text(failing)
     lines: list[str] = []
-    report = run(datasets=folder, samples=DATASETS / "samples", workdir=tmp_path / "work",
+    report = run(datasets=folder, samples=samples, workdir=tmp_path / "work",
                  out=lines.append)  # fmt: skip
     day1 = report.figures["orders"].days[1]
+    assert (day1.sample, day1.ingested, dict(day1.quarantined_files)) == (
+        "samples/orders.csv.gz", 1, {"empty_file": 1})  # fmt: skip
     assert (day1.rows_in, day1.rows_failed_quality, day1.rows_curated) == (42, 40, 0)
     assert day1.rows_in == day1.rows_failed_quality + sum(day1.rows_quarantined.values())
     assert day1.snapshot_id is None
