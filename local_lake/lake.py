@@ -124,8 +124,11 @@ class LocalLake:
                 figures[name].quarantined_files[result["reason"]] += 1
             where = result["destination"]
             progress.item(index, len(events), f"{key}: {result['status']}"
-                          + (f" ({result['reason']})" if result["reason"] else "")
+                          + (f" ({result['reason']}: {result['detail']})" if result["reason"]
+                             else "")
                           + f" -> s3://{self.assembly.buckets['raw']}/{where}")  # fmt: skip
+            for note in result.get("notes", []):
+                progress.item(index, len(events), f"{key}: {note}")
 
     def _new_raw_files(self, plan: DatasetPlan, day: int) -> tuple[Path, list[str]]:
         """The dataset's raw files its curation has not read yet, copied down under their

@@ -104,6 +104,7 @@ class Case:
     failed_quality: int = 0
     values: dict[str, dict[str, Any]] = field(default_factory=dict)  # key -> column -> value
     raw_text: str | None = None  # a quarantined row's raw text, exactly
+    note: str = ""  # what the ingest function says of a file it sends on to raw
     declaration: str = DECLARATION
 
 
@@ -127,9 +128,11 @@ CASES = [
     Case("zip bomb", gzip.compress(H + b"0" * (3 * 1024 * 1024)), 1,
          reason="decompressed_too_large"),
     Case("a row with a field too many", H + b"1,a,1\n2,b,2,surplus\n", 2, curated=1,
-         quarantined={"field_count": 1}, raw_text="2,b,2,surplus"),
+         quarantined={"field_count": 1}, raw_text="2,b,2,surplus",
+         note="(line 3: 4 fields; the header has 3)"),
     Case("a row with a field too few", H + b"1,a,1\n2,b\n", 2, curated=1,
-         quarantined={"field_count": 1}, raw_text="2,b"),
+         quarantined={"field_count": 1}, raw_text="2,b",
+         note="(line 3: 2 fields; the header has 3)"),
     Case("a line break inside quotes", H + b'1,"two\nlines",1\n2,b,2\n', 2, curated=2,
          values={"1": {"name": "two\nlines"}}),
     Case("a quoted delimiter", H + b'1,"a, b",1\n', 1, curated=1, values={"1": {"name": "a, b"}}),
@@ -185,13 +188,15 @@ def test_every_row_that_arrives_is_kept_or_explained(
 ) -> None:  # fmt: skip
     dataset = _dataset(case, tmp_path / "declarations")
     monkeypatch.setattr(handler, "specs", lambda: {"things": dataset.landing_spec()})
-    handler.handler(land(s3, f"things/{case.name}", case.content), s3=s3)
+    said = handler.handler(land(s3, f"things/{case.name}", case.content), s3=s3)
     (record,) = ledger(s3)
+    assert case.note in " ".join(said["notes"])
     kept = record["destination_key"]
     assert hashlib.sha256(body(s3, RAW, kept)).digest() == hashlib.sha256(case.content).digest()
     if case.reason is not None:
         assert (record["status"], record["reason"]) == ("quarantined", case.reason)
         assert case.detail in record["detail"]
+        assert said["detail"] == record["detail"]
         return  # the whole file, all case.rows of it, is in quarantine with its reason
     assert record["status"] == "ingested", record
     local = tmp_path / "raw" / kept

@@ -164,12 +164,15 @@ def test_a_bad_file_is_quarantined_with_its_reason(
         "status": "quarantined",
         "destination": result["destination"],
         "reason": reason,
+        "detail": result["detail"],
+        "notes": [],
     }
     (kept,) = quarantined(s3)
     assert kept == result["destination"]
     assert body(s3, RAW, kept) == content  # every byte kept
     explanation = reason_of(s3, kept)
     assert explanation["reason"] == reason
+    assert explanation["detail"] == result["detail"]
     assert explanation["source-key"] == key
     assert len(explanation["detail"]) > 10
     assert raw_data(s3) == []

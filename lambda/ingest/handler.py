@@ -48,6 +48,9 @@ def handler(event: dict[str, Any], context: Any = None, s3: Any = None) -> dict[
         "status": outcome.status,
         "destination": outcome.destination_key,
         "reason": outcome.reason,
+        "detail": outcome.detail,
+        # What was found in a file that went on to raw (rows with a wrong field count, ...).
+        "notes": list(outcome.content.notes) if outcome.content else [],
     }
 
 
