@@ -95,6 +95,47 @@ CASES = {
         "byte offset 25, line 3: bytes 81",
         {"encoding": "windows-1252"},
     ),
+    # Valid ISO-8859-1, but 0x93 and 0x94 are control characters there: a windows-1252
+    # file's curly quotes, which would be kept as invisible characters.
+    "windows-1252-declared-iso-8859-1": Case(
+        "items/a.csv",
+        b"id,name,price\n1,\x93O\x92Hare\x94,2\n",
+        "quarantined",
+        "not_iso-8859-1",
+        "byte offset 16, line 2: byte 93 is a control character in iso-8859-1, never text: "
+        "the file is most likely windows-1252 (curly quotes, dashes, the euro sign); declare "
+        'encoding = "windows-1252"',
+        {"encoding": "iso-8859-1"},
+    ),
+    "windows-1252-declared-windows-1252": Case(
+        "items/a.csv",
+        b"id,name,price\n1,\x93O\x92Hare\x94,2\n",
+        "ingested",
+        spec={"encoding": "windows-1252"},
+        record={"rows": 1},
+    ),
+    "header-delimited-otherwise": Case(
+        "items/a.csv",
+        b"id;name;price\n1;a;2\n",
+        "quarantined",
+        "header_mismatch",
+        "unexpected: id;name;price (the header looks delimited by ';': declare that delimiter)",
+    ),
+    "header-in-upper-case": Case(
+        "items/a.csv",
+        b"ID,NAME,PRICE\n1,a,2\n",
+        "quarantined",
+        "header_mismatch",
+        "(the names differ only in case or spaces: names are compared exactly)",
+    ),
+    "utf-8-bom-declared-iso-8859-1": Case(
+        "items/a.csv",
+        b"\xef\xbb\xbf" + GOOD.replace(b"\xc3\xab", b"e").replace(b"\xc3\xa9", b"e"),
+        "quarantined",
+        "header_mismatch",
+        "(the header starts with a UTF-8 byte-order mark: the file is UTF-8, declare it so)",
+        {"encoding": "iso-8859-1"},
+    ),
     "utf-8-cut-at-the-end": Case(
         "items/a.csv", GOOD + b"3,\xc3", "quarantined", "not_utf-8", "line 4: bytes c3"
     ),

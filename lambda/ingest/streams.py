@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import re
 import zlib
 from collections.abc import Iterable, Iterator
 from itertools import chain
@@ -98,6 +99,11 @@ def _inflate(member: Any, data: bytes, read: int) -> Iterator[bytes]:
             return
 
 
+# Bytes 0x80-0x9f decode in ISO-8859-1 and -15 as C1 control characters, which no text uses:
+# in a file declared so, they are a windows-1252 file's punctuation, and would be kept wrong.
+_C1 = re.compile("[\x80-\x9f]")
+
+
 def decode(chunks: Iterable[bytes], encoding: str, where: str = "") -> Iterator[str]:
     """The text of ``chunks`` in ``encoding``, strictly: an invalid byte rejects the file.
 
@@ -121,6 +127,16 @@ def decode(chunks: Iterable[bytes], encoding: str, where: str = "") -> Iterator[
                 f"{newlines + before.count(chr(10)) + 1}: bytes {bad} are not {encoding}, the "
                 "declared encoding; declare the file's encoding or convert the file",
             ) from None
+        control = _C1.search(text) if encoding.startswith("iso-8859-") else None
+        if control:  # one byte per character: the index is the byte's place in the chunk
+            raise Rejected(
+                f"not_{encoding}",
+                f"byte offset {offset + control.start()}{where}, line "
+                f"{newlines + text.count(chr(10), 0, control.start()) + 1}: byte "
+                f"{ord(control.group()):02x} is a control character in {encoding}, never "
+                "text: the file is most likely windows-1252 (curly quotes, dashes, the euro "
+                'sign); declare encoding = "windows-1252"',
+            )
         offset += len(chunk)
         if text and not started:
             started = True

@@ -87,5 +87,26 @@ def check_header(
         if names
     ]
     if missing or duplicates or (unexpected and new_columns == "quarantine"):
-        return Rejection("header_mismatch", "; ".join(parts)), unexpected
+        hint = _likely_cause(missing, unexpected)
+        detail = "; ".join(parts) + (f" ({hint})" if hint else "")
+        return Rejection("header_mismatch", detail), unexpected
     return None, unexpected
+
+
+_OTHER_DELIMITERS = (";", "\t", "|", ",")
+
+
+def _likely_cause(missing: list[str], unexpected: list[str]) -> str:
+    """What a header that names no declared column usually means, when it can be told."""
+    if not missing or not unexpected:
+        return ""
+    first = unexpected[0]
+    if first.startswith(("\ufeff", "\u00ef\u00bb\u00bf")):
+        return "the header starts with a UTF-8 byte-order mark: the file is UTF-8, declare it so"
+    if len(unexpected) == 1:
+        found = [d for d in _OTHER_DELIMITERS if d in first and first.count(d) >= len(missing) - 1]
+        if found:
+            return f"the header looks delimited by {found[0]!r}: declare that delimiter"
+    if {m.lower() for m in missing} <= {u.strip().lower() for u in unexpected}:
+        return "the names differ only in case or spaces: names are compared exactly"
+    return ""
