@@ -195,6 +195,19 @@ CASES = {
         "ingested",
         record={"ignored_columns": ["x"], "rows_with_wrong_field_count": 0},
     ),
+    # A trailing delimiter on every line, header included: a column without a name.
+    "trailing-delimiter-everywhere": Case(
+        "items/a.csv",
+        b"id,name,price,\n1,a,2,\n",
+        "ingested",
+        record={
+            "ignored_columns": [""],
+            "notes": [
+                "ignored_columns: (one without a name) (the declaration lacks them; accepted as "
+                'new_columns = "ignore")'
+            ],
+        },
+    ),
     "extra-column-quarantined": Case(
         "items/a.csv",
         b"id,name,price,x\n1,a,2,3\n",

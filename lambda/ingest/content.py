@@ -208,7 +208,8 @@ def _note_ignored(findings: Findings, names: list[str]) -> None:
     if names:
         findings.ignored_columns = names[:LISTED]
         findings.notes.append(
-            f"ignored_columns: {', '.join(names[:LISTED])} (the declaration lacks them; "
+            f"ignored_columns: {', '.join(n or '(one without a name)' for n in names[:LISTED])} "
+            "(the declaration lacks them; "
             'accepted as new_columns = "ignore")'
         )
 
