@@ -89,7 +89,7 @@ def _read_csv(
         spark.read.schema(_text_schema(names))
         .options(header=source["header"], sep=source["delimiter"], quote='"', escape='"',
                  multiLine=True,
-                 encoding=CHARSETS[source.get("encoding", "utf-8")], **_PERMISSIVE)
+                 encoding=CHARSETS[source["encoding"]], **_PERMISSIVE)
         .csv(files)
     )  # fmt: skip
 
@@ -101,7 +101,7 @@ def _by_header(
     have no header); a file without a first line has no rows and is left out."""
     if not source["header"]:
         return {tuple(source["columns"]): list(files)}
-    charset = CHARSETS[source.get("encoding", "utf-8")]
+    charset = CHARSETS[source["encoding"]]
     # One round trip to S3 per file: a backfill of many files reads its headers side by side.
     with ThreadPoolExecutor(max_workers=_HEADER_READERS) as pool:
         lines = list(pool.map(lambda file: first_line(spark, file, charset), files))

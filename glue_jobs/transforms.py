@@ -40,10 +40,6 @@ def source_columns(spec: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [c for c in spec["columns"] if not c.get("derived_from")]
 
 
-def _source(spec: Mapping[str, Any]) -> Mapping[str, Any]:
-    return spec.get("source") or {}
-
-
 def standardize(df: DataFrame, spec: Mapping[str, Any]) -> DataFrame:
     """Every declared source column as a trimmed string, plus the raw row.
 
@@ -59,7 +55,7 @@ def standardize(df: DataFrame, spec: Mapping[str, Any]) -> DataFrame:
     if MALFORMED in df.columns:
         values = F.coalesce(F.col(MALFORMED), values)
     out = df.withColumn(RAW, values)
-    nulls = list(_source(spec).get("null_values", [""]))
+    nulls = list(spec["source"]["null_values"])
     for column in source_columns(spec):
         name = column["name"]
         value = col(name).cast("string") if name in df.columns else F.lit(None).cast("string")
@@ -81,10 +77,10 @@ def type_and_check(df: DataFrame, spec: Mapping[str, Any]) -> DataFrame:
     """
     checks: list[Column] = []
     if MALFORMED in df.columns:
-        reason = MALFORMED_REASONS.get(_source(spec).get("format", ""), "malformed_record")
+        reason = MALFORMED_REASONS[spec["source"]["format"]]
         checks.append(F.when(F.col(MALFORMED).isNotNull(), F.lit(reason)))
     keys = set(spec["primary_key"])
-    floats = bool(_source(spec).get("float_integers", False))
+    floats = spec["source"]["float_integers"]
     for column in source_columns(spec):
         name, type_ = column["name"], column["type"]
         raw = col(name)
