@@ -66,6 +66,10 @@ class Monitoring:
 
     # The dashboard datalake-<env>-lake: 3 USD a month at list price (docs/cost.md).
     dashboard: bool
+    # "each": an alarm per security metric filter, whose alert names the event; "one": one
+    # alarm over all of them (0.10 USD a month instead of 1.60), whose alert says only that
+    # one of them happened. The filters are the same either way.
+    security_alarms: str
 
 
 @dataclass(frozen=True)

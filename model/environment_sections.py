@@ -27,6 +27,7 @@ _ZONE_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d[a-z]$")
 # Characters AWS accepts in tag values across services.
 _TAG_VALUE_RE = re.compile(r"^[\w .:/=+\-@]{1,256}$")
 _WORKER_TYPE_RE = re.compile(r"^G\.(1|2|4|8)X$")
+SECURITY_ALARMS = ("each", "one")
 
 
 def retention(section: Fields) -> Retention:
@@ -115,7 +116,15 @@ def redshift(section: Fields) -> Redshift:
 
 
 def monitoring(section: Fields) -> Monitoring:
-    monitoring = Monitoring(dashboard=section.flag("dashboard", True))
+    monitoring = Monitoring(
+        dashboard=section.flag("dashboard", True),
+        security_alarms=section.text(
+            "securityAlarms",
+            "each",
+            SECURITY_ALARMS.__contains__,
+            '"each" (an alarm per security event) or "one" (one alarm over all of them)',
+        ),
+    )
     section.reject_unknown("setting")
     return monitoring
 
