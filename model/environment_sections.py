@@ -151,6 +151,8 @@ def processing(section: Fields) -> Processing:
         flex=section.flag("flex", False),
         timeout_minutes=section.integer("timeoutMinutes", 60),
         schedules_enabled=section.flag("schedulesEnabled", True),
+        # Off unless asked: execution data holds object keys of personal files and error text.
+        pipeline_log_execution_data=section.flag("pipelineLogExecutionData", False),
     )
     # Flex runs only on the smaller workers.
     if processing.flex and processing.worker_type not in ("G.1X", "G.2X"):
