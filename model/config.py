@@ -58,6 +58,10 @@ class Processing:
     # in the console to try it): a schedule starts a crawl and job runs whether or not data
     # arrived, the largest running cost of a sandbox. Arrival triggers work either way.
     schedules_enabled: bool
+    # Whether the pipelines' execution logs carry each state's input, output and error text
+    # (object keys of personal files among them), besides which states ran and when. Every
+    # event is logged either way; the data of a failure stays in the execution's history.
+    pipeline_log_execution_data: bool
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,10 @@ class Monitoring:
 
     # The dashboard datalake-<env>-lake: 3 USD a month at list price (docs/cost.md).
     dashboard: bool
+    # "each": an alarm per security metric filter, whose alert names the event; "one": one
+    # alarm over all of them (0.10 USD a month instead of 1.60), whose alert says only that
+    # one of them happened. The filters are the same either way.
+    security_alarms: str
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ _ZONE_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d[a-z]$")
 # Characters AWS accepts in tag values across services.
 _TAG_VALUE_RE = re.compile(r"^[\w .:/=+\-@]{1,256}$")
 _WORKER_TYPE_RE = re.compile(r"^G\.(1|2|4|8)X$")
+SECURITY_ALARMS = ("each", "one")
 
 
 def retention(section: Fields) -> Retention:
@@ -115,7 +116,15 @@ def redshift(section: Fields) -> Redshift:
 
 
 def monitoring(section: Fields) -> Monitoring:
-    monitoring = Monitoring(dashboard=section.flag("dashboard", True))
+    monitoring = Monitoring(
+        dashboard=section.flag("dashboard", True),
+        security_alarms=section.text(
+            "securityAlarms",
+            "each",
+            SECURITY_ALARMS.__contains__,
+            '"each" (an alarm per security event) or "one" (one alarm over all of them)',
+        ),
+    )
     section.reject_unknown("setting")
     return monitoring
 
@@ -142,6 +151,8 @@ def processing(section: Fields) -> Processing:
         flex=section.flag("flex", False),
         timeout_minutes=section.integer("timeoutMinutes", 60),
         schedules_enabled=section.flag("schedulesEnabled", True),
+        # Off unless asked: execution data holds object keys of personal files and error text.
+        pipeline_log_execution_data=section.flag("pipelineLogExecutionData", False),
     )
     # Flex runs only on the smaller workers.
     if processing.flex and processing.worker_type not in ("G.1X", "G.2X"):

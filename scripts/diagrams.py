@@ -60,8 +60,7 @@ def main() -> None:
     doc.write_text(text)
     doc = alarm_tables.MONITORING_DOC
     text = doc.read_text()
-    table = alarm_tables.alarm_table(alarm_tables.security_alarm_rows())
-    text = replace_block(text, "security-alarms", table, fence=None)
+    text = replace_block(text, "security-alarms", alarm_tables.security_alarm_table(), fence=None)
     table = alarm_tables.alarm_table(operation_alarm_rows())
     doc.write_text(replace_block(text, "operation-alarms", table, fence=None))
     picture = architecture_picture()

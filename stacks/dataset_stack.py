@@ -213,6 +213,7 @@ class DatasetStack(cdk.Stack):
                 holds="pipeline execution logs",
                 remove_on_destroy=config.remove_data_on_destroy,
             ),
+            log_execution_data=config.processing.pipeline_log_execution_data,
             encryption_key=key,
         )
         self.triggers = PipelineTriggers(

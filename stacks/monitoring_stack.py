@@ -43,6 +43,7 @@ class MonitoringStack(cdk.Stack):
             "Security",
             trail_log_group=borrowed.log_group(audit.audit_trail.log_group),
             topic=topic,
+            one_alarm=config.monitoring.security_alarms == "one",
         )
         self.dashboard = LakeDashboard(
             self,

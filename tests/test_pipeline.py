@@ -6,10 +6,12 @@ reviewer would check in the templates: bounds, retries, logging, tracing, trigge
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import Any
 
 import pytest
+from aws_cdk import assertions
 
 from cdk_constructs.orchestration.pipeline_alerts import FAILED_EXECUTION_STATES, FAILED_JOB_STATES
 from cdk_constructs.orchestration.pipeline_bounds import (
@@ -19,6 +21,8 @@ from cdk_constructs.orchestration.pipeline_bounds import (
     JOB_START_ALLOWANCE_MINUTES,
     SFN_BUSY,
 )
+from model.config import ConfigError
+from model.environments import load_config
 from tests.conftest import (
     built,
     cdk_json_context,
@@ -55,12 +59,62 @@ def test_the_state_machine_is_a_logged_traced_standard_workflow(env: str, datase
     assert props["TracingConfiguration"] == {"Enabled": True}
     logging = props["LoggingConfiguration"]
     assert logging["Level"] == "ALL"
-    assert logging["IncludeExecutionData"] is True
+    shipped = cdk_json_context()["environments"][env]["processing"]["pipelineLogExecutionData"]
+    assert logging["IncludeExecutionData"] is shipped
     (destination,) = logging["Destinations"]
     group_id = destination["CloudWatchLogsLogGroup"]["LogGroupArn"]["Fn::GetAtt"][0]
     group = resources(tmpl, "AWS::Logs::LogGroup")[group_id]["Properties"]
     assert output_name(group["KmsKeyId"]) == "DataKeyArn"
     assert group["LogGroupName"] == f"/aws/vendedlogs/states/datalake-{env}-{dataset}-pipeline"
+
+
+def _logging(env: str, setting: Any) -> list[dict[str, Any]]:
+    """The logging of every pipeline with ``processing.pipelineLogExecutionData`` of ``env``
+    set to ``setting`` (``_ABSENT``: left out)."""
+    environments = copy.deepcopy(cdk_json_context()["environments"])
+    processing = environments[env]["processing"]
+    if processing.pop("pipelineLogExecutionData") == setting:
+        blueprint = built(env)
+    else:
+        if setting is not _ABSENT:
+            processing["pipelineLogExecutionData"] = setting
+        blueprint = make_blueprint(env, environments=environments)
+    assert blueprint.config.processing.pipeline_log_execution_data is (setting is True)
+    return [
+        only(assertions.Template.from_stack(stack), "AWS::StepFunctions::StateMachine")[
+            "LoggingConfiguration"
+        ]
+        for stack in blueprint.dataset_stacks.values()
+    ]
+
+
+_ABSENT = object()
+
+
+@pytest.mark.parametrize("setting", [_ABSENT, True, False], ids=["absent", "true", "false"])
+def test_execution_data_is_logged_only_where_the_environment_asks(env: str, setting: Any) -> None:
+    """Every event is logged either way (cdk-nag SF1); the input, output and error text of
+    each state (object keys of personal files among them) only when asked, not by default."""
+    for logging in _logging(env, setting):
+        assert logging["Level"] == "ALL"
+        assert logging["IncludeExecutionData"] is (setting is True)
+
+
+def test_prod_logs_no_execution_data_the_sandbox_does_for_debugging() -> None:
+    assert built("prod").config.processing.pipeline_log_execution_data is False
+    assert built("sandbox").config.processing.pipeline_log_execution_data is True
+
+
+@pytest.mark.parametrize("value", ["yes", "ERROR", 1, None])
+def test_a_wrong_execution_data_setting_fails_naming_the_key(env: str, value: Any) -> None:
+    environments = copy.deepcopy(cdk_json_context()["environments"])
+    environments[env]["processing"]["pipelineLogExecutionData"] = value
+    with pytest.raises(ConfigError) as error:
+        load_config({**cdk_json_context(), "env": env, "environments": environments})
+    assert str(error.value) == (
+        f"cdk.json: context.environments.{env}.processing.pipelineLogExecutionData = "
+        f"{value!r}: expected true or false"
+    )
 
 
 @pytest.mark.parametrize("dataset", dataset_names())

@@ -8,11 +8,12 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from cdk_constructs.monitoring.security_alarms import SECURITY_EVENTS
+from cdk_constructs.monitoring.security_events import SECURITY_EVENTS
 from tools.markdown import DOCS, table
 
 MONITORING_DOC = DOCS / "monitoring.md"
 HEADER = ("alarm", "watches", "fires when", "what to do")
+SECURITY_HEADER = ("alarm", "control", "watches", "fires when", "what to do")
 
 
 def alarm_table(rows: Iterable[tuple[str, str, str, str]]) -> str:
@@ -20,17 +21,20 @@ def alarm_table(rows: Iterable[tuple[str, str, str, str]]) -> str:
     return table(HEADER, rows)
 
 
-def security_alarm_rows() -> list[tuple[str, str, str, str]]:
-    """One row per security alarm, from the table the alarms are built from."""
-    return [
+def security_alarm_table() -> str:
+    """The Markdown table of the security alarms: one row per metric filter (each with its own
+    alarm where ``monitoring.securityAlarms`` is ``each``), from the table they are built from."""
+    rows = (
         (
             f"`{event.metric}`",
+            event.control or "this blueprint's own",
             f"trail events matching `{event.pattern}`",
             f"{event.meaning} (one event in 5 minutes)",
             event.response,
         )
         for event in SECURITY_EVENTS
-    ]
+    )
+    return table(SECURITY_HEADER, rows)
 
 
 def operation_alarm_rows(

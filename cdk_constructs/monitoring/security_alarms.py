@@ -1,13 +1,13 @@
 """Metric filters and alarms on the CloudTrail log group for what a security officer must hear.
 
-The patterns follow the CIS AWS Foundations Benchmark's monitoring controls (CloudWatch.1 to
-.14), narrowed to this blueprint's concerns, plus Lake Formation permission changes, which
-decide who reads the lake. Each alarm fires on the first matching event in five minutes.
+The events are ``security_events.SECURITY_EVENTS``: the CIS AWS Foundations Benchmark's
+monitoring controls, plus Lake Formation permission changes. Each filter counts its events;
+an alarm fires on the first matching event in five minutes, either one alarm per filter or,
+where the environment asks for it (``monitoring.securityAlarms: "one"``), one alarm over a
+metric every filter adds to: an alarm costs 0.10 USD a month, a filter nothing while idle.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -16,86 +16,47 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from cdk_constructs.monitoring.security_events import SECURITY_EVENTS, SecurityEvent
+
 NAMESPACE = "DataLake/Security"
+# The metric every filter adds to when the environment has one security alarm.
+COMBINED_METRIC = "SecurityEvents"
+
+__all__ = ["COMBINED_METRIC", "NAMESPACE", "SECURITY_EVENTS", "SecurityAlarms", "SecurityEvent"]
 
 
-def _any_event(source: str, *names: str) -> str:
-    calls = " || ".join(f"($.eventName = {name})" for name in names)
-    return f"{{ ($.eventSource = {source}) && ({calls}) }}"
+def _describe(event: SecurityEvent) -> str:
+    control = f" ({event.control})" if event.control else ""
+    return f"Fires when {event.meaning}{control}. What to do: {event.response}."
 
 
-BUCKET_CONTROL_CALLS = (
-    "PutBucketAcl", "PutBucketPolicy", "PutBucketCors", "PutBucketLifecycle",
-    "PutBucketReplication", "DeleteBucketPolicy", "DeleteBucketCors", "DeleteBucketLifecycle",
-    "DeleteBucketReplication", "PutBucketPublicAccessBlock", "DeleteBucketPublicAccessBlock",
-)  # fmt: skip
-LAKE_FORMATION_CONTROL_CALLS = (
-    "GrantPermissions", "RevokePermissions", "BatchGrantPermissions", "BatchRevokePermissions",
-    "PutDataLakeSettings", "CreateLFTag", "UpdateLFTag", "DeleteLFTag", "AddLFTagsToResource",
-    "RemoveLFTagsFromResource", "RegisterResource", "DeregisterResource",
-)  # fmt: skip
-
-
-@dataclass(frozen=True)
-class SecurityEvent:
-    metric: str
-    pattern: str
-    meaning: str
-    response: str
-
-
-SECURITY_EVENTS = (
-    SecurityEvent(
-        "UnauthorizedApiCalls",
-        '{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }',
-        "an API call was refused for lack of permission",
-        "find the caller in the trail; a person probing, or a role missing a grant",
-    ),
-    SecurityEvent(
-        "RootAccountUse",
-        '{ ($.userIdentity.type = "Root") && ($.userIdentity.invokedBy NOT EXISTS) '
-        '&& ($.eventType != "AwsServiceEvent") }',
-        "the account's root user did something",
-        "confirm who holds the root credentials and why they were used",
-    ),
-    SecurityEvent(
-        "BucketPolicyChanges",
-        _any_event("s3.amazonaws.com", *BUCKET_CONTROL_CALLS),
-        "a bucket's policy, ACL, public access block, CORS, lifecycle or replication changed",
-        "compare with the deployed template (CloudFormation drift detection)",
-    ),
-    SecurityEvent(
-        "KeyDisabledOrScheduledForDeletion",
-        _any_event("kms.amazonaws.com", "DisableKey", "ScheduleKeyDeletion"),
-        "a KMS key was disabled or scheduled for deletion",
-        "if unplanned, cancel the deletion (CancelKeyDeletion) or enable the key at once: "
-        "data under it becomes unreadable",
-    ),
-    SecurityEvent(
-        "LakeFormationPermissionChanges",
-        _any_event("lakeformation.amazonaws.com", *LAKE_FORMATION_CONTROL_CALLS),
-        "a Lake Formation grant, setting, tag or registered location changed",
-        "check the change against the governance stack; who may read what just changed",
-    ),
-    SecurityEvent(
-        "TrailChanges",
-        "{ ($.eventName = CreateTrail) || ($.eventName = UpdateTrail) || "
-        "($.eventName = DeleteTrail) || ($.eventName = StartLogging) || "
-        "($.eventName = StopLogging) || ($.eventName = PutEventSelectors) }",
-        "a CloudTrail trail was created, changed, stopped or deleted",
-        "make sure the lake's trail still logs (GetTrailStatus); stopped logging hides "
-        "everything after it",
-    ),
+COMBINED_DESCRIPTION = (
+    "Fires when any of the trail events a security officer must hear about happened: "
+    f"{', '.join(event.metric for event in SECURITY_EVENTS)}. What to do: find which in the "
+    "trail's log group (CloudWatch Logs Insights over the last 10 minutes, with the filter "
+    "patterns of docs/monitoring.md), then follow that event's row there."
 )
 
 
 class SecurityAlarms(Construct):
-    """One metric filter (namespace ``DataLake/Security``) and one alarm per entry of
-    ``SECURITY_EVENTS`` on ``trail_log_group``, alarming to ``topic``."""
+    """One metric filter (namespace ``DataLake/Security``) per entry of ``SECURITY_EVENTS``
+    on ``trail_log_group``, and alarms on them that tell ``topic``."""
 
     def __init__(
-        self, scope: Construct, id: str, *, trail_log_group: logs.ILogGroup, topic: sns.ITopic
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        trail_log_group: logs.ILogGroup,
+        topic: sns.ITopic,
+        one_alarm: bool = False,
     ) -> None:
+        """Create the filters and their alarms.
+
+        :param one_alarm: every filter adds to the metric ``SecurityEvents``, and one alarm
+            watches it. Default: each filter has its own metric and alarm, which names the
+            event in the alert.
+        """
         super().__init__(scope, id)
         self.alarms: dict[str, cloudwatch.Alarm] = {}
         for event in SECURITY_EVENTS:
@@ -105,17 +66,26 @@ class SecurityAlarms(Construct):
                 log_group=trail_log_group,
                 filter_pattern=logs.FilterPattern.literal(event.pattern),
                 metric_namespace=NAMESPACE,
-                metric_name=event.metric,
+                metric_name=COMBINED_METRIC if one_alarm else event.metric,
                 metric_value="1",
             )
-            alarm = metric_filter.metric(statistic="Sum", period=Duration.minutes(5)).create_alarm(
-                self,
-                f"{event.metric}Alarm",
-                alarm_description=f"Fires when {event.meaning}. What to do: {event.response}.",
-                threshold=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                evaluation_periods=1,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            )
-            alarm.add_alarm_action(actions.SnsAction(topic))
-            self.alarms[event.metric] = alarm
+            if not one_alarm:
+                self._alarm(event.metric, metric_filter.metric(), _describe(event), topic)
+        if one_alarm:
+            metric = cloudwatch.Metric(namespace=NAMESPACE, metric_name=COMBINED_METRIC)
+            self._alarm(COMBINED_METRIC, metric, COMBINED_DESCRIPTION, topic)
+
+    def _alarm(
+        self, name: str, metric: cloudwatch.Metric, description: str, topic: sns.ITopic
+    ) -> None:
+        alarm = metric.with_(statistic="Sum", period=Duration.minutes(5)).create_alarm(
+            self,
+            f"{name}Alarm",
+            alarm_description=description,
+            threshold=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        alarm.add_alarm_action(actions.SnsAction(topic))
+        self.alarms[name] = alarm

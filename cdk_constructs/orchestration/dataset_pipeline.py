@@ -51,6 +51,7 @@ class DatasetPipeline(Construct):
         alerts: sns.ITopic,
         log_group: logs.ILogGroup,
         encryption_key: kms.IKey,
+        log_execution_data: bool = False,
     ) -> None:
         """Create the state machine.
 
@@ -59,7 +60,11 @@ class DatasetPipeline(Construct):
         :param job_timeout_minutes: the jobs' own timeout; a job run is polled for that plus
             ``pipeline_bounds.JOB_START_ALLOWANCE_MINUTES``.
         :param alerts: the topic alerts go to.
-        :param log_group: the KMS-encrypted log group of execution logs.
+        :param log_group: the KMS-encrypted log group of execution logs: every event of every
+            execution (level ALL).
+        :param log_execution_data: whether those events carry each state's input, output and
+            error text, which name the objects a run read (personal files among them).
+            Default: they do not; the execution's history keeps them (90 days, by the API).
         :param encryption_key: the key of the alerts topic.
         """
         super().__init__(scope, id)
@@ -85,6 +90,7 @@ class DatasetPipeline(Construct):
             jobs=2 if analytics_job is not None else 1,
             job_timeout_minutes=job_timeout_minutes,
             log_group=log_group,
+            log_execution_data=log_execution_data,
         )
         self._grant(started_jobs=states.started_jobs, encryption_key=encryption_key)
 
@@ -172,9 +178,11 @@ class DatasetPipeline(Construct):
         jobs: int,
         job_timeout_minutes: int,
         log_group: logs.ILogGroup,
+        log_execution_data: bool,
     ) -> sfn.StateMachine:
         """The standard state machine: bounded by ``execution_timeout``, traced, every
-        execution's events and data logged to ``log_group``."""
+        execution's events (with their data if ``log_execution_data``) logged to
+        ``log_group``."""
         return sfn.StateMachine(
             self,
             "StateMachine",
@@ -190,8 +198,11 @@ class DatasetPipeline(Construct):
             ),
             timeout=execution_timeout(jobs=jobs, job_timeout_minutes=job_timeout_minutes),
             tracing_enabled=True,
+            # ALL events, so the log shows every state each run went through (cdk-nag SF1);
+            # their data only where the environment asks for it (processing.
+            # pipelineLogExecutionData), as it names personal files and repeats error text.
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL,
-                                include_execution_data=True),
+                                include_execution_data=log_execution_data),
         )  # fmt: skip
 
     def _grant(self, *, started_jobs: list[str], encryption_key: kms.IKey) -> None:
