@@ -137,7 +137,8 @@ class _StackMaker:
 
 def _build_stacks(make: _StackMaker, datasets: tuple[Dataset, ...]) -> Blueprint:
     """Every stack, in deployment order; each borrows from the stacks before it."""
-    storage = make(StorageStack, "Storage", "storage", "lake keys and buckets (stateful)")
+    storage = make(StorageStack, "Storage", "storage", "lake keys and buckets (stateful)",
+                   datasets=datasets)  # fmt: skip
     audit = make(AuditStack, "Audit", "audit", "CloudTrail trail and its log group",
                  storage=storage)  # fmt: skip
     governance = make(GovernanceStack, "Governance", "governance",

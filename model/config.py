@@ -23,6 +23,10 @@ class Retention:
     log_group_days: int
     access_log_days: int
     audit_log_days: int
+    # S3 Object Lock mode of every CloudTrail file version, locked for ``audit_log_days``:
+    # COMPLIANCE (no one, root included, can delete or shorten it) or GOVERNANCE (whoever holds
+    # s3:BypassGovernanceRetention can). None only where the environment removes its data.
+    audit_object_lock_mode: str | None
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,9 @@ class Lifecycle:
     landing_expiration_days: int
     raw_infrequent_access_days: int
     raw_glacier_days: int
+    # When raw files (and their quarantine) expire, unless a dataset declares its own
+    # ``raw_retention_days``: how long personal data in clear is kept is a stated decision.
+    raw_expiration_days: int
     curated_infrequent_access_days: int
     athena_results_expiration_days: int
     noncurrent_version_expiration_days: int

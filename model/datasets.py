@@ -140,6 +140,12 @@ class Dataset:
     # New curated rows are expected at least this often; longer without raises the alarm.
     fresh_within_hours: int = 26
     queries: tuple[Query, ...] = ()
+    # Days its raw files and quarantine are kept; None: the environment's rawExpirationDays.
+    raw_retention_days: int | None = None
+
+    def raw_days(self, default: int) -> int:
+        """How long raw keeps this dataset's files, given the environment's default."""
+        return default if self.raw_retention_days is None else self.raw_retention_days
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)

@@ -34,6 +34,7 @@ from model.deliverables import check_marts, check_queries, read_marts, read_quer
 from model.dqdl import FORMS, RULE_TYPES, UnreadableRuleError, read_rule
 from model.fields import Fields
 from model.vocabulary import LINEAGE_COLUMN, PERSONAS, reader_names
+from model.vocabulary import RAW_RETENTION_EXPECTED as RAW_DAYS
 
 _DOMAIN_RE = re.compile(r"^[a-z][a-z0-9-]{0,49}$")
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[a-zA-Z]{2,}$")
@@ -259,6 +260,9 @@ def load_dataset(path: Path) -> Dataset:
             "rows is late",
         ),
         readers=readers,
+        raw_retention_days=fields.integer("raw_retention_days", 1, expected=RAW_DAYS)
+        if "raw_retention_days" in fields.data
+        else None,
         marts=read_marts(fields),
         queries=read_queries(fields),
     )

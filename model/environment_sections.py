@@ -21,7 +21,7 @@ from model.config import (
     Tags,
 )
 from model.fields import Fields
-from model.vocabulary import LOG_RETENTION_DAYS
+from model.vocabulary import LOG_RETENTION_DAYS, OBJECT_LOCK_MODES, RAW_RETENTION_EXPECTED
 
 _ZONE_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d[a-z]$")
 # Characters AWS accepts in tag values across services.
@@ -30,7 +30,9 @@ _WORKER_TYPE_RE = re.compile(r"^G\.(1|2|4|8)X$")
 SECURITY_ALARMS = ("each", "one")
 
 
-def retention(section: Fields) -> Retention:
+def retention(section: Fields, *, removes_data: bool) -> Retention:
+    """``removes_data``: the environment's removeDataOnDestroy, which decides whether its
+    audit logs can be locked (a stack that empties its buckets cannot empty a locked one)."""
     days = section.integer("logGroupDays", 365)
     if days not in LOG_RETENTION_DAYS:
         raise section.fail(
@@ -40,10 +42,44 @@ def retention(section: Fields) -> Retention:
     retention = Retention(
         log_group_days=days,
         access_log_days=section.integer("accessLogDays", 365),
-        audit_log_days=section.integer("auditLogDays", 365),
+        # S3 Object Lock retains a version for at most 100 years.
+        audit_log_days=section.integer("auditLogDays", 365, high=36500),
+        audit_object_lock_mode=_audit_object_lock_mode(section, removes_data),
     )
     section.reject_unknown("setting")
     return retention
+
+
+def _audit_object_lock_mode(section: Fields, removes_data: bool) -> str | None:
+    """A lock where data is kept, required there so that whether the audit trail can be
+    rewritten is each environment's stated decision; none (null) where the stacks delete it.
+    (CDK drops a null from context, so null and absent read the same.)"""
+    name = "auditObjectLockMode"
+    if removes_data:
+        expected = "null where removeDataOnDestroy is true"
+        why = {
+            "COMPLIANCE": "a COMPLIANCE-locked version cannot be deleted by anyone, root "
+            "included, before its retention ends, so the stack's destroy could never empty the "
+            "bucket",
+            "GOVERNANCE": "a GOVERNANCE-locked version can only be deleted by a request that "
+            "bypasses governance retention, which the stack's emptying of the bucket does not "
+            "send, so its destroy would fail",
+        }
+    else:
+        expected = (
+            "COMPLIANCE (no one can delete or shorten a file's lock) or GOVERNANCE (holders "
+            "of s3:BypassGovernanceRetention can) where removeDataOnDestroy is false: an "
+            "environment that keeps its data keeps its audit trail write-once"
+        )
+        why = {}
+    mode = section.get(name, None)
+    if mode is None and not removes_data:
+        raise section.fail(name, f"{expected} (the setting is required)")
+    if isinstance(mode, str) and mode in why:
+        raise section.fail(name, f"{expected}: {why[mode]}")
+    if mode is not None and (removes_data or mode not in OBJECT_LOCK_MODES):
+        raise section.fail(name, expected)
+    return None if mode is None else str(mode)
 
 
 def lifecycle(section: Fields) -> Lifecycle:
@@ -55,10 +91,15 @@ def lifecycle(section: Fields) -> Lifecycle:
         raise section.fail(
             "rawGlacierDays", f"at least 30 more days than rawInfrequentAccessDays ({raw_ia})"
         )
+    raw_days = "rawExpirationDays"
+    if raw_days not in section.data:
+        # How long raw keeps personal data in clear is never left to a default.
+        raise section.fail(raw_days, f"{RAW_RETENTION_EXPECTED} (the setting is required)")
     lifecycle = Lifecycle(
         landing_expiration_days=section.integer("landingExpirationDays", 7),
         raw_infrequent_access_days=raw_ia,
         raw_glacier_days=raw_glacier,
+        raw_expiration_days=section.integer(raw_days, 1, expected=RAW_RETENTION_EXPECTED),
         curated_infrequent_access_days=section.integer("curatedInfrequentAccessDays", 90, low=30),
         athena_results_expiration_days=section.integer("athenaResultsExpirationDays", 30),
         noncurrent_version_expiration_days=section.integer("noncurrentVersionExpirationDays", 30),

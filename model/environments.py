@@ -62,17 +62,18 @@ def _environment(project: str, name: str, data: Any) -> EnvironmentConfig:
             "account and region to be set together, or both left null (environment-agnostic)",
         )
     processing = sections.processing(section.table("processing", {}))
+    removes_data = section.flag("removeDataOnDestroy", False)
     config = EnvironmentConfig(
         project=project,
         name=name,
         account=account,
         region=region,
-        remove_data_on_destroy=section.flag("removeDataOnDestroy", False),
+        remove_data_on_destroy=removes_data,
         termination_protection=section.flag("terminationProtection", False),
         alert_email=section.optional_text(
             "alertEmail", _EMAIL_RE.match, "an e-mail address, or null"
         ),
-        retention=sections.retention(section.table("retention", {})),
+        retention=sections.retention(section.table("retention", {}), removes_data=removes_data),
         lifecycle=sections.lifecycle(section.table("lifecycle", {})),
         tags=sections.tags(section.table("tags", {}), project, name),
         lake_formation_admins=_principals(section, "lakeFormationAdmins"),

@@ -20,6 +20,10 @@ CATALOGUED_ZONES = ("raw", "curated", "analytics")
 EVENT_ZONES = ("landing", "raw")
 # Rejected files and rows are kept under this prefix of the raw bucket, with their reasons.
 QUARANTINE_PREFIX = "_quarantine"
+# The ingest function's own records in the raw bucket: an index of each dataset's files by
+# content (``<prefix>/<dataset>/``, how a re-sent file is known) and a ledger of each upload.
+INGEST_INDEX_PREFIX = "_ingest/index"
+INGEST_LEDGER_PREFIX = "_ingest/ledger"
 # A column every curated table has (the day the row's raw file landed), so not declarable.
 LINEAGE_COLUMN = "ingest_date"
 
@@ -42,6 +46,13 @@ LOG_RETENTION_DAYS = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545,
     731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 )  # fmt: skip
+# S3 Object Lock's modes, for the audit logs (``retention.auditObjectLockMode``).
+OBJECT_LOCK_MODES = ("COMPLIANCE", "GOVERNANCE")
+# What a raw retention in days must be, in the environment (``lifecycle.rawExpirationDays``)
+# and in a declaration (``raw_retention_days``).
+RAW_RETENTION_EXPECTED = (
+    "a whole number of days, at least 1, after which raw files and their quarantine expire"
+)
 
 
 # -- personas --------------------------------------------------------------------------------

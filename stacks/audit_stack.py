@@ -34,6 +34,8 @@ class AuditStack(Lender, cdk.Stack):
         self.audit_trail = AuditTrail(
             self,
             "AuditTrail",
+            # The name the audit bucket's and key's policies admit, and no other.
+            trail_name=storage.audit_logs.trail_name,
             bucket=borrowed.bucket(storage.audit_logs.bucket),
             encryption_key=borrowed.key(storage.audit_logs.key),
             data_event_buckets=[borrowed.bucket(b) for b in storage.lake_buckets],

@@ -15,6 +15,7 @@ log delivery supports nothing else.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import aws_cdk as cdk
@@ -30,6 +31,7 @@ from cdk_constructs.storage.lifecycle import athena_results_rule, zone_lifecycle
 from cdk_constructs.storage.pii_salt import PiiSalt
 from cdk_constructs.storage.secure_bucket import SecureBucket
 from model.config import EnvironmentConfig
+from model.datasets import Dataset
 from model.vocabulary import CATALOGUED_ZONES, EVENT_ZONES, ZONES
 from stacks.sharing import Lender
 
@@ -38,8 +40,15 @@ class StorageStack(Lender, cdk.Stack):
     """Keys, the four lake zones, Athena results, audit logs and access logs."""
 
     def __init__(
-        self, scope: Construct, id: str, *, config: EnvironmentConfig, **kwargs: Any
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        config: EnvironmentConfig,
+        datasets: Sequence[Dataset],
+        **kwargs: Any,
     ) -> None:
+        """:param datasets: the declarations, whose raw retention raw's lifecycle enforces."""
         super().__init__(scope, id, **kwargs)
         remove = config.remove_data_on_destroy
         lifecycle = config.lifecycle
@@ -66,14 +75,14 @@ class StorageStack(Lender, cdk.Stack):
             noncurrent_version_expiration_days=lifecycle.noncurrent_version_expiration_days,
             remove_on_destroy=remove,
         )
-        zone_rules = zone_lifecycle_rules(lifecycle)
+        zone_rules = zone_lifecycle_rules(lifecycle, datasets)
         self.zone_buckets: dict[str, s3.Bucket] = {
             zone: SecureBucket(
                 self,
                 f"{zone.capitalize()}Bucket",
                 encryption_key=self.data_key,
                 access_logs_bucket=self.access_logs_bucket,
-                lifecycle_rules=[zone_rules[zone]],
+                lifecycle_rules=zone_rules[zone],
                 remove_on_destroy=remove,
                 event_bridge_enabled=zone in EVENT_ZONES,
             )
@@ -87,14 +96,7 @@ class StorageStack(Lender, cdk.Stack):
             lifecycle_rules=[athena_results_rule(lifecycle)],
             remove_on_destroy=remove,
         )
-        self.audit_logs = AuditLogStore(
-            self,
-            "AuditLogs",
-            access_logs_bucket=self.access_logs_bucket,
-            retention_days=config.retention.audit_log_days,
-            noncurrent_version_expiration_days=lifecycle.noncurrent_version_expiration_days,
-            remove_on_destroy=remove,
-        )
+        self.audit_logs = self._audit_log_store(config)
         # Lake Formation's way into the catalogued zones; registered by the governance stack.
         self.data_access_role = DataAccessRole(
             self,
@@ -112,6 +114,20 @@ class StorageStack(Lender, cdk.Stack):
             self, "PiiSalt", encryption_key=self.data_key, remove_on_destroy=remove
         )
         self._lend_to_other_stacks()
+
+    def _audit_log_store(self, config: EnvironmentConfig) -> AuditLogStore:
+        """The audit key and bucket, locked as the environment says, for one trail."""
+        return AuditLogStore(
+            self,
+            "AuditLogs",
+            access_logs_bucket=self.access_logs_bucket,
+            # The audit stack's trail, created later under this name.
+            trail_name=config.resource_name("trail"),
+            retention_days=config.retention.audit_log_days,
+            noncurrent_version_expiration_days=config.lifecycle.noncurrent_version_expiration_days,
+            object_lock_mode=config.retention.audit_object_lock_mode,
+            remove_on_destroy=config.remove_data_on_destroy,
+        )
 
     def _lend_to_other_stacks(self) -> None:
         """What the stateless stacks use, by name (see ``stacks.sharing``); the bucket names

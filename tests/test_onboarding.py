@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aws_cdk import assertions
@@ -88,6 +89,9 @@ def test_only_the_tag_values_change_elsewhere(
             old_code = old["Resources"]["BatchIngestFunctionC929C51D"]["Properties"].pop("Code")
             new_code = new["Resources"]["BatchIngestFunctionC929C51D"]["Properties"].pop("Code")
             assert old_code["S3Key"] != new_code["S3Key"]
+        if stack_before.node.id == "Storage":
+            # Raw's lifecycle enforces each dataset's retention: only its rules change.
+            assert_raw_rules_add_the_dataset(old, new, "payments")
         assert old == new, f"{stack_before.node.id} changed"
     tags_after = {
         r["Properties"]["TagKey"]: r["Properties"]["TagValues"]
@@ -132,3 +136,27 @@ def test_a_folder_of_datasets_can_be_chosen_with_context(tmp_path: Path) -> None
     folder = datasets_folder(tmp_path / "d", ("payments.toml", docs_example_declaration()))
     blueprint = make_blueprint("sandbox", datasets=str(folder))
     assert sorted(blueprint.dataset_stacks) == ["clickstream", "orders", "payments"]
+
+
+def assert_raw_rules_add_the_dataset(old: dict[str, Any], new: dict[str, Any], name: str) -> None:
+    """Raw gains the new dataset's three rules, and the bucket-wide rule takes its retention
+    if that is the longest (the example declares 400 days); nothing else changes. The rules
+    are taken out of both templates, so the rest can be compared whole."""
+    (raw_id,) = [i for i in old["Resources"] if construct_id(i) == "RawBucket"]
+    rules = [
+        {
+            r["Id"]: r
+            for r in t["Resources"][raw_id]["Properties"].pop("LifecycleConfiguration")["Rules"]
+        }
+        for t in (old, new)
+    ]
+    before, after = rules
+    assert set(after) - set(before) == {
+        f"ExpireRaw-{name}",
+        f"ExpireQuarantine-{name}",
+        f"ExpireIngestIndex-{name}",
+    }
+    assert after[f"ExpireRaw-{name}"]["ExpirationInDays"] == 400
+    assert after.pop("ExpireAnythingElse")["ExpirationInDays"] == 400
+    assert before.pop("ExpireAnythingElse")["ExpirationInDays"] == 90
+    assert {i: after[i] for i in before} == before

@@ -10,18 +10,27 @@ from aws_cdk import assertions
 from cdk_constructs.common.removal import removable
 from tests.conftest import built, construct_id, make_blueprint, resources
 
-THIS_ACCOUNTS_TRAILS = {
-    "Fn::Join": [
-        "",
-        [
-            "arn:",
-            {"Ref": "AWS::Partition"},
-            ":cloudtrail:*:",
-            {"Ref": "AWS::AccountId"},
-            ":trail/*",
-        ],
-    ]
-}
+
+def this_trail(env: str) -> dict[str, Any]:
+    """The ARN of the environment's one trail, as the storage stack writes it before the audit
+    stack creates the trail (tests/test_audit_store.py checks the trail has that name)."""
+    name = built(env).config.resource_name("trail")
+    return {
+        "Fn::Join": [
+            "",
+            [
+                "arn:",
+                {"Ref": "AWS::Partition"},
+                ":cloudtrail:",
+                {"Ref": "AWS::Region"},
+                ":",
+                {"Ref": "AWS::AccountId"},
+                f":trail/{name}",
+            ],
+        ]
+    }
+
+
 THIS_ACCOUNTS_LOG_GROUPS = {
     "Fn::Join": [
         "",
@@ -155,10 +164,16 @@ def test_the_log_bucket_accepts_logs_only_from_the_lake_buckets(
         }
 
 
+def lifecycle_rules(storage: assertions.Template, name: str) -> list[dict[str, Any]]:
+    rules = buckets(storage)[name]["Properties"]["LifecycleConfiguration"]["Rules"]
+    assert all(rule["Status"] == "Enabled" for rule in rules), name
+    return list(rules)
+
+
 def lifecycle(storage: assertions.Template, name: str) -> dict[str, Any]:
-    (rule,) = buckets(storage)[name]["Properties"]["LifecycleConfiguration"]["Rules"]
-    assert rule["Status"] == "Enabled"
-    return dict(rule)
+    """The one rule of a bucket other than raw (raw's: tests/test_raw_retention.py)."""
+    (rule,) = lifecycle_rules(storage, name)
+    return rule
 
 
 def test_every_bucket_expires_old_versions_and_aborts_stale_uploads(
@@ -166,11 +181,11 @@ def test_every_bucket_expires_old_versions_and_aborts_stale_uploads(
 ) -> None:
     config = built(env).config.lifecycle
     for name in ALL_BUCKETS:
-        rule = lifecycle(storage, name)
-        assert rule["NoncurrentVersionExpiration"] == {
-            "NoncurrentDays": config.noncurrent_version_expiration_days
-        }, name
-        assert rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] >= 1, name
+        for rule in lifecycle_rules(storage, name):
+            assert rule["NoncurrentVersionExpiration"] == {
+                "NoncurrentDays": config.noncurrent_version_expiration_days
+            }, name
+            assert rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] >= 1, name
 
 
 GLACIER_CLASSES = {"GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"}
@@ -178,8 +193,8 @@ GLACIER_CLASSES = {"GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"}
 
 def test_every_lifecycle_rule_is_one_s3_accepts(storage: assertions.Template) -> None:
     """S3 refuses these at deploy time, long after synth and cfn-lint have passed."""
-    for name in ALL_BUCKETS:
-        rule = lifecycle(storage, name)
+    every_rule = [(b, rule) for b in ALL_BUCKETS for rule in lifecycle_rules(storage, b)]
+    for name, rule in every_rule:
         steps = [(t["TransitionInDays"], t["StorageClass"]) for t in rule.get("Transitions", [])]
         assert steps == sorted(steps), name
         for days, storage_class in steps:
@@ -207,7 +222,7 @@ def test_audit_logs_are_write_once_where_data_is_kept(
             "ObjectLockEnabled": "Enabled",
             "Rule": {
                 "DefaultRetention": {
-                    "Mode": "GOVERNANCE",
+                    "Mode": config.retention.audit_object_lock_mode,
                     "Days": config.retention.audit_log_days,
                 }
             },
@@ -220,14 +235,9 @@ def test_lifecycle_follows_the_environment_configuration(
     config = built(env).config
     life = config.lifecycle
     assert lifecycle(storage, "LandingBucket")["ExpirationInDays"] == life.landing_expiration_days
-    assert lifecycle(storage, "RawBucket")["Transitions"] == [
-        {"StorageClass": "STANDARD_IA", "TransitionInDays": life.raw_infrequent_access_days},
-        {"StorageClass": "GLACIER_IR", "TransitionInDays": life.raw_glacier_days},
-    ]
     assert lifecycle(storage, "CuratedBucket")["Transitions"] == [
         {"StorageClass": "STANDARD_IA", "TransitionInDays": life.curated_infrequent_access_days}
     ]
-    assert "ExpirationInDays" not in lifecycle(storage, "RawBucket")
     assert "ExpirationInDays" not in lifecycle(storage, "CuratedBucket")
     assert "ExpirationInDays" not in lifecycle(storage, "AnalyticsBucket")
     assert (
@@ -306,8 +316,8 @@ def test_only_logs_eventbridge_and_alarms_of_this_account_may_use_the_data_key(
         assert statement["Condition"] == this_account
 
 
-def test_the_audit_key_serves_only_this_accounts_cloudtrail_and_logs(
-    storage: assertions.Template,
+def test_the_audit_key_serves_only_this_trail_and_this_accounts_logs(
+    storage: assertions.Template, env: str
 ) -> None:
     audit_key = resources(storage, "AWS::KMS::Key")[key_id(storage, "AuditLogsKey")]
     assert service_principals(audit_key) == {
@@ -323,8 +333,9 @@ def test_the_audit_key_serves_only_this_accounts_cloudtrail_and_logs(
         assert "kms:*" not in statement["Action"], statement["Sid"]
         condition = statement["Condition"]
         if service == "cloudtrail.amazonaws.com":
-            assert condition["StringEquals"] == {"aws:SourceAccount": account}
-            assert condition["ArnLike"] == {"aws:SourceArn": THIS_ACCOUNTS_TRAILS}
+            assert set(condition) == {"StringEquals"}, statement["Sid"]
+            assert condition["StringEquals"]["aws:SourceAccount"] == account
+            assert condition["StringEquals"]["aws:SourceArn"] == this_trail(env)
         else:
             # CloudWatch Logs may use it only for log groups of this account and region.
             assert condition == {
@@ -336,22 +347,25 @@ def test_the_audit_key_serves_only_this_accounts_cloudtrail_and_logs(
         if s.get("Sid") == "AllowCloudTrailToEncryptLogFiles"
     )
     assert encrypt["Action"] == "kms:GenerateDataKey*"
-    assert encrypt["Condition"]["StringLike"] == {
-        "kms:EncryptionContext:aws:cloudtrail:arn": THIS_ACCOUNTS_TRAILS
+    assert encrypt["Condition"] == {
+        "StringEquals": {
+            "aws:SourceAccount": account,
+            "aws:SourceArn": this_trail(env),
+            "kms:EncryptionContext:aws:cloudtrail:arn": this_trail(env),
+        }
     }
 
 
-def test_only_cloudtrail_of_this_account_may_write_audit_logs(
-    storage: assertions.Template,
-) -> None:
+def test_only_this_trail_may_write_audit_logs(storage: assertions.Template, env: str) -> None:
     allows = [s for s in policy_statements(storage, "AuditLogsBucket") if s["Effect"] == "Allow"]
     cloudtrail = [s for s in allows if s["Principal"] == {"Service": "cloudtrail.amazonaws.com"}]
     assert {s["Action"] for s in cloudtrail} == {"s3:GetBucketAcl", "s3:PutObject"}
     for statement in cloudtrail:
+        assert set(statement["Condition"]) == {"StringEquals"}, statement["Sid"]
         assert statement["Condition"]["StringEquals"]["aws:SourceAccount"] == {
             "Ref": "AWS::AccountId"
         }
-        assert statement["Condition"]["ArnLike"] == {"aws:SourceArn": THIS_ACCOUNTS_TRAILS}
+        assert statement["Condition"]["StringEquals"]["aws:SourceArn"] == this_trail(env)
     (bucket_id,) = [b for b in resources(storage, "AWS::S3::Bucket") if b.startswith("AuditLogs")]
     (write,) = [s for s in cloudtrail if s["Action"] == "s3:PutObject"]
     # The trail writes without a key prefix, so its files land under AWSLogs/<account>/.

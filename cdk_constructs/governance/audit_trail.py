@@ -33,6 +33,7 @@ class AuditTrail(Construct):
         scope: Construct,
         id: str,
         *,
+        trail_name: str,
         bucket: s3.IBucket,
         encryption_key: kms.IKey,
         data_event_buckets: Sequence[s3.IBucket],
@@ -41,6 +42,8 @@ class AuditTrail(Construct):
     ) -> None:
         """Create the trail, its log group and CloudTrail's role for writing to it.
 
+        :param trail_name: the trail's name, fixed because the policies of ``bucket`` and
+            ``encryption_key`` admit this trail's ARN alone, and are written before it exists.
         :param bucket: where CloudTrail writes log files; its policy must let CloudTrail write.
         :param encryption_key: encrypts log files and the log group; its key policy must let
             CloudTrail and CloudWatch Logs use it.
@@ -63,6 +66,7 @@ class AuditTrail(Construct):
         self.trail = self._trail(
             bucket=bucket, encryption_key=encryption_key, data_event_buckets=data_event_buckets
         )
+        self.trail.trail_name = trail_name
         # CloudTrail checks at creation that it can write to the log group.
         self.trail.node.add_dependency(logs_policy)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, Stack
+from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
@@ -16,15 +16,17 @@ class AuditLogStore(Construct):
     """The audit key and the bucket that holds CloudTrail log files.
 
     The audit key is separate from the lake's data key, so being allowed to read lake data
-    never means being able to read the record of what was done. Its key policy lets CloudTrail
-    and CloudWatch Logs of this account use it; the bucket policy lets CloudTrail of this
-    account write log files. Trails and log groups are matched by pattern, not ARN, so the
-    trail can live in a stack of its own without the two stacks depending on each other.
+    never means being able to read the record of what was done. Its key policy lets the one
+    trail named ``trail_name`` and CloudWatch Logs of this account use it; the bucket policy
+    lets that trail, and no other, write log files. The trail lives in a stack of its own,
+    deployed after this one: it has a fixed name, so its ARN is known here in advance and
+    neither stack refers to the other's resources.
 
     Log files cannot be quietly rewritten: where the environment keeps its data, every log
-    file version is locked (Object Lock, governance mode) for the whole retention period, so
-    neither an overwrite nor a delete removes it before then; CloudTrail's log-file validation
-    makes any change detectable in every environment.
+    file version is locked (Object Lock, in ``object_lock_mode``) for the whole retention
+    period, so neither an overwrite nor a delete removes it before then; in compliance mode
+    not even the account's root user can. CloudTrail's log-file validation makes any change
+    detectable in every environment.
     """
 
     def __init__(
@@ -33,20 +35,38 @@ class AuditLogStore(Construct):
         id: str,
         *,
         access_logs_bucket: s3.IBucket,
+        trail_name: str,
         retention_days: int,
         noncurrent_version_expiration_days: int,
+        object_lock_mode: str | None,
         remove_on_destroy: bool = False,
     ) -> None:
         """Create the key and the bucket.
 
         :param access_logs_bucket: where the bucket's S3 server access logs go.
-        :param retention_days: how long log files are kept (and, where data is kept, locked).
+        :param trail_name: the name of the one trail (in this stack's account and region)
+            that may write here and encrypt with the key.
+        :param retention_days: how long log files are kept (and, where locked, locked).
         :param noncurrent_version_expiration_days: when replaced versions may go; a locked
             version stays until its retention ends whatever this says.
-        :param remove_on_destroy: delete key and logs with the stack, and lock nothing.
-            Default: retained, and locked.
+        :param object_lock_mode: ``COMPLIANCE`` or ``GOVERNANCE`` (see ``SecureBucket``), or
+            None to lock nothing, which only ``remove_on_destroy`` allows.
+        :param remove_on_destroy: delete key and logs with the stack. Default: retained.
         """
         super().__init__(scope, id)
+        if (object_lock_mode is None) != remove_on_destroy:
+            raise ValueError(
+                f"AuditLogStore {id}: object_lock_mode {object_lock_mode!r} with "
+                f"remove_on_destroy={remove_on_destroy}: expected a lock exactly where the "
+                "logs are kept (a stack cannot empty a locked bucket)"
+            )
+        self.trail_name = trail_name
+        self.trail_arn = Stack.of(self).format_arn(
+            service="cloudtrail",
+            resource="trail",
+            resource_name=trail_name,
+            arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+        )
         self.key = EncryptionKey(
             self,
             "Key",
@@ -57,6 +77,7 @@ class AuditLogStore(Construct):
             access_logs_bucket=access_logs_bucket,
             retention_days=retention_days,
             noncurrent_version_expiration_days=noncurrent_version_expiration_days,
+            object_lock_mode=object_lock_mode,
             remove_on_destroy=remove_on_destroy,
         )
         self._let_cloudtrail_use_key()
@@ -70,10 +91,12 @@ class AuditLogStore(Construct):
         access_logs_bucket: s3.IBucket,
         retention_days: int,
         noncurrent_version_expiration_days: int,
+        object_lock_mode: str | None,
         remove_on_destroy: bool,
     ) -> SecureBucket:
         """The log file bucket: encrypted with the audit key, log files expire after
-        ``retention_days`` and, where data is kept, are locked until then."""
+        ``retention_days`` and, where a lock mode is given, are locked until then (the day
+        they expire, so expiry never meets a locked version)."""
         return SecureBucket(
             self,
             "Bucket",
@@ -90,24 +113,35 @@ class AuditLogStore(Construct):
             # CloudTrail's key policy conditions name the trail in the encryption context; a
             # bucket key would replace it with the bucket's. CloudTrail writes few objects.
             bucket_key_enabled=False,
-            object_lock_days=None if remove_on_destroy else retention_days,
+            object_lock_days=None if object_lock_mode is None else retention_days,
+            object_lock_mode=s3.ObjectLockMode[object_lock_mode or "GOVERNANCE"],
             remove_on_destroy=remove_on_destroy,
         )
 
+    def _from_this_trail(self, **more: str) -> dict[str, dict[str, str]]:
+        """Conditions admitting CloudTrail's calls for this trail only: the ARN CloudTrail
+        sends as ``aws:SourceArn`` to S3 and KMS is the trail's own (a multi-region trail
+        has one ARN, in its home region), plus ``more`` keys that must equal their value."""
+        return {
+            "StringEquals": {
+                "aws:SourceAccount": Stack.of(self).account,
+                "aws:SourceArn": self.trail_arn,
+                **more,
+            }
+        }
+
     def _let_cloudtrail_use_key(self) -> None:
-        """Key policy: this account's trails may encrypt log files (with the trail named in
-        the encryption context) and describe the key."""
-        trail_arns, from_this_accounts_trails = _this_accounts_trails(self)
+        """Key policy: the trail may encrypt log files (with itself named in the encryption
+        context, as CloudTrail names it) and describe the key."""
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="AllowCloudTrailToEncryptLogFiles",
                 principals=[iam.ServicePrincipal("cloudtrail.amazonaws.com")],
                 actions=["kms:GenerateDataKey*"],
                 resources=["*"],
-                conditions={
-                    **from_this_accounts_trails,
-                    "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": trail_arns},
-                },
+                conditions=self._from_this_trail(
+                    **{"kms:EncryptionContext:aws:cloudtrail:arn": self.trail_arn}
+                ),
             )
         )
         self.key.add_to_resource_policy(
@@ -116,14 +150,13 @@ class AuditLogStore(Construct):
                 principals=[iam.ServicePrincipal("cloudtrail.amazonaws.com")],
                 actions=["kms:DescribeKey"],
                 resources=["*"],
-                conditions=from_this_accounts_trails,
+                conditions=self._from_this_trail(),
             )
         )
 
     def _let_cloudtrail_write(self) -> None:
-        """Bucket policy: this account's trails may check the bucket's ACL and write log files
-        under ``AWSLogs/<account>/``, handing the bucket owner full control of each."""
-        _, from_this_accounts_trails = _this_accounts_trails(self)
+        """Bucket policy: the trail may check the bucket's ACL and write log files under
+        ``AWSLogs/<account>/``, handing the bucket owner full control of each."""
         account = Stack.of(self).account
         self.bucket.add_to_resource_policy(
             iam.PolicyStatement(
@@ -131,7 +164,7 @@ class AuditLogStore(Construct):
                 principals=[iam.ServicePrincipal("cloudtrail.amazonaws.com")],
                 actions=["s3:GetBucketAcl"],
                 resources=[self.bucket.bucket_arn],
-                conditions=from_this_accounts_trails,
+                conditions=self._from_this_trail(),
             )
         )
         self.bucket.add_to_resource_policy(
@@ -140,14 +173,7 @@ class AuditLogStore(Construct):
                 principals=[iam.ServicePrincipal("cloudtrail.amazonaws.com")],
                 actions=["s3:PutObject"],
                 resources=[self.bucket.arn_for_objects(f"AWSLogs/{account}/*")],
-                conditions={
-                    **from_this_accounts_trails,
-                    # Replaces the trail conditions' StringEquals, so it repeats the account.
-                    "StringEquals": {
-                        "aws:SourceAccount": account,
-                        "s3:x-amz-acl": "bucket-owner-full-control",
-                    },
-                },
+                conditions=self._from_this_trail(**{"s3:x-amz-acl": "bucket-owner-full-control"}),
             )
         )
 
@@ -177,15 +203,3 @@ class AuditLogStore(Construct):
             f"AwsSolutions-IAM5[Resource::{in_finding(self.bucket, self.bucket.bucket_arn)}/*]",
         )
         return policy
-
-
-def _this_accounts_trails(scope: Construct) -> tuple[str, dict[str, dict[str, str]]]:
-    """The ARN pattern of every trail of ``scope``'s account (any region, any name), and the
-    conditions admitting calls from those trails only. A pattern, not the trail's ARN, so the
-    trail's stack and this one do not depend on each other."""
-    stack = Stack.of(scope)
-    trail_arns = f"arn:{stack.partition}:cloudtrail:*:{stack.account}:trail/*"
-    return trail_arns, {
-        "StringEquals": {"aws:SourceAccount": stack.account},
-        "ArnLike": {"aws:SourceArn": trail_arns},
-    }

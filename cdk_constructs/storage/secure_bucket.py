@@ -64,6 +64,7 @@ class SecureBucket(s3.Bucket):
         event_bridge_enabled: bool = False,
         bucket_key_enabled: bool = True,
         object_lock_days: int | None = None,
+        object_lock_mode: s3.ObjectLockMode = s3.ObjectLockMode.GOVERNANCE,
     ) -> None:
         """Create the bucket.
 
@@ -78,9 +79,13 @@ class SecureBucket(s3.Bucket):
         :param bucket_key_enabled: use an S3 bucket key, which cuts KMS requests (and their
             cost) by caching a bucket-level data key. Default: on. Turn it off where a
             writer's key policy conditions name its own encryption context (CloudTrail).
-        :param object_lock_days: write-once retention (Object Lock, governance mode) of every
-            new object version, in days. Default: no Object Lock. Cannot be combined with
+        :param object_lock_days: write-once retention (Object Lock) of every new object
+            version, in days. Default: no Object Lock. Cannot be combined with
             ``remove_on_destroy``: locked objects cannot be emptied out with the stack.
+        :param object_lock_mode: how that retention binds: ``COMPLIANCE``, no one (root
+            included) can delete a version or shorten its lock before it ends;
+            ``GOVERNANCE``, whoever holds ``s3:BypassGovernanceRetention`` can. Default:
+            governance.
         """
         if object_lock_days is not None and remove_on_destroy:
             raise ValueError(
@@ -106,9 +111,7 @@ class SecureBucket(s3.Bucket):
             auto_delete_objects=remove_on_destroy,
             object_lock_enabled=object_lock_days is not None or None,
             object_lock_default_retention=(
-                s3.ObjectLockRetention.governance(cdk.Duration.days(object_lock_days))
-                if object_lock_days is not None
-                else None
+                _lock(object_lock_mode, object_lock_days) if object_lock_days is not None else None
             ),
         )
         warn_data_removal(self, remove_on_destroy, "this bucket and every object in it")
@@ -123,3 +126,10 @@ class SecureBucket(s3.Bucket):
                 )
             )
         acknowledge_single_region(self)
+
+
+def _lock(mode: s3.ObjectLockMode, days: int) -> s3.ObjectLockRetention:
+    """Object Lock's default retention of ``days`` in ``mode``."""
+    if mode == s3.ObjectLockMode.COMPLIANCE:
+        return s3.ObjectLockRetention.compliance(cdk.Duration.days(days))
+    return s3.ObjectLockRetention.governance(cdk.Duration.days(days))
