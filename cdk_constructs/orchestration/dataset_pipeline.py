@@ -60,7 +60,7 @@ class DatasetPipeline(Construct):
             ``pipeline_bounds.JOB_START_ALLOWANCE_MINUTES``.
         :param alerts: the topic alerts go to.
         :param log_group: the KMS-encrypted log group of execution logs.
-        :param encryption_key: the key of the alerts topic.
+        :param encryption_key: the key of the alerts topic (the operations key).
         """
         super().__init__(scope, id)
         if len(name) > MAX_NAME:
