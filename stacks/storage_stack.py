@@ -26,7 +26,7 @@ from cdk_constructs.governance.registered_locations import DataAccessRole
 from cdk_constructs.ingest.review_policy import IngestReviewPolicy
 from cdk_constructs.storage.access_log_bucket import AccessLogBucket
 from cdk_constructs.storage.audit_log_store import AuditLogStore
-from cdk_constructs.storage.lake_keys import lake_keys
+from cdk_constructs.storage.lake_keys import lake_keys, refuse_other_keys
 from cdk_constructs.storage.lifecycle import athena_results_rule, zone_lifecycle_rules
 from cdk_constructs.storage.pii_salt import PiiSalt
 from cdk_constructs.storage.secure_bucket import SecureBucket
@@ -80,6 +80,8 @@ class StorageStack(Lender, cdk.Stack):
             lifecycle_rules=[athena_results_rule(lifecycle)],
             remove_on_destroy=remove,
         )
+        for bucket in self.lake_buckets:
+            refuse_other_keys(bucket, self.zone_key_of(bucket))
         self.audit_logs = AuditLogStore(
             self,
             "AuditLogs",
@@ -125,7 +127,11 @@ class StorageStack(Lender, cdk.Stack):
 
     def zone_key(self, zone: str) -> kms.IKey:
         """The key a zone's objects are encrypted with (KeyError for an unknown zone)."""
-        key = self.zone_buckets[zone].encryption_key
+        return self.zone_key_of(self.zone_buckets[zone])
+
+    @staticmethod
+    def zone_key_of(bucket: s3.IBucket) -> kms.IKey:
+        key = bucket.encryption_key
         assert key is not None
         return key
 

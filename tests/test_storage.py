@@ -272,6 +272,33 @@ def test_only_landing_and_raw_send_events_to_eventbridge(storage: assertions.Tem
     storage.resource_count_is("Custom::S3BucketNotifications", 0)
 
 
+def test_lake_buckets_refuse_writes_under_any_other_key(storage: assertions.Template) -> None:
+    """A write may name no encryption (the bucket's key applies) or SSE-KMS with the bucket's
+    own key; SSE-S3 or another key (a curated key in raw, say) is denied to everyone."""
+    personal, curated = key_id(storage, "DataKey"), key_id(storage, "CuratedDataKey")
+    expected = {
+        "LandingBucket": personal,
+        "RawBucket": personal,
+        "CuratedBucket": curated,
+        "AnalyticsBucket": curated,
+        "AthenaResultsBucket": curated,
+    }
+    for name, key in expected.items():
+        denies = [s for s in policy_statements(storage, name)
+                  if s["Effect"] == "Deny" and s["Action"] == "s3:PutObject"]  # fmt: skip
+        conditions = {}
+        for statement in denies:
+            assert statement["Principal"] == {"AWS": "*"}, name
+            assert statement["Resource"]["Fn::Join"][1][-1] == "/*", name
+            ((operator, condition),) = statement["Condition"].items()
+            assert operator == "StringNotEqualsIfExists", name
+            conditions.update(condition)
+        assert conditions == {
+            "s3:x-amz-server-side-encryption": "aws:kms",
+            "s3:x-amz-server-side-encryption-aws-kms-key-id": {"Fn::GetAtt": [key, "Arn"]},
+        }, name
+
+
 def test_four_keys_with_rotation(storage: assertions.Template) -> None:
     """Personal data in clear (DataKey, the ID of the single key it replaced), curated data,
     operations, audit."""

@@ -18,9 +18,11 @@ wide. So the keys follow who may read the data, not which bucket holds it:
   services (CloudWatch Logs, EventBridge, CloudWatch alarms) and the roles that publish to the
   topic or park events use it; reading a log group needs no key permission at all.
 
-The analyst's and scientist's roles are granted the curated key only (for their query
-results), so no policy mistake on raw can hand them personal data in clear. Each key costs
-1 USD a month; three are the fewest that keep these readers apart.
+Each lake bucket refuses writes under any key but its own (``refuse_other_keys``), so the
+separation holds whatever a writer asks for. The analyst's and scientist's roles are granted
+the curated key only (for their query results), so no policy mistake on raw can hand them
+personal data in clear. Each key costs 1 USD a month; three are the fewest that keep these
+readers apart.
 
 ``PersonalDataKey`` keeps the construct ID ``DataKey`` of the single key this replaces, so its
 logical ID, and the objects already in raw and landing, stay as they are (docs/governance.md,
@@ -31,6 +33,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from cdk_constructs.common.encryption_key import EncryptionKey
@@ -75,3 +80,26 @@ def lake_keys(scope: Construct, *, remove_on_destroy: bool) -> LakeKeys:
     # CloudWatch alarms publish to the alerts topic, which this key encrypts.
     operations.allow_service("cloudwatch.amazonaws.com", "kms:GenerateDataKey", "kms:Decrypt")
     return LakeKeys(personal_data=personal_data, curated=curated, operations=operations)
+
+
+def refuse_other_keys(bucket: s3.IBucket, key: kms.IKey) -> None:
+    """Deny writes to ``bucket`` that ask for any encryption but SSE-KMS with ``key``.
+
+    A write that names no encryption gets the bucket's default (``key``); one that names
+    another key, or SSE-S3, would put an object of this zone under a key its readers may not
+    be meant to have, or one that separates nothing. Writers that name a key (Firehose, Athena)
+    name this one by its ARN.
+    """
+    for condition, value in (
+        ("s3:x-amz-server-side-encryption", "aws:kms"),
+        ("s3:x-amz-server-side-encryption-aws-kms-key-id", key.key_arn),
+    ):
+        bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["s3:PutObject"],
+                resources=[bucket.arn_for_objects("*")],
+                conditions={"StringNotEqualsIfExists": {condition: value}},
+            )
+        )
