@@ -18,6 +18,9 @@ CATALOGUED_ZONES = ("raw", "curated", "analytics")
 # Zones whose buckets send events to EventBridge: arrivals in landing start ingest, arrivals
 # in raw may start a dataset's pipeline.
 EVENT_ZONES = ("landing", "raw")
+# Zones holding personal data in clear (raw with its quarantine): their objects have a key of
+# their own, which readers of the other zones are never granted (docs/governance.md, "Keys").
+PERSONAL_DATA_ZONES = ("landing", "raw")
 # Rejected files and rows are kept under this prefix of the raw bucket, with their reasons.
 QUARANTINE_PREFIX = "_quarantine"
 # The ingest function's own records in the raw bucket: an index of each dataset's files by

@@ -33,7 +33,7 @@ class AlertsStack(Lender, cdk.Stack):
             self,
             "PipelineAlerts",
             name_prefix=config.resource_name(""),
-            encryption_key=Borrowed(self).key(storage.data_key),
+            encryption_key=Borrowed(self).key(storage.keys.operations),
             email=config.alert_email,
         )
         self.lend(self.alerts.topic, "AlertsTopic")

@@ -37,12 +37,15 @@ class CatalogStack(Lender, cdk.Stack):
     ) -> None:
         super().__init__(scope, id, **kwargs)
         borrowed = Borrowed(self)
-        # Every crawler and job runs with it; they refer to it by name.
+        # Every crawler and job runs with it; they refer to it by name. A security
+        # configuration cannot be changed, only replaced, and its name must change with it:
+        # "glue" named the one that encrypted with the single data key before the lake had
+        # an operations key.
         self.security_configuration = GlueSecurityConfiguration(
             self,
             "SecurityConfiguration",
-            name=config.resource_name("glue"),
-            encryption_key=borrowed.key(storage.data_key),
+            name=config.resource_name("glue-operations"),
+            encryption_key=borrowed.key(storage.keys.operations),
         )
         self.databases: dict[str, glue.Database] = {
             zone: zone_database(

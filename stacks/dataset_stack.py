@@ -62,13 +62,17 @@ class DatasetStack(cdk.Stack):
         super().__init__(scope, id, **kwargs)
         self.dataset, self.config = dataset, config
         borrowed = Borrowed(self)
-        key = borrowed.key(storage.data_key)
+        # Each bucket comes with its own key; the operations key is for logs, queues, bookmarks.
+        keys = storage.keys
+        personal_key, curated_key, operations_key = (
+            borrowed.key(k) for k in (keys.personal_data, keys.curated, keys.operations)
+        )
         raw, curated, analytics = (
             borrowed.bucket(storage.zone_buckets[zone]) for zone in ("raw", "curated", "analytics")
         )
         databases = {zone: borrowed.database(db) for zone, db in catalog.databases.items()}
         security_configuration = catalog.security_configuration_name
-        self._tables(databases, curated, analytics, key)
+        self._tables(databases, curated, analytics, curated_key)
         self.crawler = RawCrawler(
             self,
             "RawCrawler",
@@ -76,7 +80,7 @@ class DatasetStack(cdk.Stack):
             name=config.resource_name(f"{dataset.name}-raw"),
             database=databases["raw"],
             bucket=raw,
-            encryption_key=key,
+            encryption_key=operations_key,
             security_configuration=security_configuration,
         )
         self.curation = CurationJob(
@@ -88,14 +92,15 @@ class DatasetStack(cdk.Stack):
             raw_bucket=raw,
             curated_bucket=curated,
             salt=borrowed.secret(storage.pii_salt),
-            encryption_key=key,
+            salt_key=personal_key,
+            operations_key=operations_key,
             curated_database=config.database_name("curated"),
             security_configuration=security_configuration,
         )
         self._analytics(curated, analytics, security_configuration)
-        self._stream(raw, key)
+        self._stream(raw, personal_key, operations_key)
         alerts_topic = borrowed.topic(alerts.alerts.topic)
-        self._orchestration(raw, key, alerts_topic)
+        self._orchestration(raw, operations_key, alerts_topic)
         self.alarms = DatasetAlarms(
             self,
             "Monitoring",
@@ -171,8 +176,9 @@ class DatasetStack(cdk.Stack):
                 security_configuration=security_configuration,
             )
 
-    def _stream(self, raw: s3.IBucket, key: kms.IKey) -> None:
-        """The Firehose delivery stream of a streaming source."""
+    def _stream(self, raw: s3.IBucket, key: kms.IKey, log_key: kms.IKey) -> None:
+        """The Firehose delivery stream of a streaming source: records and objects encrypted
+        with raw's key, delivery errors logged under ``log_key``."""
         config, dataset = self.config, self.dataset
         self.stream: StreamIngest | None = None
         if dataset.source.mode == "streaming":
@@ -183,13 +189,16 @@ class DatasetStack(cdk.Stack):
                 stream_name=config.resource_name(dataset.name),
                 raw_bucket=raw,
                 encryption_key=key,
+                log_key=log_key,
                 log_retention_days=config.retention.log_group_days,
                 remove_on_destroy=config.remove_data_on_destroy,
             )
             cdk.CfnOutput(self, "DeliveryStreamName", value=self.stream.stream.delivery_stream_name)
 
     def _orchestration(self, raw: s3.IBucket, key: kms.IKey, alerts: sns.ITopic) -> None:
-        """The pipeline (crawl, curate, build marts, alert) and what starts it."""
+        """The pipeline (crawl, curate, build marts, alert) and what starts it. ``key``, the
+        operations key, encrypts the pipeline's log group and the triggers' dead-letter queue,
+        and is the alerts topic's key (publishing needs it)."""
         config, dataset = self.config, self.dataset
         pipeline_name = config.resource_name(f"{dataset.name}-pipeline")
         self.pipeline = DatasetPipeline(

@@ -45,7 +45,7 @@ class DeliveryStack(cdk.Stack):
                 persona=persona.title,
                 role=borrowed.role(governance.personas[persona.name]),
                 results_bucket=borrowed.bucket(storage.athena_results_bucket),
-                encryption_key=borrowed.key(storage.data_key),
+                encryption_key=borrowed.key(storage.keys.curated),
                 bytes_scanned_cutoff_megabytes=config.athena.bytes_scanned_cutoff_megabytes,
             )
             for persona in PERSONAS

@@ -41,7 +41,7 @@ class IngestStack(Lender, cdk.Stack):
             datasets=datasets,
             landing_bucket=borrowed.bucket(storage.zone_buckets["landing"]),
             raw_bucket=borrowed.bucket(storage.zone_buckets["raw"]),
-            encryption_key=borrowed.key(storage.data_key),
+            operations_key=borrowed.key(storage.keys.operations),
             max_file_bytes=config.ingest.max_file_megabytes * 1024 * 1024,
             reserved_concurrency=config.ingest.reserved_concurrency,
             log_retention_days=config.retention.log_group_days,

@@ -1,16 +1,16 @@
 """Store: the lake's keys and buckets. Stateful, so it lives apart from everything that runs.
 
-Two customer managed keys, on purpose:
+Four customer managed keys, on purpose, each separating readers the others must not have:
 
-* the data key encrypts every lake zone, the Athena results and the pipelines' log groups
-  (which can hold sample rows). Everything that reads the lake (Lake Formation, Athena, Glue,
-  the ingest function) needs it;
+* the personal-data key (landing, raw and its quarantine, the PII salt), the curated key
+  (curated, analytics, Athena query results) and the operations key (logs, alerts, dead-letter
+  queues): see ``cdk_constructs/storage/lake_keys.py`` for who uses each and why;
 * the audit key (in ``AuditLogStore``) encrypts CloudTrail's log files and log group, so that
   being allowed to read lake data never means being able to read the record of what was done.
 
-A key per zone would cost 1 USD a month each and separate nothing that Lake Formation grants
-and bucket policies do not already separate. The access-log bucket uses SSE-S3, because S3
-log delivery supports nothing else.
+Each key costs 1 USD a month. A key per zone would separate nothing more: curated and analytics
+have the same readers, and so do landing and raw. The access-log bucket uses SSE-S3, because
+S3 log delivery supports nothing else.
 """
 
 from __future__ import annotations
@@ -19,20 +19,21 @@ from collections.abc import Sequence
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from cdk_constructs.common.encryption_key import EncryptionKey
 from cdk_constructs.governance.registered_locations import DataAccessRole
 from cdk_constructs.ingest.review_policy import IngestReviewPolicy
 from cdk_constructs.storage.access_log_bucket import AccessLogBucket
 from cdk_constructs.storage.audit_log_store import AuditLogStore
+from cdk_constructs.storage.lake_keys import lake_keys, refuse_other_keys
 from cdk_constructs.storage.lifecycle import athena_results_rule, zone_lifecycle_rules
 from cdk_constructs.storage.pii_salt import PiiSalt
 from cdk_constructs.storage.secure_bucket import SecureBucket
 from model.config import EnvironmentConfig
 from model.datasets import Dataset
-from model.vocabulary import CATALOGUED_ZONES, EVENT_ZONES, ZONES
+from model.vocabulary import CATALOGUED_ZONES, EVENT_ZONES, PERSONAL_DATA_ZONES, ZONES
 from stacks.sharing import Lender
 
 
@@ -53,20 +54,12 @@ class StorageStack(Lender, cdk.Stack):
         remove = config.remove_data_on_destroy
         lifecycle = config.lifecycle
 
-        self.data_key = EncryptionKey(
-            self,
-            "DataKey",
-            description="Encrypts the data lake zones, Athena query results and pipeline logs.",
-            remove_on_destroy=remove,
-        )
-        # Pipeline logs (Glue jobs and crawlers, later functions) can hold sample rows.
-        self.data_key.allow_cloudwatch_logs()
-        # EventBridge puts undeliverable landing events in an encrypted dead-letter queue.
-        self.data_key.allow_service("events.amazonaws.com", "kms:GenerateDataKey", "kms:Decrypt")
-        # CloudWatch alarms publish to the alerts topic, which the data key encrypts.
-        self.data_key.allow_service(
-            "cloudwatch.amazonaws.com", "kms:GenerateDataKey", "kms:Decrypt"
-        )
+        self.keys = lake_keys(self, remove_on_destroy=remove)
+        # Zones holding personal data in clear, and those holding curated data only.
+        zone_keys = {
+            zone: self.keys.personal_data if zone in PERSONAL_DATA_ZONES else self.keys.curated
+            for zone in ZONES
+        }
 
         self.access_logs_bucket = AccessLogBucket(
             self,
@@ -80,7 +73,7 @@ class StorageStack(Lender, cdk.Stack):
             zone: SecureBucket(
                 self,
                 f"{zone.capitalize()}Bucket",
-                encryption_key=self.data_key,
+                encryption_key=zone_keys[zone],
                 access_logs_bucket=self.access_logs_bucket,
                 lifecycle_rules=zone_rules[zone],
                 remove_on_destroy=remove,
@@ -91,11 +84,13 @@ class StorageStack(Lender, cdk.Stack):
         self.athena_results_bucket = SecureBucket(
             self,
             "AthenaResultsBucket",
-            encryption_key=self.data_key,
+            encryption_key=self.keys.curated,
             access_logs_bucket=self.access_logs_bucket,
             lifecycle_rules=[athena_results_rule(lifecycle)],
             remove_on_destroy=remove,
         )
+        for bucket in self.lake_buckets:
+            refuse_other_keys(bucket, self.zone_key_of(bucket))
         self.audit_logs = self._audit_log_store(config)
         # Lake Formation's way into the catalogued zones; registered by the governance stack.
         self.data_access_role = DataAccessRole(
@@ -108,10 +103,11 @@ class StorageStack(Lender, cdk.Stack):
             "IngestReviewPolicy",
             landing=self.zone_buckets["landing"],
             raw=self.zone_buckets["raw"],
-            encryption_key=self.data_key,
+            encryption_key=self.keys.personal_data,
         )
+        # Whoever reads the salt can reverse hashes of low-entropy values: it is personal data.
         self.pii_salt = PiiSalt(
-            self, "PiiSalt", encryption_key=self.data_key, remove_on_destroy=remove
+            self, "PiiSalt", encryption_key=self.keys.personal_data, remove_on_destroy=remove
         )
         self._lend_to_other_stacks()
 
@@ -132,16 +128,28 @@ class StorageStack(Lender, cdk.Stack):
     def _lend_to_other_stacks(self) -> None:
         """What the stateless stacks use, by name (see ``stacks.sharing``); the bucket names
         are also how people find the buckets, which have generated names."""
-        self.lend(self.data_key, "DataKey")
+        self.lend(self.keys.personal_data, "PersonalDataKey")
+        self.lend(self.keys.curated, "CuratedDataKey")
+        self.lend(self.keys.operations, "OperationsKey")
         for zone, bucket in self.zone_buckets.items():
-            self.lend(bucket, f"{zone.capitalize()}Bucket", key=self.data_key)
-        self.lend(self.athena_results_bucket, "AthenaResultsBucket", key=self.data_key)
+            self.lend(bucket, f"{zone.capitalize()}Bucket", key=self.zone_key(zone))
+        self.lend(self.athena_results_bucket, "AthenaResultsBucket", key=self.keys.curated)
         self.lend(self.audit_logs.key, "AuditLogsKey")
         self.lend(self.audit_logs.bucket, "AuditLogsBucket", key=self.audit_logs.key)
         self.lend(self.audit_logs.read_policy, "AuditLogsReadPolicy")
         self.lend(self.pii_salt, "PiiSalt")
         self.lend(self.data_access_role, "DataAccessRole")
         self.lend(self.ingest_review_policy, "IngestReviewPolicy")
+
+    def zone_key(self, zone: str) -> kms.IKey:
+        """The key a zone's objects are encrypted with (KeyError for an unknown zone)."""
+        return self.zone_key_of(self.zone_buckets[zone])
+
+    @staticmethod
+    def zone_key_of(bucket: s3.IBucket) -> kms.IKey:
+        key = bucket.encryption_key
+        assert key is not None
+        return key
 
     @property
     def lake_buckets(self) -> list[s3.Bucket]:

@@ -35,11 +35,13 @@ class WarehouseStack(cdk.Stack):
         super().__init__(scope, id, **kwargs)
         # The warehouse reads what the analyst reads: general columns of curated and marts.
         analyst = persona("analyst")
+        borrowed = Borrowed(self)
         self.warehouse = ServerlessWarehouse(
             self,
             "Warehouse",
             name=config.resource_name("warehouse"),
-            encryption_key=Borrowed(self).key(storage.data_key),
+            encryption_key=borrowed.key(storage.keys.curated),
+            log_key=borrowed.key(storage.keys.operations),
             availability_zones=config.redshift.availability_zones,
             base_capacity=config.redshift.base_capacity,
             databases=[config.database_name(zone) for zone in analyst.zones],

@@ -47,21 +47,39 @@ def test_databases_give_new_tables_no_default_permissions(catalog: assertions.Te
         )
 
 
-def test_the_security_configuration_encrypts_everything_with_the_data_key(
+def output_name(value: Any) -> str:
+    """The storage output a weak cross-stack reference (Fn::GetStackOutput) reads."""
+    return str(value["Fn::GetStackOutput"]["OutputName"])
+
+
+def test_the_security_configuration_encrypts_logs_and_bookmarks_with_the_operations_key(
     catalog: assertions.Template,
 ) -> None:
     encryption = only(catalog, "AWS::Glue::SecurityConfiguration")["EncryptionConfiguration"]
-    (s3,) = encryption["S3Encryptions"]
-    assert s3["S3EncryptionMode"] == "SSE-KMS"
     assert encryption["CloudWatchEncryption"]["CloudWatchEncryptionMode"] == "SSE-KMS"
     assert encryption["JobBookmarksEncryption"]["JobBookmarksEncryptionMode"] == "CSE-KMS"
     keys = {
-        json.dumps(s3["KmsKeyArn"]),
-        json.dumps(encryption["CloudWatchEncryption"]["KmsKeyArn"]),
-        json.dumps(encryption["JobBookmarksEncryption"]["KmsKeyArn"]),
+        output_name(encryption["CloudWatchEncryption"]["KmsKeyArn"]),
+        output_name(encryption["JobBookmarksEncryption"]["KmsKeyArn"]),
     }
-    assert len(keys) == 1
-    assert "DataKey" in keys.pop()
+    assert keys == {"OperationsKeyArn"}
+
+
+def test_glue_writes_to_s3_with_each_buckets_own_key(catalog: assertions.Template) -> None:
+    """No key for S3 output: one would encrypt everything a job writes, in every bucket, so a
+    curation job's quarantined rows in raw would not be under the personal-data key (or its
+    curated table would be). Each bucket's default encryption applies instead."""
+    encryption = only(catalog, "AWS::Glue::SecurityConfiguration")["EncryptionConfiguration"]
+    assert encryption["S3Encryptions"] == [{"S3EncryptionMode": "DISABLED"}]
+
+
+def test_the_security_configuration_has_a_new_name_for_its_new_key(
+    catalog: assertions.Template, env: str
+) -> None:
+    """A security configuration is replaced, never updated; a replacement under the same
+    name fails, so the name moved with the key (from datalake-<env>-glue)."""
+    name = only(catalog, "AWS::Glue::SecurityConfiguration")["Name"]
+    assert name == f"datalake-{env}-glue-operations"
 
 
 def test_each_database_is_tagged_with_its_zone_and_default_sensitivity(

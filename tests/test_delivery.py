@@ -39,7 +39,7 @@ def test_each_querying_persona_has_an_enforced_encrypted_workgroup(env: str) -> 
         assert output_name(location[1]) == "AthenaResultsBucketName"
         assert location[2] == f"/{name}/"  # a prefix of its own
         assert results["EncryptionConfiguration"]["EncryptionOption"] == "SSE_KMS"
-        assert output_name(results["EncryptionConfiguration"]["KmsKey"]) == "DataKeyArn"
+        assert output_name(results["EncryptionConfiguration"]["KmsKey"]) == "CuratedDataKeyArn"
 
 
 def _statements(policy: dict[str, Any]) -> list[dict[str, Any]]:

@@ -47,7 +47,7 @@ def test_the_sandbox_reserves_no_concurrency_and_prod_does() -> None:
 def test_failed_invocations_are_retried_then_kept_in_an_encrypted_queue(env: str) -> None:
     tmpl = template(env, "Ingest")
     ((queue_id, queue),) = resources(tmpl, "AWS::SQS::Queue").items()
-    assert storage_output(queue["Properties"]["KmsMasterKeyId"]) == "DataKeyArn"
+    assert storage_output(queue["Properties"]["KmsMasterKeyId"]) == "OperationsKeyArn"
     assert queue["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
     assert function(env)["DeadLetterConfig"] == {"TargetArn": {"Fn::GetAtt": [queue_id, "Arn"]}}
     invoke = only(tmpl, "AWS::Lambda::EventInvokeConfig")
@@ -86,7 +86,7 @@ def test_the_landing_bucket_sends_its_events_to_eventbridge(env: str) -> None:
 def test_the_function_logs_to_an_encrypted_group_with_retention(env: str) -> None:
     tmpl = template(env, "Ingest")
     ((group_id, group),) = resources(tmpl, "AWS::Logs::LogGroup").items()
-    assert storage_output(group["Properties"]["KmsKeyId"]) == "DataKeyArn"
+    assert storage_output(group["Properties"]["KmsKeyId"]) == "OperationsKeyArn"
     assert group["Properties"]["RetentionInDays"] == built(env).config.retention.log_group_days
     assert function(env)["LoggingConfig"]["LogGroup"] == {"Ref": group_id}
 
@@ -109,8 +109,8 @@ def test_the_function_may_touch_only_landing_raw_its_queue_logs_and_traces(env: 
             else:
                 reached.add(resource["Fn::GetAtt"][0][:-8])
     assert reached == {
-        "LandingBucketArn", "RawBucketArn", "DataKeyArn", "BatchIngestDeadLetterQueue",
-        "BatchIngestLogGroup",
+        "LandingBucketArn", "RawBucketArn", "PersonalDataKeyArn", "OperationsKeyArn",
+        "BatchIngestDeadLetterQueue", "BatchIngestLogGroup",
     }  # fmt: skip
     assert resources(tmpl, "AWS::IAM::Policy") == {}
 
@@ -154,13 +154,16 @@ def test_each_streaming_dataset_has_a_delivery_stream_into_raw(env: str) -> None
         assert "!{firehose:error-output-type}" in s3["ErrorOutputPrefix"]
         assert (
             storage_output(s3["EncryptionConfiguration"]["KMSEncryptionConfig"]["AWSKMSKeyARN"])
-            == "DataKeyArn"
+            == "PersonalDataKeyArn"
         )
+        # The records Firehose buffers are raw personal data in clear, as the objects are.
+        stream_key = props["DeliveryStreamEncryptionConfigurationInput"]["KeyARN"]
+        assert storage_output(stream_key) == "PersonalDataKeyArn"
         assert s3["CloudWatchLoggingOptions"]["Enabled"] is True
         assert s3["CompressionFormat"] == "GZIP"
         (group,) = [g for lid, g in resources(tmpl, "AWS::Logs::LogGroup").items()
                     if construct_id(lid) == "StreamIngestLogGroup"]  # fmt: skip
-        assert storage_output(group["Properties"]["KmsKeyId"]) == "DataKeyArn"
+        assert storage_output(group["Properties"]["KmsKeyId"]) == "OperationsKeyArn"
 
 
 def test_stateless_stacks_read_storage_through_its_outputs(env: str) -> None:
@@ -169,7 +172,8 @@ def test_stateless_stacks_read_storage_through_its_outputs(env: str) -> None:
     for name in (
         "LandingBucketArn",
         "RawBucketArn",
-        "DataKeyArn",
+        "PersonalDataKeyArn",
+        "OperationsKeyArn",
         "LandingBucketName",
         "RawBucketName",
     ):

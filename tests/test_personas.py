@@ -150,7 +150,7 @@ def test_readers_reach_data_only_through_lake_formation(lake: LakeModel, persona
 
 def _own_query_results(statement: dict[str, Any], persona: str) -> bool:
     """Whether a statement reaches only ``persona``'s prefix of the Athena results bucket
-    (and the data key that encrypts the results there)."""
+    (and the curated key that encrypts the results there, through S3 only)."""
     resources = statement["Resource"]
     actions = set(_actions(statement))
     for resource in resources if isinstance(resources, list) else [resources]:
@@ -165,8 +165,10 @@ def _own_query_results(statement: dict[str, Any], persona: str) -> bool:
                     return False
             elif not actions <= {"s3:GetBucketLocation", "s3:ListBucketMultipartUploads"}:
                 return False
-        elif "DataKeyArn" in text:
+        elif '"CuratedDataKeyArn"' in text:
             if not actions <= {"kms:GenerateDataKey", "kms:Decrypt"}:
+                return False
+            if "kms:ViaService" not in json.dumps(statement.get("Condition")):
                 return False
         else:
             return False
@@ -201,6 +203,10 @@ def test_engineer_reads_landing_and_quarantine_directly_the_rest_through_lake_fo
                     }
             else:
                 assert logical_id.startswith(("LandingBucket", "DataKey")), logical_id
+            if logical_id.startswith("DataKey"):
+                # The personal-data key also encrypts the salt: decrypt through S3 only.
+                via = statement["Condition"]["StringEquals"]["kms:ViaService"]
+                assert "s3." in json.dumps(via)
 
 
 def test_security_officer_reads_audit_records_but_gets_no_data_credentials(

@@ -64,7 +64,7 @@ def test_the_state_machine_is_a_logged_traced_standard_workflow(env: str, datase
     (destination,) = logging["Destinations"]
     group_id = destination["CloudWatchLogsLogGroup"]["LogGroupArn"]["Fn::GetAtt"][0]
     group = resources(tmpl, "AWS::Logs::LogGroup")[group_id]["Properties"]
-    assert output_name(group["KmsKeyId"]) == "DataKeyArn"
+    assert output_name(group["KmsKeyId"]) == "OperationsKeyArn"
     assert group["LogGroupName"] == f"/aws/vendedlogs/states/datalake-{env}-{dataset}-pipeline"
 
 
@@ -237,7 +237,7 @@ def test_the_schedule_starts_the_pipeline_as_declared(env: str, dataset: str) ->
 
 
 def key_actions(tmpl: Any, role_id: str) -> set[str]:
-    """What a role may do with the data key, through its managed policies."""
+    """What a role may do with the operations key, through its managed policies."""
     actions: set[str] = set()
     for policy in resources(tmpl, "AWS::IAM::ManagedPolicy").values():
         if {"Ref": role_id} not in policy["Properties"].get("Roles", []):
@@ -245,7 +245,7 @@ def key_actions(tmpl: Any, role_id: str) -> set[str]:
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
             resource = statement["Resource"]
             reference = isinstance(resource, dict) and "Fn::GetStackOutput" in resource
-            if reference and output_name(resource) == "DataKeyArn":
+            if reference and output_name(resource) == "OperationsKeyArn":
                 found = statement["Action"]
                 actions |= set(found if isinstance(found, list) else [found])
     return actions
@@ -274,7 +274,7 @@ def test_new_raw_data_starts_the_pipeline_only_where_declared(env: str, dataset:
 def test_the_alerts_topic_is_encrypted_and_tls_only(env: str) -> None:
     tmpl = template(env, "Alerts")
     topic = only(tmpl, "AWS::SNS::Topic")
-    assert output_name(topic["KmsMasterKeyId"]) == "DataKeyArn"
+    assert output_name(topic["KmsMasterKeyId"]) == "OperationsKeyArn"
     policy = only(tmpl, "AWS::SNS::TopicPolicy")["PolicyDocument"]["Statement"]
     insecure = {"Bool": {"aws:SecureTransport": "false"}}
     assert any(s["Effect"] == "Deny" and s["Condition"] == insecure for s in policy)

@@ -99,7 +99,15 @@ def test_every_bucket_is_versioned(storage: assertions.Template) -> None:
 def test_lake_buckets_use_sse_kms_with_bucket_keys_and_the_right_key(
     storage: assertions.Template,
 ) -> None:
-    data_key, audit_key = key_id(storage, "DataKey"), key_id(storage, "AuditLogsKey")
+    personal, curated = key_id(storage, "DataKey"), key_id(storage, "CuratedDataKey")
+    expected_keys = {
+        "LandingBucket": personal,
+        "RawBucket": personal,
+        "CuratedBucket": curated,
+        "AnalyticsBucket": curated,
+        "AthenaResultsBucket": curated,
+        "AuditLogsBucket": key_id(storage, "AuditLogsKey"),
+    }
     for name, bucket in buckets(storage).items():
         (rule,) = bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"]
         assert rule["BlockedEncryptionTypes"] == {"EncryptionType": ["SSE-C"]}, name
@@ -108,7 +116,7 @@ def test_lake_buckets_use_sse_kms_with_bucket_keys_and_the_right_key(
             # S3 server access log delivery supports SSE-S3 only.
             assert default == {"SSEAlgorithm": "AES256"}
             continue
-        expected_key = audit_key if name == "AuditLogsBucket" else data_key
+        expected_key = expected_keys.pop(name)
         assert default == {
             "SSEAlgorithm": "aws:kms",
             "KMSMasterKeyID": {"Fn::GetAtt": [expected_key, "Arn"]},
@@ -116,6 +124,7 @@ def test_lake_buckets_use_sse_kms_with_bucket_keys_and_the_right_key(
         # No bucket key for CloudTrail's bucket: it would change the encryption context that
         # the audit key's policy checks.
         assert rule["BucketKeyEnabled"] is (name != "AuditLogsBucket"), name
+    assert expected_keys == {}
 
 
 def test_every_bucket_policy_refuses_requests_without_tls_1_2(
@@ -273,9 +282,43 @@ def test_only_landing_and_raw_send_events_to_eventbridge(storage: assertions.Tem
     storage.resource_count_is("Custom::S3BucketNotifications", 0)
 
 
-def test_two_keys_with_rotation(storage: assertions.Template) -> None:
+def test_lake_buckets_refuse_writes_under_any_other_key(storage: assertions.Template) -> None:
+    """A write may name no encryption (the bucket's key applies) or SSE-KMS with the bucket's
+    own key; SSE-S3 or another key (a curated key in raw, say) is denied to everyone."""
+    personal, curated = key_id(storage, "DataKey"), key_id(storage, "CuratedDataKey")
+    expected = {
+        "LandingBucket": personal,
+        "RawBucket": personal,
+        "CuratedBucket": curated,
+        "AnalyticsBucket": curated,
+        "AthenaResultsBucket": curated,
+    }
+    for name, key in expected.items():
+        denies = [s for s in policy_statements(storage, name)
+                  if s["Effect"] == "Deny" and s["Action"] == "s3:PutObject"]  # fmt: skip
+        conditions = {}
+        for statement in denies:
+            assert statement["Principal"] == {"AWS": "*"}, name
+            assert statement["Resource"]["Fn::Join"][1][-1] == "/*", name
+            ((operator, condition),) = statement["Condition"].items()
+            assert operator == "StringNotEqualsIfExists", name
+            conditions.update(condition)
+        assert conditions == {
+            "s3:x-amz-server-side-encryption": "aws:kms",
+            "s3:x-amz-server-side-encryption-aws-kms-key-id": {"Fn::GetAtt": [key, "Arn"]},
+        }, name
+
+
+def test_four_keys_with_rotation(storage: assertions.Template) -> None:
+    """Personal data in clear (DataKey, the ID of the single key it replaced), curated data,
+    operations, audit."""
     keys = resources(storage, "AWS::KMS::Key")
-    assert {construct_id(k) for k in keys} == {"DataKey", "AuditLogsKey"}
+    assert {construct_id(k) for k in keys} == {
+        "DataKey",
+        "CuratedDataKey",
+        "OperationsKey",
+        "AuditLogsKey",
+    }
     for logical_id, key in keys.items():
         assert key["Properties"]["EnableKeyRotation"] is True, logical_id
         assert key["Properties"].get("KeySpec", "SYMMETRIC_DEFAULT") == "SYMMETRIC_DEFAULT"
@@ -290,12 +333,17 @@ def service_principals(key: dict[str, Any]) -> set[str]:
     return found
 
 
-def test_only_logs_eventbridge_and_alarms_of_this_account_may_use_the_data_key(
+def test_services_may_use_the_operations_key_and_only_logs_the_personal_data_key(
     storage: assertions.Template,
 ) -> None:
     """Pipeline log groups, the dead-letter queues and the alerts topic (which CloudWatch
-    alarms publish to) are encrypted with it; everyone else needs an IAM grant."""
-    data_key = resources(storage, "AWS::KMS::Key")[key_id(storage, "DataKey")]
+    alarms publish to) are encrypted with the operations key; everyone else needs an IAM
+    grant. CloudWatch Logs keeps the personal-data key for log events written before the
+    operations key existed; no service may use the curated key by its key policy."""
+    keys = resources(storage, "AWS::KMS::Key")
+    assert service_principals(keys[key_id(storage, "DataKey")]) == {"logs.<region>.amazonaws.com"}
+    assert service_principals(keys[key_id(storage, "CuratedDataKey")]) == set()
+    data_key = keys[key_id(storage, "OperationsKey")]
     assert service_principals(data_key) == {
         "logs.<region>.amazonaws.com",
         "events.amazonaws.com",
@@ -407,6 +455,8 @@ def test_removable_data_is_announced_at_synth_in_one_warning() -> None:
 
     expected = {f"/{path}" for path in BUCKET_PATHS.values()} | {
         "/Storage/DataKey",
+        "/Storage/CuratedDataKey",
+        "/Storage/OperationsKey",
         "/Storage/AuditLogs/Key",
         "/Audit/AuditTrail/LogGroup",
         "/Ingest/BatchIngest/LogGroup",

@@ -106,7 +106,7 @@ def _as_list(value: Any) -> list[Any]:
 
 def test_the_role_reaches_only_the_datasets_tables(env: str) -> None:
     """S3: the tables' folders (and their buckets, for listing); Glue: those tables, their
-    databases and the catalog; KMS: the data key; Logs: the optimizers' three log groups;
+    databases and the catalog; KMS: the curated key; Logs: the optimizers' three log groups;
     the only unscoped action is Lake Formation's GetDataAccess."""
     blueprint = built(env)
     for name, stack in blueprint.dataset_stacks.items():
@@ -145,7 +145,8 @@ def test_the_role_reaches_only_the_datasets_tables(env: str) -> None:
         assert len(folders) == len(tables)
         assert reached["glue"] == glue, name
         (key,) = reached["kms"]
-        assert "DataKeyArn" in key  # the data key, borrowed from the storage stack
+        # The curated key, borrowed from the storage stack: never the personal-data key.
+        assert '"CuratedDataKeyArn"' in key
         assert reached["logs"] == logs, name
         assert {g.split("/")[2] for g in LOG_GROUPS} == {
             "iceberg-compaction",

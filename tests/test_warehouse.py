@@ -49,10 +49,12 @@ def test_namespace_is_encrypted_and_keeps_its_password_in_secrets_manager(env: s
     (namespace,) = resources(template(env), "AWS::RedshiftServerless::Namespace").values()
     props = namespace["Properties"]
     assert props["NamespaceName"] == f"datalake-{env}-warehouse"
-    assert props["KmsKeyId"]["Fn::GetStackOutput"]["OutputName"] == "DataKeyArn"
+    # It holds what the analyst reads: the curated key, never the personal-data key.
+    assert props["KmsKeyId"]["Fn::GetStackOutput"]["OutputName"] == "CuratedDataKeyArn"
     assert props["ManageAdminPassword"] is True
     assert "AdminUserPassword" not in props
-    assert props["AdminPasswordSecretKmsKeyId"]["Fn::GetStackOutput"]["OutputName"] == "DataKeyArn"
+    admin_secret = props["AdminPasswordSecretKmsKeyId"]["Fn::GetStackOutput"]
+    assert admin_secret["OutputName"] == "CuratedDataKeyArn"
     assert set(props["LogExports"]) == {"userlog", "connectionlog", "useractivitylog"}
 
 

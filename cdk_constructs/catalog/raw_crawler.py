@@ -69,7 +69,8 @@ class RawCrawler(Construct):
         :param name: the crawler's name (pipelines start it by name).
         :param database: the raw zone's database.
         :param bucket: the raw zone's bucket.
-        :param encryption_key: the key of the raw bucket and of Glue's logs.
+        :param encryption_key: the operations key, of Glue's encrypted logs (raw's own key is
+            used by Lake Formation's role, which reads raw for the crawler).
         :param security_configuration: name of the Glue security configuration.
         """
         super().__init__(scope, id)
@@ -94,7 +95,8 @@ class RawCrawler(Construct):
         """The crawler's role: its dataset's table in the raw database, its own log groups.
 
         No S3 permissions: the crawler reads through Lake Formation credentials, vended for
-        the registered raw location. The key is for its encrypted CloudWatch logs.
+        the registered raw location, so not the personal-data key either. The key is the
+        operations key, for its encrypted CloudWatch logs.
         """
         stack = Stack.of(self)
         role = ManagedRole(
@@ -234,7 +236,7 @@ class RawCrawler(Construct):
             crawler,
             "The crawler uses the shared Glue security configuration of the catalog stack "
             "(referred to by name, so cdk-nag cannot follow it), which encrypts CloudWatch "
-            "logs, S3 output and bookmarks with the data key; tests assert both.",
+            "logs and bookmarks with the operations key; tests assert both.",
             "AwsSolutions-GL1",
         )
         return crawler

@@ -14,9 +14,9 @@ optimizers per table (``AWS::Glue::TableOptimizer``) keep it in shape, run by Gl
   they are older than ``orphanFileRetentionDays``.
 
 The role is the dataset's own, and reaches only the dataset's tables: their S3 prefixes, their
-catalog entries, the data key, the optimizers' own log groups, and in Lake Formation the
-permissions AWS documents for optimizers, on the tables tagged with the dataset
-(https://docs.aws.amazon.com/glue/latest/dg/optimization-prerequisites.html).
+catalog entries, the curated key (never the personal-data key), the optimizers' own log
+groups, and in Lake Formation the permissions AWS documents for optimizers, on the tables
+tagged with the dataset (https://docs.aws.amazon.com/glue/latest/dg/optimization-prerequisites.html).
 """
 
 from __future__ import annotations
@@ -76,7 +76,10 @@ class TableMaintenance(Construct):
         encryption_key: kms.IKey,
         settings: Settings,
     ) -> None:
-        """The role for the tables of ``dataset`` in ``zones``, maintained per ``settings``."""
+        """The role for the tables of ``dataset`` in ``zones``, maintained per ``settings``.
+
+        :param encryption_key: the key of the tables' zones (curated and analytics share it).
+        """
         super().__init__(scope, id)
         self.dataset, self.settings = dataset, settings
         self.role = ManagedRole(
@@ -172,7 +175,7 @@ class TableMaintenance(Construct):
         )
 
     def _grant_common(self, encryption_key: kms.IKey) -> None:
-        """IAM: the data key, the optimizers' log groups; Lake Formation's data access."""
+        """IAM: the tables' key, the optimizers' log groups; Lake Formation's data access."""
         stack = Stack.of(self)
         encryption_key.grant(self.role, "kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey")
         log_groups = [

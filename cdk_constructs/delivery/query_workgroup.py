@@ -16,6 +16,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from cdk_constructs.common.kms_conditions import s3_service
 from cdk_constructs.common.nag import acknowledge, in_finding
 
 ENGINE = "Athena engine version 3"
@@ -199,8 +200,10 @@ def _results_statements(
             actions=["s3:GetBucketLocation", "s3:ListBucketMultipartUploads"],
             resources=[results_bucket.bucket_arn],
         ),
+        # Through S3 only (Athena reads and writes results with the caller's credentials).
         iam.PolicyStatement(
             actions=["kms:GenerateDataKey", "kms:Decrypt"],
             resources=[encryption_key.key_arn],
+            conditions={"StringEquals": {"kms:ViaService": s3_service(results_bucket)}},
         ),
     ]

@@ -38,6 +38,7 @@ class ServerlessWarehouse(Construct):
         *,
         name: str,
         encryption_key: kms.IKey,
+        log_key: kms.IKey,
         availability_zones: Sequence[str],
         base_capacity: int,
         databases: list[str],
@@ -47,6 +48,9 @@ class ServerlessWarehouse(Construct):
         """Create the warehouse.
 
         :param name: namespace and workgroup name (``datalake-<env>``).
+        :param encryption_key: the key of the namespace and its admin secret: the curated
+            key, since the warehouse holds what the analyst reads.
+        :param log_key: the key of the flow log group (the operations key).
         :param availability_zones: three zones Redshift Serverless supports in the region.
         :param databases: the Glue databases its role may read table definitions of.
         :param remove_on_destroy: delete the namespace (its data) with the stack. Default:
@@ -56,7 +60,7 @@ class ServerlessWarehouse(Construct):
         self.vpc = self._vpc(availability_zones)
         self._log_flows(
             name=name,
-            encryption_key=encryption_key,
+            encryption_key=log_key,
             log_retention_days=log_retention_days,
             remove_on_destroy=remove_on_destroy,
         )

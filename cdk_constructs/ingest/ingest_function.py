@@ -59,7 +59,7 @@ class IngestFunction(Construct):
         datasets: Sequence[Dataset],
         landing_bucket: s3.IBucket,
         raw_bucket: s3.IBucket,
-        encryption_key: kms.IKey,
+        operations_key: kms.IKey,
         max_file_bytes: int,
         reserved_concurrency: int | None,
         log_retention_days: int,
@@ -69,7 +69,8 @@ class IngestFunction(Construct):
 
         :param landing_bucket: where files arrive (EventBridge notifications enabled).
         :param raw_bucket: where valid files go, and ``_quarantine/`` for the rest.
-        :param encryption_key: the lake's data key (buckets, logs, dead-letter queue).
+        :param operations_key: encrypts the logs and the dead-letter queue (the buckets'
+            own keys, lent with them, are granted with the buckets).
         :param max_file_bytes: larger files are quarantined as too large.
         :param reserved_concurrency: the most files handled at once; ``None`` reserves no
             concurrency (for accounts whose quota leaves none to reserve).
@@ -80,13 +81,13 @@ class IngestFunction(Construct):
         self.dead_letter_queue = dead_letter_queue(
             self,
             "DeadLetterQueue",
-            encryption_key=encryption_key,
+            encryption_key=operations_key,
             serves="the ingest function and of the EventBridge rule's target",
         )
         self.log_group = EncryptedLogGroup(
             self,
             "LogGroup",
-            encryption_key=encryption_key,
+            encryption_key=operations_key,
             retention_days=log_retention_days,
             holds="ingest function's logs",
             remove_on_destroy=remove_on_destroy,
@@ -104,6 +105,9 @@ class IngestFunction(Construct):
             reserved_concurrency=reserved_concurrency,
         )
         self._grant_buckets(landing_bucket=landing_bucket, raw_bucket=raw_bucket)
+        # Lambda parks a failed event in the encrypted queue as the function's role, which
+        # CDK grants sqs:SendMessage only.
+        operations_key.grant(self.role, "kms:GenerateDataKey", "kms:Decrypt")
         self.rule = self._rule(landing_bucket)
 
     def _function(

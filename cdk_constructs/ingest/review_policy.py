@@ -7,6 +7,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from cdk_constructs.common.kms_conditions import s3_service
 from cdk_constructs.common.nag import acknowledge, in_finding
 from model.vocabulary import QUARANTINE_PREFIX
 
@@ -27,6 +28,10 @@ class IngestReviewPolicy(iam.ManagedPolicy):
         raw: s3.IBucket,
         encryption_key: kms.IKey,
     ) -> None:
+        """Create the policy.
+
+        :param encryption_key: the key of landing and raw (the personal-data key).
+        """
         quarantine = f"{QUARANTINE_PREFIX}/*"
         super().__init__(
             scope,
@@ -46,13 +51,20 @@ class IngestReviewPolicy(iam.ManagedPolicy):
                     actions=["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging"],
                     resources=[landing.arn_for_objects("*"), raw.arn_for_objects(quarantine)],
                 ),
-                iam.PolicyStatement(actions=["kms:Decrypt"], resources=[encryption_key.key_arn]),
+                # Through S3 only: the same key encrypts the PII salt, which this policy must
+                # never help decrypt through Secrets Manager.
+                iam.PolicyStatement(
+                    actions=["kms:Decrypt"],
+                    resources=[encryption_key.key_arn],
+                    conditions={"StringEquals": {"kms:ViaService": s3_service(scope)}},
+                ),
             ],
         )
         acknowledge(
             self,
             "Operating ingest means looking at any file waiting in landing or quarantined in "
-            "raw; the policy reads only those, and decrypts only with the data key.",
+            "raw; the policy reads only those, and decrypts only with the personal-data key, "
+            "through S3.",
             f"AwsSolutions-IAM5[Resource::{in_finding(landing, landing.bucket_arn)}/*]",
             f"AwsSolutions-IAM5[Resource::{in_finding(raw, raw.bucket_arn)}/{quarantine}]",
         )

@@ -21,7 +21,8 @@ class StreamIngest(Construct):
 
     Firehose partitions by arrival time (the same ``ingest_date`` partition the batch
     function writes), buffers up to 5 minutes or 64 MiB, compresses with GZIP and encrypts the
-    stream and the objects with the data key. Records a processing step rejects go to
+    stream and the objects with the personal-data key: the records it buffers are raw personal
+    data in clear, as the objects are. Records a processing step rejects go to
     ``_quarantine/<dataset>/firehose/<error type>/``; failed deliveries to S3 are retried for
     up to 24 hours and logged to a KMS-encrypted log group (the monitoring stage alarms on
     delivery freshness). Records are not parsed on the way: malformed JSON lands in raw and
@@ -37,6 +38,7 @@ class StreamIngest(Construct):
         stream_name: str,
         raw_bucket: s3.IBucket,
         encryption_key: kms.IKey,
+        log_key: kms.IKey,
         log_retention_days: int,
         remove_on_destroy: bool = False,
     ) -> None:
@@ -44,7 +46,9 @@ class StreamIngest(Construct):
 
         :param stream_name: the name producers put records to.
         :param raw_bucket: the raw zone's bucket.
-        :param encryption_key: the lake's data key.
+        :param encryption_key: the raw bucket's key (the personal-data key), for the stream's
+            buffered records and the objects.
+        :param log_key: the key of the delivery error log group (the operations key).
         :param log_retention_days: how long delivery errors are kept in CloudWatch Logs.
         :param remove_on_destroy: delete the log group with the stack. Default: retained.
         """
@@ -52,7 +56,7 @@ class StreamIngest(Construct):
         self.log_group = EncryptedLogGroup(
             self,
             "LogGroup",
-            encryption_key=encryption_key,
+            encryption_key=log_key,
             retention_days=log_retention_days,
             holds="delivery stream's error logs",
             remove_on_destroy=remove_on_destroy,

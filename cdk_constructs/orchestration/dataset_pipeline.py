@@ -65,7 +65,7 @@ class DatasetPipeline(Construct):
         :param log_execution_data: whether those events carry each state's input, output and
             error text, which name the objects a run read (personal files among them).
             Default: they do not; the execution's history keeps them (90 days, by the API).
-        :param encryption_key: the key of the alerts topic.
+        :param encryption_key: the key of the alerts topic (the operations key).
         """
         super().__init__(scope, id)
         if len(name) > MAX_NAME:

@@ -41,7 +41,8 @@ class PipelineTriggers(Construct):
 
         :param raw_bucket: the raw zone; it must send its events to EventBridge.
         :param schedule_enabled: whether the schedule starts runs; off, it is deployed disabled.
-        :param encryption_key: encrypts the dead-letter queue of starts that failed.
+        :param encryption_key: encrypts the dead-letter queue of starts that failed (the
+            operations key).
         """
         super().__init__(scope, id)
         self.dead_letter_queue = dead_letter_queue(

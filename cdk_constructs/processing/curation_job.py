@@ -70,7 +70,8 @@ class CurationJob(Construct):
         raw_bucket: s3.IBucket,
         curated_bucket: s3.IBucket,
         salt: secretsmanager.ISecret,
-        encryption_key: kms.IKey,
+        salt_key: kms.IKey,
+        operations_key: kms.IKey,
         curated_database: str,
         security_configuration: str,
     ) -> None:
@@ -81,7 +82,9 @@ class CurationJob(Construct):
         :param raw_bucket: the raw zone (read; quarantine written under ``_quarantine/``).
         :param curated_bucket: the curated zone (written under ``<dataset>/``).
         :param salt: the secret holding the salt of hashed columns.
-        :param encryption_key: the data key (buckets, logs, bookmarks).
+        :param salt_key: the key encrypting the salt (the personal-data key).
+        :param operations_key: the key of the security configuration's job bookmarks. The
+            buckets' own keys come with the buckets (``stacks.sharing``).
         :param curated_database: the curated database, for the ruleset's target table.
         :param security_configuration: name of the Glue security configuration.
         """
@@ -115,7 +118,8 @@ class CurationJob(Construct):
             raw_bucket=raw_bucket,
             curated_bucket=curated_bucket,
             salt=salt,
-            encryption_key=encryption_key,
+            salt_key=salt_key,
+            operations_key=operations_key,
         )
         grant_dataset_tables(
             self,
@@ -136,10 +140,12 @@ class CurationJob(Construct):
         raw_bucket: s3.IBucket,
         curated_bucket: s3.IBucket,
         salt: secretsmanager.ISecret,
-        encryption_key: kms.IKey,
+        salt_key: kms.IKey,
+        operations_key: kms.IKey,
     ) -> None:
         """What the job reads and writes: its dataset's raw folder, its quarantine folder, its
-        curated folder, the salt, the data key; and data-quality results."""
+        curated folder (each bucket's grant includes its key), the salt and its key, its
+        bookmarks' key; and data-quality results."""
         raw_bucket.grant_read(self.role, f"{dataset.name}/*")
         raw_bucket.grant_put(self.role, f"{QUARANTINE_PREFIX}/{dataset.name}/processing/*")
         # Iceberg writes data, delete and metadata files, and the table optimizers remove
@@ -147,7 +153,9 @@ class CurationJob(Construct):
         # files of a commit that failed: read, write and delete there.
         curated_bucket.grant_read_write(self.role, f"{dataset.name}/*")
         salt.grant_read(self.role)
-        encryption_key.grant(self.role, "kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey")
+        salt_key.grant(self.role, "kms:Decrypt")
+        # Glue encrypts the job's bookmarks on the client side, as this role (CSE-KMS).
+        operations_key.grant(self.role, "kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey")
         self.role.add_to_principal_policy(
             iam.PolicyStatement(
                 # Results of in-job evaluation (not tied to a ruleset resource).

@@ -72,8 +72,8 @@ def add_glue_job(
 
     Run settings every job shares: worker type and maximum workers from configuration with
     auto-scaling, the Flex execution class where the environment allows it, one run at a
-    time, the timeout from configuration, the shared security configuration (S3 output,
-    logs and bookmarks encrypted), continuous logging and job metrics.
+    time, the timeout from configuration, the shared security configuration (logs and
+    bookmarks encrypted; S3 output by each bucket's key), continuous logging and job metrics.
     """
     script_asset = assets.Asset(scope, "Script", path=str(GLUE_JOBS / f"{script}.py"))
     module_asset = assets.Asset(scope, "Package", path=glue_package())
@@ -195,8 +195,8 @@ def _job(
     acknowledge(
         job,
         "The job uses the catalog stack's shared security configuration by name, which "
-        "cdk-nag cannot follow; it encrypts S3 output, CloudWatch logs and job bookmarks "
-        "with the data key (asserted in tests).",
+        "cdk-nag cannot follow; it encrypts CloudWatch logs and job bookmarks with the "
+        "operations key (asserted in tests).",
         "AwsSolutions-GL1",
         "AwsSolutions-GL3",
     )
