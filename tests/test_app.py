@@ -8,11 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from blueprint.factory import ROOT, cdk_json_context
+from blueprint.factory import ROOT
+from tests.conftest import ci_context
 
 
 def synth(tmp_path: Path, env: str) -> subprocess.CompletedProcess[str]:
-    context = {**cdk_json_context(), "env": env}
+    """app.py run as `cdk synth -c env=ENV -c overlay=.ci/production-settings.json` runs it."""
+    context = ci_context(env)
     environ = {**os.environ, "CDK_CONTEXT_JSON": json.dumps(context), "CDK_OUTDIR": str(tmp_path)}
     return subprocess.run(
         [sys.executable, "app.py"],

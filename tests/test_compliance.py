@@ -14,7 +14,7 @@ from aws_cdk import aws_s3 as s3
 from blueprint import compliance
 from blueprint.factory import Blueprint, build_app, cdk_json_context
 from model.config import ConfigError
-from tests.conftest import make_blueprint
+from tests.conftest import ci_context, make_blueprint
 
 PACKS = ["AwsSolutions", "HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321", "Serverless"]
 FINDING_ID = re.compile(
@@ -270,7 +270,7 @@ def test_synth_fails_on_an_unacknowledged_finding() -> None:
 
 
 def test_the_shipped_app_synthesizes_with_the_packs_enforced() -> None:
-    blueprint = build_app({**cdk_json_context(), "env": "prod"})
+    blueprint = build_app(ci_context("prod"))
     assembly = blueprint.app.synth()
     assert {s.stack_name for s in assembly.stacks} == {
         f"datalake-prod-{name}"
