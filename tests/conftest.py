@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from functools import cache
@@ -25,8 +26,12 @@ CI_OVERLAY = str(CI_SETTINGS.relative_to(ROOT))
 
 
 def ci_context(env: str = "sandbox", **overrides: Any) -> dict[str, Any]:
-    """The context `tasks.py cfn-lint` synthesizes ENV with: cdk.json's, the CI overlay."""
-    return {**cdk_json_context(), "env": env, "overlay": CI_OVERLAY, **overrides}
+    """The context `tasks.py cfn-lint` synthesizes ENV with: cdk.json's, the CI overlay
+    (left out when ``overrides`` replace the environments with some it does not know)."""
+    context = {**cdk_json_context(), "env": env, **overrides}
+    if set(json.loads(CI_SETTINGS.read_text())["environments"]) <= set(context["environments"]):
+        context["overlay"] = CI_OVERLAY
+    return context
 
 
 def make_blueprint(env: str = "sandbox", **overrides: Any) -> Blueprint:
