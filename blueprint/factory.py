@@ -12,10 +12,12 @@ import aws_cdk as cdk
 
 from blueprint import compliance
 from cdk_constructs.common.removal import announce_data_removal
+from cdk_constructs.monitoring.alarm_forwarding import forward_alarms
 from model.config import ConfigError, EnvironmentConfig
 from model.datasets import Dataset
 from model.declarations import load_datasets
 from model.environments import load_config
+from model.readiness import gaps, refusal, warning
 from stacks.alerts_stack import AlertsStack
 from stacks.audit_stack import AuditStack
 from stacks.catalog_stack import CatalogStack
@@ -30,6 +32,8 @@ from stacks.warehouse_stack import WarehouseStack
 ROOT = Path(__file__).resolve().parent.parent
 CDK_JSON = ROOT / "cdk.json"
 S = TypeVar("S", bound=cdk.Stack)
+# The synth warning of an environment that is not production and lacks what production needs.
+UNREADY = "datalake:production-settings-missing"
 
 
 def cdk_json_context() -> dict[str, Any]:
@@ -91,6 +95,12 @@ def build_app(
     CDK's built-in CloudFormation validation runs only with ``-c cfnValidate=true`` (CI sets
     it): it checks much what cfn-lint checks in the tests and CI, and costs a second or more
     per synth, growing with every dataset stack.
+
+    ``-c overlay=FILE`` (a JSON file, relative to the project) is merged over cdk.json's
+    environments before they are read: settings kept out of cdk.json, such as prod's
+    principals (CI uses .ci/production-settings.json). A production environment that lacks
+    an alert destination, persona principals or a Lake Formation admin fails here
+    (``model.readiness``); any other says what it lacks in one synth warning.
     """
     app = cdk.App(
         context=dict(context or cdk_json_context()),
@@ -98,11 +108,18 @@ def build_app(
         builtin_cloud_formation_validation=False,
     )
     config = load_config(_all_context(app))
+    missing = gaps(config)
+    if missing and config.production:
+        raise refusal(config, missing)
     if _flag(app, "cfnValidate"):
         cdk.Validations.of(app).add_plugins(cdk.CloudFormationValidatePlugin())
     datasets = load_datasets(ROOT / str(app.node.try_get_context("datasets") or "datasets"))
     blueprint = _build_stacks(_StackMaker(app, config), datasets)
     announce_data_removal(app, blueprint.storage)
+    if config.alerts.topic_arn:
+        forward_alarms(app, config.alerts.topic_arn)
+    if missing:
+        cdk.Annotations.of(blueprint.governance).add_warning_v2(UNREADY, warning(config, missing))
     for key, value in config.tags.as_dict().items():
         cdk.Tags.of(app).add(key, value)
     if enforce_compliance:
@@ -204,4 +221,41 @@ def _flag(app: cdk.App, key: str) -> bool:
 def _all_context(app: cdk.App) -> dict[str, Any]:
     """The app's context as one mapping (cdk.json, then the CLI's, then ``-c`` values)."""
     values = {key: app.node.try_get_context(key) for key in ("project", "environments", "env")}
+    overlay = app.node.try_get_context("overlay")
+    if overlay is not None and isinstance(values["environments"], Mapping):
+        values["environments"] = _overlaid(values["environments"], str(overlay))
     return {key: value for key, value in values.items() if value is not None}
+
+
+def _overlaid(environments: Mapping[str, Any], overlay: str) -> dict[str, Any]:
+    """cdk.json's environments with the overlay file's ``environments`` merged over them:
+    objects key by key, any other value replaced. It may name only environments cdk.json has."""
+    path = ROOT / overlay
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise ConfigError(
+            f"-c overlay={overlay!r}: expected a readable JSON file ({error})"
+        ) from error
+    extra = data.get("environments") if isinstance(data, dict) else None
+    if not isinstance(extra, dict) or set(data) != {"environments"}:
+        raise ConfigError(
+            f"{overlay}: expected an object with one key, environments, holding settings "
+            'by environment name, like {"environments": {"prod": {"alerts": {...}}}}'
+        )
+    unknown = sorted(set(extra) - set(environments))
+    if unknown:
+        raise ConfigError(
+            f"{overlay}: environments.{unknown[0]}: unknown environment; expected one of "
+            f"{', '.join(sorted(environments))} (defined in cdk.json context.environments)"
+        )
+    return {
+        name: _merge(settings, extra[name]) if name in extra else settings
+        for name, settings in environments.items()
+    }
+
+
+def _merge(base: Any, extra: Any) -> Any:
+    if isinstance(base, Mapping) and isinstance(extra, Mapping):
+        return {**base, **{key: _merge(base.get(key), value) for key, value in extra.items()}}
+    return extra

@@ -117,6 +117,37 @@ class TableMaintenance:
 
 
 @dataclass(frozen=True)
+class SlackChannel:
+    """A Slack channel that AWS Chatbot (Amazon Q Developer in chat applications) posts to.
+
+    The workspace must have been authorized once in the Chatbot console (an OAuth step no
+    template can take); the IDs are shown there and in Slack's channel details.
+    """
+
+    workspace_id: str
+    channel_id: str
+
+
+@dataclass(frozen=True)
+class Alerts:
+    """Where the alerts topic's messages go besides the topic itself: any, all or none.
+
+    Every security alarm, dataset alarm and pipeline failure publishes to the alerts topic;
+    without a destination, nobody hears of them.
+    """
+
+    # An address subscribed to the topic (it must confirm the subscription).
+    email: str | None = None
+    # An existing SNS topic in the same account and region that every alert is forwarded to.
+    topic_arn: str | None = None
+    slack: SlackChannel | None = None
+
+    @property
+    def reach_someone(self) -> bool:
+        return bool(self.email or self.topic_arn or self.slack)
+
+
+@dataclass(frozen=True)
 class Tags:
     """Tags applied to every resource of the environment."""
 
@@ -144,14 +175,19 @@ class EnvironmentConfig:
     region: str | None
     remove_data_on_destroy: bool
     termination_protection: bool
-    alert_email: str | None
+    # Production-grade: synth refuses to build it without an alert destination, named
+    # principals for every persona and a Lake Formation admin that is not the deployer
+    # (model.readiness). Absent in cdk.json means true, so a new environment starts strict.
+    production: bool
+    alerts: Alerts
     retention: Retention
     lifecycle: Lifecycle
     tags: Tags
     lake_formation_admins: tuple[str, ...]
     # Who may assume each persona's role, by persona name (model.vocabulary.PERSONAS): IAM
-    # principal ARNs. None named: the role trusts this account's IAM policies and requires
-    # MFA, so no one can use it until an administrator allows them to.
+    # role or user ARNs, trusted by name. None named (a sandbox convenience, refused in
+    # production): the role trusts this account's IAM policies and requires MFA, so no one
+    # can use it until an administrator allows them to.
     personas: Mapping[str, tuple[str, ...]]
     ingest: Ingest
     processing: Processing

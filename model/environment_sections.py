@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from model.config import (
+    Alerts,
     Athena,
     Ingest,
     Lifecycle,
@@ -17,6 +18,7 @@ from model.config import (
     Processing,
     Redshift,
     Retention,
+    SlackChannel,
     TableMaintenance,
     Tags,
 )
@@ -28,6 +30,54 @@ _ZONE_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d[a-z]$")
 _TAG_VALUE_RE = re.compile(r"^[\w .:/=+\-@]{1,256}$")
 _WORKER_TYPE_RE = re.compile(r"^G\.(1|2|4|8)X$")
 SECURITY_ALARMS = ("each", "one")
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[a-zA-Z]{2,}$")
+# A standard topic: SNS names are 1-256 letters, digits, - and _ (FIFO ones end in .fifo).
+_TOPIC_RE = re.compile(r"^arn:aws[a-z-]*:sns:([a-z0-9-]+):(\d{12}):[A-Za-z0-9_-]{1,256}$")
+# Slack's IDs: a workspace (team) starts with T, a channel with C (public) or G (private).
+_SLACK_WORKSPACE_RE = re.compile(r"^T[A-Z0-9]{6,20}$")
+_SLACK_CHANNEL_RE = re.compile(r"^[CG][A-Z0-9]{6,20}$")
+
+
+def alerts(section: Fields, account: str | None, region: str | None) -> Alerts:
+    """Where alerts go: an e-mail address, an existing topic, a Slack channel (any of them)."""
+    topic_arn = section.optional_text(
+        "topicArn",
+        _TOPIC_RE.match,
+        "the ARN of an existing standard SNS topic (arn:aws:sns:<region>:<account>:<name>), "
+        "or null",
+    )
+    if topic_arn and account:
+        topic_region, topic_account = _TOPIC_RE.match(topic_arn).groups()  # type: ignore[union-attr]
+        if (topic_region, topic_account) != (region, account):
+            raise section.fail(
+                "topicArn", f"a topic in this environment's account {account} and region {region}"
+            )
+    alerts = Alerts(
+        email=section.optional_text("email", _EMAIL_RE.match, "an e-mail address, or null"),
+        topic_arn=topic_arn,
+        slack=None if section.get("slack", None) is None else _slack(section.table("slack")),
+    )
+    section.reject_unknown("setting")
+    return alerts
+
+
+def _slack(section: Fields) -> SlackChannel:
+    slack = SlackChannel(
+        workspace_id=section.text(
+            "workspaceId",
+            valid=_SLACK_WORKSPACE_RE.match,
+            expected="the Slack workspace ID shown in the AWS Chatbot console (T followed by "
+            "capital letters and digits, like T07EA123LEP)",
+        ),
+        channel_id=section.text(
+            "channelId",
+            valid=_SLACK_CHANNEL_RE.match,
+            expected="a Slack channel ID (C or G followed by capital letters and digits, like "
+            "C07EZ1ABC23), from the channel's details in Slack",
+        ),
+    )
+    section.reject_unknown("setting")
+    return slack
 
 
 def retention(section: Fields, *, removes_data: bool) -> Retention:

@@ -24,15 +24,20 @@ _PROJECT_RE = re.compile(r"^[a-z][a-z0-9-]{1,19}$")
 _ENV_NAME_RE = re.compile(r"^[a-z][a-z0-9]{1,11}$")
 _ACCOUNT_RE = re.compile(r"^\d{12}$")
 _REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
-_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[a-zA-Z]{2,}$")
-_PRINCIPAL_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(root|(role|user)/[\w+=,.@/-]+)$")
+# Roles and users only: an account's root ARN would trust (or make admin) every principal
+# of that account that its IAM policies allow, which is what naming principals replaces.
+_PRINCIPAL_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/[\w+=,.@/-]+$")
 _PRINCIPALS_EXPECTED = (
-    "a list of IAM principal ARNs (arn:aws:iam::<account>:role/<name>, ...:user/<name> or ...:root)"
+    "a list of IAM role or user ARNs without repeats (arn:aws:iam::<account>:role/<name> "
+    "or ...:user/<name>; an account's :root is not accepted)"
 )
 
 
 def _principals(section: Fields, key: str) -> tuple[str, ...]:
-    return section.strings(key, _PRINCIPAL_RE.match, _PRINCIPALS_EXPECTED)
+    principals = section.strings(key, _PRINCIPAL_RE.match, _PRINCIPALS_EXPECTED)
+    if len(set(principals)) != len(principals):
+        raise section.fail(key, _PRINCIPALS_EXPECTED)
+    return principals
 
 
 def _personas(section: Fields) -> dict[str, tuple[str, ...]]:
@@ -61,6 +66,12 @@ def _environment(project: str, name: str, data: Any) -> EnvironmentConfig:
             "region" if region is None else "account",
             "account and region to be set together, or both left null (environment-agnostic)",
         )
+    if "alertEmail" in section.data:
+        raise section.fail(
+            "alertEmail",
+            "no alertEmail: the setting moved to alerts.email (the alerts object: "
+            '{"email": ..., "topicArn": ..., "slack": ...})',
+        )
     processing = sections.processing(section.table("processing", {}))
     removes_data = section.flag("removeDataOnDestroy", False)
     config = EnvironmentConfig(
@@ -70,9 +81,8 @@ def _environment(project: str, name: str, data: Any) -> EnvironmentConfig:
         region=region,
         remove_data_on_destroy=removes_data,
         termination_protection=section.flag("terminationProtection", False),
-        alert_email=section.optional_text(
-            "alertEmail", _EMAIL_RE.match, "an e-mail address, or null"
-        ),
+        production=section.flag("production", True),
+        alerts=sections.alerts(section.table("alerts", {}), account, region),
         retention=sections.retention(section.table("retention", {}), removes_data=removes_data),
         lifecycle=sections.lifecycle(section.table("lifecycle", {})),
         tags=sections.tags(section.table("tags", {}), project, name),
@@ -85,6 +95,10 @@ def _environment(project: str, name: str, data: Any) -> EnvironmentConfig:
         redshift=sections.redshift(section.table("redshift", {})),
         table_maintenance=sections.table_maintenance(section.table("tableMaintenance"), processing),
     )
+    if config.production and config.remove_data_on_destroy:
+        raise section.fail(
+            "removeDataOnDestroy", "false when production is true: production keeps its data"
+        )
     if config.remove_data_on_destroy and config.termination_protection:
         raise section.fail(
             "removeDataOnDestroy",

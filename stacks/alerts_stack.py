@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from cdk_constructs.orchestration.pipeline_alerts import PipelineAlerts
@@ -17,7 +18,8 @@ from stacks.storage_stack import StorageStack
 
 
 class AlertsStack(Lender, cdk.Stack):
-    """The pipeline alerts topic (KMS, TLS-only, optional e-mail) and its EventBridge rules."""
+    """The pipeline alerts topic (KMS, TLS-only), its destinations (e-mail, Slack, an
+    existing topic) and its EventBridge rules."""
 
     def __init__(
         self,
@@ -34,7 +36,11 @@ class AlertsStack(Lender, cdk.Stack):
             "PipelineAlerts",
             name_prefix=config.resource_name(""),
             encryption_key=Borrowed(self).key(storage.keys.operations),
-            email=config.alert_email,
+            email=config.alerts.email,
+            slack=config.alerts.slack,
+            forward_to=sns.Topic.from_topic_arn(self, "ForwardTopic", config.alerts.topic_arn)
+            if config.alerts.topic_arn
+            else None,
         )
         self.lend(self.alerts.topic, "AlertsTopic")
         self.lend(self.alerts.dead_letter_queue, "DeadLetterQueue")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from functools import cache
@@ -16,13 +17,27 @@ os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get(
 from aws_cdk import assertions
 
 from blueprint.factory import ROOT, Blueprint, build_app, cdk_json_context
+from tasks import CI_SETTINGS
 
 ENVIRONMENTS = tuple(cdk_json_context()["environments"])
+# What CI passes with -c overlay=...: the principals and alert destinations production needs
+# and cdk.json leaves to each deployment (tasks.py cfn-lint passes the same file).
+CI_OVERLAY = str(CI_SETTINGS.relative_to(ROOT))
+
+
+def ci_context(env: str = "sandbox", **overrides: Any) -> dict[str, Any]:
+    """The context `tasks.py cfn-lint` synthesizes ENV with: cdk.json's, the CI overlay
+    (left out when ``overrides`` replace the environments with some it does not know)."""
+    context = {**cdk_json_context(), "env": env, **overrides}
+    if set(json.loads(CI_SETTINGS.read_text())["environments"]) <= set(context["environments"]):
+        context["overlay"] = CI_OVERLAY
+    return context
 
 
 def make_blueprint(env: str = "sandbox", **overrides: Any) -> Blueprint:
-    """The app as `cdk synth -c env=ENV` builds it, without the nag plugins (tests run them)."""
-    return build_app({**cdk_json_context(), "env": env, **overrides}, enforce_compliance=False)
+    """The app as `cdk synth -c env=ENV -c overlay=.ci/production-settings.json` builds it,
+    without the nag plugins (tests run them)."""
+    return build_app(ci_context(env, **overrides), enforce_compliance=False)
 
 
 @cache

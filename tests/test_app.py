@@ -8,11 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from blueprint.factory import ROOT, cdk_json_context
+from blueprint.factory import ROOT
+from tests.conftest import ci_context
 
 
 def synth(tmp_path: Path, env: str) -> subprocess.CompletedProcess[str]:
-    context = {**cdk_json_context(), "env": env}
+    """app.py run as `cdk synth -c env=ENV -c overlay=.ci/production-settings.json` runs it."""
+    context = ci_context(env)
     environ = {**os.environ, "CDK_CONTEXT_JSON": json.dumps(context), "CDK_OUTDIR": str(tmp_path)}
     return subprocess.run(
         [sys.executable, "app.py"],
@@ -56,6 +58,8 @@ def test_synth_writes_every_stack_with_no_finding_from_any_pack(tmp_path: Path) 
     # The sandbox may delete its data with the stack, and synth says so, once; nothing in
     # the app uses a deprecated API.
     assert result.stderr.count("removeDataOnDestroy is true") == 1
+    # The sandbox names no alert destination, principals or admin: said once, not refused.
+    assert result.stderr.count("(production: false) leaves unset what a production") == 1
     assert "deprecated" not in result.stderr
 
 
@@ -63,6 +67,7 @@ def test_prod_keeps_its_data_and_says_nothing_about_removal(tmp_path: Path) -> N
     result = synth(tmp_path, "prod")
     assert result.returncode == 0, result.stderr
     assert "removeDataOnDestroy" not in result.stderr
+    assert "production" not in result.stderr  # CI's overlay names all it requires
     template = json.loads((tmp_path / "Storage.template.json").read_text())
     policies = {
         r.get("DeletionPolicy")

@@ -164,8 +164,8 @@ BAD_CONFIGURATIONS = [
         id="region-not-a-region",
     ),
     pytest.param(
-        context(alertEmail="ops-at-example.com"),
-        "context.environments.sandbox.alertEmail = 'ops-at-example.com': expected an e-mail "
+        context(alerts__email="ops-at-example.com"),
+        "context.environments.sandbox.alerts.email = 'ops-at-example.com': expected an e-mail "
         "address, or null",
         id="alert-email-not-an-address",
     ),
@@ -217,8 +217,8 @@ BAD_CONFIGURATIONS = [
     pytest.param(
         context(retentionDays=30),
         "context.environments.sandbox.retentionDays = 30: unknown setting; expected one of "
-        "account, alertEmail, athena, ingest, lakeFormationAdmins, lifecycle, monitoring, "
-        "personas, processing",
+        "account, alerts, athena, ingest, lakeFormationAdmins, lifecycle, monitoring, "
+        "personas, processing, production",
         id="misspelt-setting",
     ),
     pytest.param(

@@ -288,14 +288,16 @@ def _with_security_alarms(env: str, value: Any) -> dict[str, Any]:
     return {"environments": environments}
 
 
-def _assert_alarm(alarm: dict[str, Any], metric: str) -> None:
+def _assert_alarm(alarm: dict[str, Any], metric: str, env: str) -> None:
     assert (alarm["Namespace"], alarm["MetricName"]) == (NAMESPACE, metric)
     assert (alarm["Statistic"], alarm["Period"], alarm["EvaluationPeriods"]) == ("Sum", 300, 1)
     assert alarm["Threshold"] == 1
     assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
     assert alarm["TreatMissingData"] == "notBreaching"
-    (action,) = alarm["AlarmActions"]
+    # Prod (CI's overlay) forwards to an existing topic too: test_alert_destinations.py.
+    action, *forwarded = alarm["AlarmActions"]
     assert action["Fn::GetStackOutput"]["OutputName"] == "AlertsTopicArn"
+    assert forwarded == [t for t in [built(env).config.alerts.topic_arn] if t]
     assert alarm["AlarmDescription"].startswith("Fires when ")
     assert "What to do:" in alarm["AlarmDescription"]
 
@@ -329,14 +331,14 @@ def test_each_filter_has_its_alarm_or_all_share_one_as_the_environment_says(
         }
         assert set(alarms) == {f"Security{COMBINED_METRIC}Alarm"}
         (alarm,) = alarms.values()
-        _assert_alarm(alarm, COMBINED_METRIC)
+        _assert_alarm(alarm, COMBINED_METRIC, env)
         assert alarm["AlarmDescription"] == COMBINED_DESCRIPTION
         assert all(metric in COMBINED_DESCRIPTION for metric in PATTERNS)
         return
     assert set(alarms) == {f"Security{metric}Alarm" for metric in PATTERNS}
     for event in SECURITY_EVENTS:
         alarm = alarms[f"Security{event.metric}Alarm"]
-        _assert_alarm(alarm, event.metric)
+        _assert_alarm(alarm, event.metric, env)
         assert event.meaning in alarm["AlarmDescription"]
         assert (event.control or "") in alarm["AlarmDescription"]
 
@@ -384,8 +386,9 @@ def test_every_alarm_tells_the_alerts_topic_what_happened_and_what_to_do(env: st
     stacks = ["Monitoring", *(f"Dataset-{n}" for n in built(env).dataset_stacks)]
     for stack_id in stacks:
         for name, alarm in alarms(env, stack_id).items():
-            (action,) = alarm["AlarmActions"]
+            action, *forwarded = alarm["AlarmActions"]
             assert action["Fn::GetStackOutput"]["OutputName"] == "AlertsTopicArn", name
+            assert forwarded == [t for t in [built(env).config.alerts.topic_arn] if t], name
             assert alarm["AlarmDescription"].startswith("Fires when "), name
             assert "What to do: " in alarm["AlarmDescription"], name
 

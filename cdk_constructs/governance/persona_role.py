@@ -57,11 +57,19 @@ class PersonaRole(ManagedRole):
         """Create the role.
 
         :param persona: the persona it is for (its title shows in the description).
-        :param principals: IAM principal ARNs that may assume it. Default: none named; the
-            role then trusts this account's IAM policies and requires MFA, so nobody can use
-            it until an administrator grants ``sts:AssumeRole`` on it to someone.
+        :param principals: IAM role or user ARNs that may assume it, and no one else (an
+            account's root ARN is refused: it would trust the whole account). Default: none
+            named; the role then trusts this account's IAM policies and requires MFA, so
+            nobody can use it until an administrator grants ``sts:AssumeRole`` on it to
+            someone, a sandbox convenience that production environments refuse.
         """
         trusted: iam.IPrincipal
+        accounts = [arn for arn in principals if arn.endswith(":root")]
+        if accounts:
+            raise ValueError(
+                f"{persona.name}: {accounts[0]} trusts a whole account; name the roles or users "
+                "who work as this persona instead"
+            )
         if principals:
             trusted = iam.CompositePrincipal(*(iam.ArnPrincipal(arn) for arn in principals))
         else:

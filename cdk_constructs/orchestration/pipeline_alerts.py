@@ -8,7 +8,8 @@ pipeline (by hand: no job is retried by Glue).
 
 from __future__ import annotations
 
-from aws_cdk import ArnFormat, Stack
+from aws_cdk import Annotations, ArnFormat, Stack
+from aws_cdk import aws_chatbot as chatbot
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -20,6 +21,7 @@ from constructs import Construct
 from cdk_constructs.common.dead_letter_queue import dead_letter_queue
 from cdk_constructs.common.managed_role import ManagedRole
 from cdk_constructs.common.nag import acknowledge
+from model.config import SlackChannel
 
 # Glue job run states that end a run without its result.
 FAILED_JOB_STATES = ("FAILED", "TIMEOUT", "ERROR")
@@ -28,9 +30,10 @@ FAILED_EXECUTION_STATES = ("FAILED", "TIMED_OUT", "ABORTED")
 
 
 class PipelineAlerts(Construct):
-    """One KMS-encrypted, TLS-only SNS topic, an optional e-mail subscription, and rules for
-    failed Glue job runs and failed, timed-out or stopped pipeline executions whose names
-    start with ``name_prefix``."""
+    """One KMS-encrypted, TLS-only SNS topic, its destinations (an e-mail subscription, a
+    Slack channel, an existing topic the rules also target), and rules for failed Glue job
+    runs and failed, timed-out or stopped pipeline executions whose names start with
+    ``name_prefix``."""
 
     def __init__(
         self,
@@ -40,6 +43,8 @@ class PipelineAlerts(Construct):
         name_prefix: str,
         encryption_key: kms.IKey,
         email: str | None = None,
+        slack: SlackChannel | None = None,
+        forward_to: sns.ITopic | None = None,
     ) -> None:
         """Create the topic and rules.
 
@@ -47,11 +52,23 @@ class PipelineAlerts(Construct):
             only jobs and state machines named with it raise alerts here.
         :param encryption_key: encrypts the topic; its policy must let EventBridge use it.
         :param email: an address to subscribe (it must confirm). Default: none.
+        :param slack: a Slack channel AWS Chatbot posts every alert to. Default: none.
+        :param forward_to: an existing topic the failure rules also publish to (alarms reach
+            it through ``cdk_constructs.monitoring.alarm_forwarding``). Default: none.
         """
         super().__init__(scope, id)
         self.topic = self._topic(name_prefix, encryption_key=encryption_key)
         if email:
-            self.topic.add_subscription(subscriptions.EmailSubscription(email))
+            subscription = self.topic.add_subscription(subscriptions.EmailSubscription(email))
+            acknowledge(
+                subscription,
+                "SNS retries e-mail delivery itself; a dead-letter queue for it would need the "
+                "data key to trust the SNS service, which this stack does not own, and alerts "
+                "it could not deliver are counted in the topic's NumberOfNotificationsFailed.",
+                "Serverless-SNSRedrivePolicy",
+            )
+        self.slack = self._slack(name_prefix, slack) if slack else None
+        self._forward_to = forward_to
         # Alerts EventBridge could not deliver (the topic or its key refused them).
         self.dead_letter_queue = dead_letter_queue(
             self, "DeadLetterQueue", encryption_key=encryption_key, serves="the alert rules"
@@ -90,6 +107,24 @@ class PipelineAlerts(Construct):
             )
         )  # fmt: skip
         return topic
+
+    def _slack(self, name_prefix: str, slack: SlackChannel) -> chatbot.SlackChannelConfiguration:
+        """AWS Chatbot posting the topic's messages to a Slack channel, and nothing else.
+
+        The channel's guardrail is AWSDenyAll, so nobody in the channel can run AWS commands
+        through Chatbot (without one, Chatbot applies AdministratorAccess as the guardrail).
+        """
+        channel = chatbot.SlackChannelConfiguration(
+            self,
+            "Slack",
+            slack_channel_configuration_name=f"{name_prefix}alerts",
+            slack_workspace_id=slack.workspace_id,
+            slack_channel_id=slack.channel_id,
+            notification_topics=[self.topic],
+            guardrail_policies=[iam.ManagedPolicy.from_aws_managed_policy_name("AWSDenyAll")],
+            logging_level=chatbot.LoggingLevel.NONE,
+        )
+        return channel
 
     def _publish_role(self, name_prefix: str) -> ManagedRole:
         """The role EventBridge publishes alerts as.
@@ -152,18 +187,29 @@ class PipelineAlerts(Construct):
     def _alert_on(
         self, id: str, description: str, pattern: events.EventPattern, message: str
     ) -> events.Rule:
-        """A rule sending events of ``pattern`` to the topic as the text ``message``."""
-        return events.Rule(
+        """A rule sending events of ``pattern`` to the topic (and the forwarded one) as the
+        text ``message``."""
+        topics = [self.topic, *([self._forward_to] if self._forward_to else [])]
+        rule = events.Rule(
             self,
             id,
             description=description,
             event_pattern=pattern,
             targets=[
                 targets.SnsTopic(
-                    self.topic,
+                    topic,
                     role=self._publisher,
                     dead_letter_queue=self.dead_letter_queue,
                     message=events.RuleTargetInput.from_text(message),
                 )
+                for topic in topics
             ],
         )
+        if self._forward_to:
+            # An imported topic's ARN names its account and region; cdk.json's check makes
+            # them the environment's own where the environment names them.
+            Annotations.of(rule).acknowledge_warning(
+                "@aws-cdk/aws-events:ruleUnresolvedEnvironment",
+                "alerts.topicArn is a topic in the environment's own account and region",
+            )
+        return rule
