@@ -43,6 +43,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     f"Ingest/BatchIngestRole{H}": frozenset({PERSONAL, OPERATIONS}),
     # EventBridge rules publishing to the alerts topic.
     f"Alerts/PipelineAlertsPublishRole{H}": frozenset({OPERATIONS}),
+    # AWS Chatbot's role for the Slack channel (prod's CI settings): no policy at all.
+    f"Alerts/PipelineAlertsSlackConfigurationRole{H}": frozenset(),
     # Reads raw through Lake Formation; its logs are encrypted with the operations key.
     f"Dataset-*/RawCrawlerRole{H}": frozenset({OPERATIONS}),
     # Raw, quarantine and the salt; curated; its bookmarks.
