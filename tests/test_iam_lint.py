@@ -23,6 +23,7 @@ from parliament import analyze_policy_string
 
 from blueprint.factory import Blueprint
 from tests.test_iam_wildcards import CONFIGURATIONS, configuration
+from tools.markdown import DOCS, replace_block, table
 
 PSEUDO = {"AWS::Partition": "aws", "AWS::Region": "eu-west-1", "AWS::AccountId": "111122223333"}
 _R, _A = PSEUDO["AWS::Region"], PSEUDO["AWS::AccountId"]
@@ -280,3 +281,22 @@ def test_parliament_runs_offline(monkeypatch: pytest.MonkeyPatch) -> None:
     document = {"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": "athena:ListWorkGroups", "Resource": "*"}]}  # fmt: skip
     assert analyze_policy_string(json.dumps(document)).findings == []
+
+
+def known_findings_table() -> str:
+    """docs/governance.md's table of parliament's known findings."""
+    return table(
+        ("policy", "parliament's finding", "kind", "why"),
+        (
+            (k.policy_type.split("::", 1)[1], k.issue, "accepted" if k.forced else "false", k.why)
+            for k in KNOWN
+        ),
+    )
+
+
+def test_the_governance_doc_lists_the_known_findings() -> None:
+    doc = GOVERNANCE_DOC.read_text()
+    assert replace_block(doc, "parliament-findings", known_findings_table(), fence=None) == doc
+
+
+GOVERNANCE_DOC = DOCS / "governance.md"

@@ -24,6 +24,7 @@ from tests.conftest import built, make_blueprint
 from tests.iam_policies import documents, used, violations
 from tests.test_compliance import acknowledgments
 from tests.test_warehouse import warehouse
+from tools.markdown import DOCS, replace_block, table
 
 CONFIGURATIONS = ("sandbox", "prod", "sandbox-with-warehouse", "prod-with-warehouse")
 
@@ -226,3 +227,20 @@ def test_a_service_without_a_documented_condition_is_refused() -> None:
         trusted_service(blueprint.storage, "lambda.amazonaws.com")
     with pytest.raises(ValueError, match=r"sagemaker.amazonaws.com: no documented trust"):
         trusted_service(blueprint.storage, "sagemaker.amazonaws.com")
+
+
+def wildcard_table() -> str:
+    """docs/governance.md's table of the actions granted on "*": who holds each, and why."""
+    holders = {a: [k for k, actions in PINNED.items() if a in actions] for a in WHY}
+    return table(
+        ("action on *", "held by", "why"),
+        ((f"`{a}`", ", ".join(holders[a]), WHY[a]) for a in sorted(WHY)),
+    )
+
+
+def test_the_governance_doc_lists_the_pinned_actions() -> None:
+    doc = GOVERNANCE_DOC.read_text()
+    assert replace_block(doc, "wildcard-actions", wildcard_table(), fence=None) == doc
+
+
+GOVERNANCE_DOC = DOCS / "governance.md"
