@@ -10,18 +10,18 @@ from typing import Any
 import aws_cdk as cdk
 
 from blueprint.factory import Blueprint
-from cdk_constructs.common.wildcards import KIND_METADATA, PINNED
+from cdk_constructs.common.wildcards import PINNED, kinds_of
 
 IAM_TYPES = ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::Role")
 
 
 @dataclass(frozen=True)
 class Document:
-    """One policy document: where it is, the wildcard kind of its role or policy (``None``
-    when none is registered), and whether it is a role's trust policy."""
+    """One policy document: where it is, the wildcard kinds of its role or policy (none when
+    none is registered), and whether it is a role's trust policy."""
 
     path: str
-    kind: str | None
+    kinds: tuple[str, ...]
     document: dict[str, Any]
     trust: bool = False
 
@@ -39,22 +39,21 @@ def documents(blueprint: Blueprint) -> Iterator[Document]:
         logical_id = stack.resolve(construct.logical_id)
         template = assembly.get_stack_by_name(stack.stack_name).template
         properties = template["Resources"][logical_id]["Properties"]
-        path, kind = construct.node.path, _kind(construct)
+        path, kinds = construct.node.path, _kinds(construct)
         if construct.cfn_resource_type == "AWS::IAM::Role":
-            yield Document(path, kind, properties["AssumeRolePolicyDocument"], trust=True)
+            yield Document(path, kinds, properties["AssumeRolePolicyDocument"], trust=True)
             for inline in properties.get("Policies", []):
-                yield Document(path, kind, inline["PolicyDocument"])
+                yield Document(path, kinds, inline["PolicyDocument"])
         else:
-            yield Document(path, kind, properties["PolicyDocument"])
+            yield Document(path, kinds, properties["PolicyDocument"])
 
 
-def _kind(construct: cdk.CfnResource) -> str | None:
-    """The kind registered on the resource or the nearest construct above it."""
+def _kinds(construct: cdk.CfnResource) -> tuple[str, ...]:
+    """The kinds registered on the resource or the nearest construct above it."""
     for scope in reversed(construct.node.scopes):
-        for entry in scope.node.metadata:
-            if entry.type == KIND_METADATA:
-                return str(entry.data)
-    return None
+        if kinds := kinds_of(scope):
+            return kinds
+    return ()
 
 
 def _listed(value: Any) -> list[Any]:
@@ -77,22 +76,25 @@ def violations(blueprint: Blueprint) -> list[str]:
     kind of its role or policy."""
     found = []
     for document in documents(blueprint):
-        allowed = set(PINNED.get(document.kind or "", ()))
+        allowed = {a for kind in document.kinds for a in PINNED[kind]}
         for statement in star_statements(document):
             if "NotResource" in statement or "NotAction" in statement:
                 found.append(f"{document.path}: NotResource/NotAction grants {statement}")
                 continue
             extra = sorted(set(_listed(statement["Action"])) - allowed)
             if extra:
-                found.append(f"{document.path} ({document.kind}): {', '.join(extra)} on *")
+                kinds = ", ".join(document.kinds) or "no kind"
+                found.append(f"{document.path} ({kinds}): {', '.join(extra)} on *")
     return found
 
 
 def used(blueprint: Blueprint) -> set[tuple[str, str]]:
-    """(kind, action) of every grant on "*" in ``blueprint``."""
-    return {
-        (document.kind or "", action)
-        for document in documents(blueprint)
-        for statement in star_statements(document)
-        for action in _listed(statement.get("Action", []))
-    }
+    """(kind, action) of every grant on "*" in ``blueprint``, for each kind of its role or
+    policy that pins the action ("" when none does)."""
+    found = set()
+    for document in documents(blueprint):
+        for statement in star_statements(document):
+            for action in _listed(statement.get("Action", [])):
+                kinds = [k for k in document.kinds if action in PINNED[k]] or [""]
+                found |= {(kind, action) for kind in kinds}
+    return found

@@ -140,8 +140,8 @@ def test_every_resource_wildcard_acknowledgment_is_the_pinned_one(env: str) -> N
     """cdk-nag's Resource::* finding is acknowledged with the one shared reason, on roles and
     policies registered with a kind only; so no acknowledgment admits an unpinned action."""
     blueprint = configuration(env)
-    kinds = {d.path.rsplit("/", 2)[0] for d in documents(blueprint) if d.kind}
-    kinds |= {d.path.rsplit("/", 1)[0] for d in documents(blueprint) if d.kind}
+    kinds = {d.path.rsplit("/", 2)[0] for d in documents(blueprint) if d.kinds}
+    kinds |= {d.path.rsplit("/", 1)[0] for d in documents(blueprint) if d.kinds}
     stars = [(p, r) for p, f, r in acknowledgments(blueprint) if f.endswith("[Resource::*]")]
     assert stars
     for path, reason in stars:

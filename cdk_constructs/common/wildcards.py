@@ -101,10 +101,11 @@ PINNED: dict[str, tuple[str, ...]] = {
         "xray:GetSamplingTargets",
     ),
     "query workgroup policy": ("athena:ListWorkGroups",),
-    "analyst persona role": ("lakeformation:GetDataAccess",),
-    "scientist persona role": ("lakeformation:GetDataAccess",),
-    "engineer persona role": ("lakeformation:GetDataAccess", "glue:GetCrawlerMetrics"),
-    "security officer persona role": (
+    # Persona roles by what their entry in model.vocabulary.PERSONAS gives them, so that a
+    # persona added there needs nothing here: reading data, and each duty.
+    "persona role reading data": ("lakeformation:GetDataAccess",),
+    "persona role operating pipelines": ("glue:GetCrawlerMetrics",),
+    "persona role auditing": (
         "cloudtrail:LookupEvents",
         "cloudtrail:DescribeTrails",
         "logs:DescribeLogGroups",
@@ -126,14 +127,24 @@ REASON = (
 
 def allow_wildcards(scope: IConstruct, kind: str) -> None:
     """Register ``scope`` (a role or managed policy) as of ``kind``: its statements on ``*``
-    may hold the actions pinned for that kind, and cdk-nag's ``Resource::*`` finding on it is
-    acknowledged for that reason only."""
+    may hold the actions pinned for that kind (and for any other kind it is registered as),
+    and cdk-nag's ``Resource::*`` finding on it is acknowledged for that reason only."""
     if kind not in PINNED:
         raise ValueError(
             f"{scope.node.path}: unknown wildcard kind {kind!r}; one of {sorted(PINNED)}"
         )
+    registered = kinds_of(scope)
+    if kind in registered:
+        return
     scope.node.add_metadata(KIND_METADATA, kind)
-    acknowledge(scope, REASON, "AwsSolutions-IAM5[Resource::*]")
+    if not registered:
+        acknowledge(scope, REASON, "AwsSolutions-IAM5[Resource::*]")
+
+
+def kinds_of(scope: IConstruct) -> tuple[str, ...]:
+    """The kinds ``scope`` is registered as (a role may be of several, such as a persona role
+    that reads data and audits): what it may hold on "*" is the union of theirs."""
+    return tuple(str(e.data) for e in scope.node.metadata if e.type == KIND_METADATA)
 
 
 def wildcard_statement(

@@ -87,8 +87,6 @@ class PersonaRole(ManagedRole):
             max_session_duration=Duration.hours(4),
         )
         self.persona = persona
-        self.wildcard_kind = f"{persona.name.replace('_', ' ')} persona role"
-        self._wildcards_allowed = False
 
     def allow_queries(self, databases: Sequence[str]) -> None:
         """Catalog and partition reads of ``databases``, and Lake Formation's data credentials."""
@@ -97,7 +95,7 @@ class PersonaRole(ManagedRole):
                 actions=_CATALOG_READ + _PARTITION_READ, resources=self._catalog_arns(databases)
             )
         )
-        self._allow_on_every_resource(["lakeformation:GetDataAccess"])
+        self._allow_on_every_resource("persona role reading data", ["lakeformation:GetDataAccess"])
         self._acknowledge_table_wildcards(databases)
 
     def allow_definitions(self, databases: Sequence[str]) -> None:
@@ -114,7 +112,9 @@ class PersonaRole(ManagedRole):
         self.add_to_principal_policy(
             iam.PolicyStatement(actions=["glue:StartCrawler", "glue:GetCrawler"], resources=[arn])
         )
-        self._allow_on_every_resource(["glue:GetCrawlerMetrics"])
+        self._allow_on_every_resource(
+            "persona role operating pipelines", ["glue:GetCrawlerMetrics"]
+        )
         acknowledge(
             self,
             "The engineer operates every dataset's crawler, and datasets are added over time; "
@@ -136,7 +136,7 @@ class PersonaRole(ManagedRole):
         self.add_to_principal_policy(
             iam.PolicyStatement(actions=_TRAIL_REVIEW, resources=[trail_arn])
         )
-        self._allow_on_every_resource(_AUDIT_REVIEW)
+        self._allow_on_every_resource("persona role auditing", _AUDIT_REVIEW)
         acknowledge(
             self,
             "A log group's ARN ends in :* to cover its log streams; the role reads the trail's "
@@ -144,12 +144,11 @@ class PersonaRole(ManagedRole):
             f"AwsSolutions-IAM5[Resource::{in_finding(self, trail_log_group.log_group_arn)}]",
         )
 
-    def _allow_on_every_resource(self, actions: Sequence[str]) -> None:
-        """``actions`` on ``*``: each must be pinned for this persona's role."""
-        self.add_to_principal_policy(wildcard_statement(self.wildcard_kind, actions))
-        if not self._wildcards_allowed:
-            allow_wildcards(self, self.wildcard_kind)
-            self._wildcards_allowed = True
+    def _allow_on_every_resource(self, kind: str, actions: Sequence[str]) -> None:
+        """``actions`` on ``*``: each must be pinned for ``kind`` (what the persona's entry
+        gives it: reading data, or one of its duties)."""
+        self.add_to_principal_policy(wildcard_statement(kind, actions))
+        allow_wildcards(self, kind)
 
     def _catalog_arns(self, databases: Sequence[str]) -> list[str]:
         stack = Stack.of(self)
