@@ -42,5 +42,5 @@ class AuditStack(Lender, cdk.Stack):
             log_retention_days=config.retention.log_group_days,
             remove_on_destroy=config.remove_data_on_destroy,
         )
-        cdk.CfnOutput(self, "TrailArn", value=self.audit_trail.trail_arn)
+        self.lend(self.audit_trail.trail, "Trail")
         self.lend(self.audit_trail.log_group, "TrailLogGroup")

@@ -48,7 +48,9 @@ class GovernanceStack(Lender, cdk.Stack):
             OPERATES_PIPELINES: lambda role: role.operate_pipelines(
                 crawlers=config.resource_name("*"), ingest_review_policy=ingest_review_policy
             ),
-            AUDITS: lambda role: role.allow_audit_review(audit_read_policy, trail_log_group),
+            AUDITS: lambda role: role.allow_audit_review(
+                audit_read_policy, trail_log_group, borrowed.arn(audit.audit_trail.trail)
+            ),
         }
         self.personas: dict[str, PersonaRole] = {
             persona.name: self._persona_role(persona, duties) for persona in PERSONAS

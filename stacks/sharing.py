@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 import aws_cdk as cdk
+from aws_cdk import aws_cloudtrail as cloudtrail
 from aws_cdk import aws_events as events
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
@@ -51,6 +52,7 @@ _ATTRIBUTES: tuple[tuple[type, dict[str, Callable[[Any], str]]], ...] = (
     (lambda_.Function, {"Name": lambda f: f.function_name}),
     (events.Rule, {"Name": lambda r: r.rule_name}),
     (glue.Database, {"Name": lambda d: d.database_name}),
+    (cloudtrail.CfnTrail, {"Arn": lambda t: t.attr_arn}),
 )  # fmt: skip
 
 
@@ -170,6 +172,11 @@ class Borrowed:
                 arn(service="glue", resource="database", resource_name=v("Name")),
             ),
         )
+
+    def arn(self, resource: IConstruct) -> str:
+        """A lent resource's ARN, where an ARN is all the consumer needs (a trail's, to scope a
+        policy to it)."""
+        return self._value(resource, "Arn")
 
     def name(self, resource: IConstruct) -> str:
         """A lent resource's name, where a name is all the consumer needs (a rule's)."""

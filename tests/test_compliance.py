@@ -147,10 +147,14 @@ def test_acknowledgments_are_the_reviewed_ones(blueprint: Blueprint) -> None:
         expected |= {("Ingest/BatchIngest/Function", f"{p}-LambdaConcurrency") for p in packs}
     for name, stack in blueprint.dataset_stacks.items():
         if stack.dataset.source.mode == "streaming":
+            # Its dataset's raw folder and its Firehose quarantine folder, nothing else.
             expected |= {
                 (f"Dataset-{name}/StreamIngest/Role", finding)
-                for finding in bucket_access
-                | {f"{iam5}[Resource::{storage_output % (env, 'Raw')}/*]"}
+                for finding in {
+                    f"{iam5}[Resource::{storage_output % (env, 'Raw')}/{name}/*]",
+                    f"{iam5}[Resource::{storage_output % (env, 'Raw')}/_quarantine/{name}/"
+                    "firehose/*]",
+                }
             }
     expected |= {
         ("Storage/PiiSalt", finding)
@@ -169,10 +173,11 @@ def test_acknowledgments_are_the_reviewed_ones(blueprint: Blueprint) -> None:
                 f"{iam5}[Resource::{storage_output % (env, 'Raw')}/_quarantine/{name}/"
                 "processing/*]",
                 f"{iam5}[Resource::{storage_output % (env, 'Curated')}/{name}/*]",
-                f"{iam5}[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-"
-                "<AWS::AccountId>-<AWS::Region>/*]",
                 f"{iam5}[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:"
                 "log-group:/aws-glue/*]",
+                # In-job data-quality results: glue:PublishDataQuality on rulesets.
+                f"{iam5}[Resource::arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:"
+                "dataQualityRuleset/*]",
                 f"{iam5}[Resource::*]",
             }
         }
@@ -194,8 +199,6 @@ def test_acknowledgments_are_the_reviewed_ones(blueprint: Blueprint) -> None:
                 for m in stack.dataset.marts
             }
             | {
-                f"{iam5}[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-"
-                "<AWS::AccountId>-<AWS::Region>/*]",
                 f"{iam5}[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:"
                 "log-group:/aws-glue/*]",
             }

@@ -88,9 +88,17 @@ def test_the_data_access_role_is_for_lake_formation_and_uses_the_zones_keys(env:
     (role_id,) = [k for k, v in storage.items() if k.startswith("LakeFormationDataAccessRole")
                   and v["Type"] == "AWS::IAM::Role"]  # fmt: skip
     trust = storage[role_id]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    # Lake Formation of this account only: the confused-deputy condition it documents.
+    lake_formation = {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":lakeformation:",
+                                        {"Ref": "AWS::Region"}, ":", {"Ref": "AWS::AccountId"},
+                                        ":*"]]}  # fmt: skip
     assert trust == [
         {
             "Action": "sts:AssumeRole",
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+                "ArnLike": {"aws:SourceArn": lake_formation},
+            },
             "Effect": "Allow",
             "Principal": {"Service": "lakeformation.amazonaws.com"},
         }

@@ -14,8 +14,10 @@ from constructs import Construct
 
 from cdk_constructs.common.managed_role import ManagedRole
 from cdk_constructs.common.nag import acknowledge, in_finding
+from cdk_constructs.common.wildcards import allow_wildcards, wildcard_statement
 from model.datasets import Dataset
 
+WILDCARD_KIND = "raw crawler role"
 # The crawler's settings beyond its CloudFormation properties (Glue's JSON configuration).
 _CONFIGURATION = json.dumps(
     {
@@ -136,19 +138,12 @@ class RawCrawler(Construct):
             )
         )
         role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["glue:GetSecurityConfiguration", "lakeformation:GetDataAccess"],
-                resources=["*"],
+            wildcard_statement(
+                WILDCARD_KIND, ["glue:GetSecurityConfiguration", "lakeformation:GetDataAccess"]
             )
         )
+        allow_wildcards(role, WILDCARD_KIND)
         self._allow_crawler_logs(role)
-        acknowledge(
-            role,
-            "glue:GetSecurityConfiguration and lakeformation:GetDataAccess support no "
-            "resource-level permissions; the data credentials Lake Formation vends cover only "
-            "what this role is granted there (its dataset's raw location and table).",
-            "AwsSolutions-IAM5[Resource::*]",
-        )
         return role
 
     def _allow_crawler_logs(self, role: ManagedRole) -> None:

@@ -35,6 +35,7 @@ from constructs import Construct
 from cdk_constructs.common.catalog_arns import table_arns
 from cdk_constructs.common.managed_role import ManagedRole
 from cdk_constructs.common.nag import GRANT_WILDCARDS, acknowledge, in_finding
+from cdk_constructs.common.wildcards import allow_wildcards, wildcard_statement
 from cdk_constructs.governance.lake_formation_tags import grant_by_tags
 from model.config import TableMaintenance as Settings
 from model.vocabulary import DATASET, ZONE
@@ -190,17 +191,14 @@ class TableMaintenance(Construct):
             )
         )
         # The lake's buckets are registered with Lake Formation, which vends the credentials.
-        self.role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["lakeformation:GetDataAccess"], resources=["*"])
-        )
+        kind = "table maintenance role"
+        self.role.add_to_principal_policy(wildcard_statement(kind, ["lakeformation:GetDataAccess"]))
+        allow_wildcards(self.role, kind)
         acknowledge(
             self.role,
             "The optimizers' log streams are named per run inside the three log groups Glue "
-            "names for them. lakeformation:GetDataAccess supports no resource-level "
-            "permissions; Lake Formation vends credentials only for the tables granted (the "
-            "dataset's, by tag). The wildcard actions are CDK's bucket and key grants on the "
+            "names for them. The wildcard actions are CDK's bucket and key grants on the "
             "tables' folders.",
             *(f"AwsSolutions-IAM5[Resource::{in_finding(self, arn)}]" for arn in log_groups),
-            "AwsSolutions-IAM5[Resource::*]",
             *GRANT_WILDCARDS,
         )

@@ -18,8 +18,10 @@ from constructs import Construct
 
 from cdk_constructs.common.kms_conditions import s3_service
 from cdk_constructs.common.nag import acknowledge, in_finding
+from cdk_constructs.common.wildcards import allow_wildcards, wildcard_statement
 
 ENGINE = "Athena engine version 3"
+WILDCARD_KIND = "query workgroup policy"
 QUERY_ACTIONS = [
     "athena:StartQueryExecution",
     "athena:StopQueryExecution",
@@ -130,12 +132,10 @@ class QueryWorkgroup(Construct):
         acknowledge(
             policy,
             f"Athena names each result object by query ID under the {persona}'s own prefix; "
-            "the role reads and writes that prefix only. athena:ListWorkGroups (for the "
-            "console) has no resource-level permissions.",
+            "the role reads and writes that prefix only.",
             f"AwsSolutions-IAM5[Resource::{in_finding(self, results_bucket.bucket_arn)}/{prefix}*]",
-            # athena:ListWorkGroups has no resource-level permissions.
-            "AwsSolutions-IAM5[Resource::*]",
         )
+        allow_wildcards(policy, WILDCARD_KIND)
         return policy
 
     def _query_statements(self, name: str) -> list[iam.PolicyStatement]:
@@ -155,7 +155,7 @@ class QueryWorkgroup(Construct):
                     )
                 ],
             ),
-            iam.PolicyStatement(actions=["athena:ListWorkGroups"], resources=["*"]),
+            wildcard_statement(WILDCARD_KIND, ["athena:ListWorkGroups"]),
             iam.PolicyStatement(
                 actions=[
                     "athena:GetDataCatalog",

@@ -21,6 +21,8 @@ from cdk_constructs.common.encrypted_log_group import EncryptedLogGroup
 from cdk_constructs.common.managed_role import ManagedRole
 from cdk_constructs.common.nag import acknowledge, in_finding
 from cdk_constructs.common.removal import data_removal_policy, warn_data_removal
+from cdk_constructs.common.service_trust import trusted_service
+from cdk_constructs.common.wildcards import allow_wildcards, wildcard_statement
 
 PORT = 5439
 CIDR = "10.40.0.0/20"
@@ -119,7 +121,7 @@ class ServerlessWarehouse(Construct):
                     self,
                     "FlowLogRole",
                     description=f"{name}: delivers the VPC's flow logs.",
-                    assumed_by=iam.ServicePrincipal("vpc-flow-logs.amazonaws.com"),
+                    assumed_by=trusted_service(self, "vpc-flow-logs.amazonaws.com"),
                 ),
             ),
         )
@@ -171,14 +173,13 @@ class ServerlessWarehouse(Construct):
                 resources=glue,
             )
         )  # fmt: skip
-        role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["lakeformation:GetDataAccess"], resources=["*"])
-        )
+        kind = "warehouse role"
+        role.add_to_principal_policy(wildcard_statement(kind, ["lakeformation:GetDataAccess"]))
+        allow_wildcards(role, kind)
         acknowledge(
             role,
-            "lakeformation:GetDataAccess has no resource-level permissions (Lake Formation "
-            "grants decide what it vends); tables come and go in the zones' databases.",
-            "AwsSolutions-IAM5[Resource::*]",
+            "Tables come and go in the zones' databases, so catalog reads name the blueprint's "
+            "own databases and all their tables; Lake Formation grants decide what it reads.",
             *(f"AwsSolutions-IAM5[Resource::{in_finding(self, t)}]" for t in tables.values()),
         )
         return role

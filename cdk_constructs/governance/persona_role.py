@@ -17,16 +17,17 @@ from constructs import Construct
 
 from cdk_constructs.common.managed_role import ManagedRole
 from cdk_constructs.common.nag import acknowledge, in_finding
+from cdk_constructs.common.wildcards import allow_wildcards, wildcard_statement
 from model.vocabulary import Persona
 
 _CATALOG_READ = ["glue:GetDatabase", "glue:GetDatabases", "glue:GetTable", "glue:GetTables"]
 _PARTITION_READ = ["glue:GetPartition", "glue:GetPartitions", "glue:BatchGetPartition"]
-# What reviewing the audit trail and the governance configuration calls: no table data.
+# What reviewing the audit trail and the governance configuration calls on "*" (none of these
+# has a resource type): no table data.
 _AUDIT_REVIEW = [
     "cloudtrail:LookupEvents",
     "cloudtrail:DescribeTrails",
-    "cloudtrail:GetTrailStatus",
-    "cloudtrail:GetEventSelectors",
+    "logs:DescribeLogGroups",
     "lakeformation:GetDataLakeSettings",
     "lakeformation:ListPermissions",
     "lakeformation:ListResources",
@@ -36,6 +37,16 @@ _AUDIT_REVIEW = [
     "lakeformation:GetResourceLFTags",
     "lakeformation:SearchDatabasesByLFTags",
     "lakeformation:SearchTablesByLFTags",
+]
+# The trail's own settings, on its ARN.
+_TRAIL_REVIEW = ["cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors"]
+# Reading the trail's log group: its events and streams (LogGroup.grant_read without
+# logs:DescribeLogGroups, which works on "*" only and is granted there).
+_LOG_GROUP_READ = [
+    "logs:FilterLogEvents",
+    "logs:GetLogEvents",
+    "logs:GetLogGroupFields",
+    "logs:DescribeLogStreams",
 ]
 
 
@@ -92,15 +103,7 @@ class PersonaRole(ManagedRole):
                 actions=_CATALOG_READ + _PARTITION_READ, resources=self._catalog_arns(databases)
             )
         )
-        self.add_to_principal_policy(
-            iam.PolicyStatement(actions=["lakeformation:GetDataAccess"], resources=["*"])
-        )
-        acknowledge(
-            self,
-            "lakeformation:GetDataAccess supports no resource-level permissions; what the "
-            "credentials it vends may read is decided by this role's Lake Formation grants.",
-            "AwsSolutions-IAM5[Resource::*]",
-        )
+        self._allow_on_every_resource("persona role reading data", ["lakeformation:GetDataAccess"])
         self._acknowledge_table_wildcards(databases)
 
     def allow_definitions(self, databases: Sequence[str]) -> None:
@@ -115,10 +118,10 @@ class PersonaRole(ManagedRole):
         and read files waiting in landing or quarantined in raw (which are not catalogued)."""
         arn = Stack.of(self).format_arn(service="glue", resource="crawler", resource_name=crawlers)
         self.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["glue:StartCrawler", "glue:GetCrawler", "glue:GetCrawlerMetrics"],
-                resources=[arn],
-            )
+            iam.PolicyStatement(actions=["glue:StartCrawler", "glue:GetCrawler"], resources=[arn])
+        )
+        self._allow_on_every_resource(
+            "persona role operating pipelines", ["glue:GetCrawlerMetrics"]
         )
         acknowledge(
             self,
@@ -129,25 +132,31 @@ class PersonaRole(ManagedRole):
         self.add_managed_policy(ingest_review_policy)
 
     def allow_audit_review(
-        self, audit_read_policy: iam.IManagedPolicy, trail_log_group: logs.ILogGroup
+        self,
+        audit_read_policy: iam.IManagedPolicy,
+        trail_log_group: logs.ILogGroup,
+        trail_arn: str,
     ) -> None:
-        """The audit trail (files and log group) and the governance configuration."""
+        """The audit trail (files, log group, its settings on ``trail_arn``) and the
+        governance configuration."""
         self.add_managed_policy(audit_read_policy)
-        trail_log_group.grant_read(self)
-        self.add_to_principal_policy(iam.PolicyStatement(actions=_AUDIT_REVIEW, resources=["*"]))
-        acknowledge(
-            self,
-            "CloudTrail lookups and Lake Formation's settings, permission and tag listings "
-            "support no resource-level permissions; they return configuration and audit "
-            "records, never table data (the role has no lakeformation:GetDataAccess).",
-            "AwsSolutions-IAM5[Resource::*]",
+        trail_log_group.grant(self, *_LOG_GROUP_READ)
+        self.add_to_principal_policy(
+            iam.PolicyStatement(actions=_TRAIL_REVIEW, resources=[trail_arn])
         )
+        self._allow_on_every_resource("persona role auditing", _AUDIT_REVIEW)
         acknowledge(
             self,
             "A log group's ARN ends in :* to cover its log streams; the role reads the trail's "
             "log group and no other.",
             f"AwsSolutions-IAM5[Resource::{in_finding(self, trail_log_group.log_group_arn)}]",
         )
+
+    def _allow_on_every_resource(self, kind: str, actions: Sequence[str]) -> None:
+        """``actions`` on ``*``: each must be pinned for ``kind`` (what the persona's entry
+        gives it: reading data, or one of its duties)."""
+        self.add_to_principal_policy(wildcard_statement(kind, actions))
+        allow_wildcards(self, kind)
 
     def _catalog_arns(self, databases: Sequence[str]) -> list[str]:
         stack = Stack.of(self)

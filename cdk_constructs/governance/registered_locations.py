@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lakeformation as lakeformation
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from cdk_constructs.common.managed_role import ManagedRole
 from cdk_constructs.common.nag import GRANT_WILDCARDS, acknowledge, in_finding
+from cdk_constructs.common.service_trust import trusted_service
 
 
 class DataAccessRole(ManagedRole):
@@ -39,7 +39,7 @@ class DataAccessRole(ManagedRole):
             scope,
             id,
             description="Lake Formation reads and writes registered lake locations with it.",
-            assumed_by=iam.ServicePrincipal("lakeformation.amazonaws.com"),
+            assumed_by=trusted_service(scope, "lakeformation.amazonaws.com"),
         )
         for bucket in buckets:
             bucket.grant_read_write(self)

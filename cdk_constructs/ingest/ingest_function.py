@@ -21,6 +21,7 @@ from cdk_constructs.common.dead_letter_queue import dead_letter_queue
 from cdk_constructs.common.encrypted_log_group import EncryptedLogGroup
 from cdk_constructs.common.managed_role import ManagedRole
 from cdk_constructs.common.nag import GRANT_WILDCARDS, acknowledge, in_finding
+from cdk_constructs.common.wildcards import allow_wildcards
 from model.datasets import Dataset
 
 SOURCE = Path(__file__).resolve().parents[2] / "lambda" / "ingest"
@@ -153,12 +154,8 @@ class IngestFunction(Construct):
                 "NIST.800.53.R5-LambdaConcurrency",
                 "PCI.DSS.321-LambdaConcurrency",
             )
-        acknowledge(
-            self.role,
-            "X-Ray's PutTraceSegments and PutTelemetryRecords support no resource-level "
-            "permissions; the function sends its own traces.",
-            "AwsSolutions-IAM5[Resource::*]",
-        )
+        # Active tracing adds X-Ray's two calls on "*" to the role.
+        allow_wildcards(self.role, "ingest function role")
         acknowledge(
             function,
             "The function only calls S3 over TLS with IAM-signed requests; a VPC would add no "

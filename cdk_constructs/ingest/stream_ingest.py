@@ -11,7 +11,8 @@ from constructs import Construct
 
 from cdk_constructs.common.encrypted_log_group import EncryptedLogGroup
 from cdk_constructs.common.managed_role import ManagedRole
-from cdk_constructs.common.nag import GRANT_WILDCARDS, acknowledge, in_finding
+from cdk_constructs.common.nag import acknowledge, in_finding
+from cdk_constructs.common.service_trust import trusted_service
 from model.datasets import Dataset
 from model.vocabulary import QUARANTINE_PREFIX
 
@@ -65,22 +66,26 @@ class StreamIngest(Construct):
             self,
             "Role",
             description=f"Firehose delivery of {dataset.name} records to the raw zone.",
-            assumed_by=iam.ServicePrincipal("firehose.amazonaws.com"),
+            assumed_by=trusted_service(self, "firehose.amazonaws.com"),
         )
         self.prefix = f"{dataset.name}/ingest_date=!{{timestamp:yyyy-MM-dd}}/"
         self.error_prefix = (
             f"{QUARANTINE_PREFIX}/{dataset.name}/firehose/!{{firehose:error-output-type}}/"
             "ingest_date=!{timestamp:yyyy-MM-dd}/"
         )
+        # The construct would grant the role read, write and delete on the whole raw bucket:
+        # it gets a view of the role that takes no grants, and ``_grant`` gives what Firehose
+        # needs, on the stream's own prefixes.
+        construct_role = self.role.without_policy_updates()
         self.stream = firehose.DeliveryStream(
             self,
             "Stream",
             delivery_stream_name=stream_name,
             encryption=firehose.StreamEncryption.customer_managed_key(encryption_key),
-            role=self.role,
+            role=construct_role,
             destination=firehose.S3Bucket(
                 raw_bucket,
-                role=self.role,
+                role=construct_role,
                 data_output_prefix=self.prefix,
                 error_output_prefix=self.error_prefix,
                 buffering_interval=Duration.minutes(5),
@@ -93,11 +98,36 @@ class StreamIngest(Construct):
         # The construct always adds a mapping of Firehose's CIDR blocks, which only Redshift
         # and Splunk destinations use; unused, it is template noise (cfn-lint W7001).
         Stack.of(self).node.try_remove_child("@aws-cdk--aws-kinesisfirehose.CidrBlocks")
+        self._grant(dataset, raw_bucket=raw_bucket, encryption_key=encryption_key)
+        # The stream is created once its role can deliver.
+        self.stream.node.add_dependency(self.role)
+
+    def _grant(self, dataset: Dataset, *, raw_bucket: s3.IBucket, encryption_key: kms.IKey) -> None:
+        """What Firehose needs to deliver to S3 (the actions AWS documents for an S3
+        destination, https://docs.aws.amazon.com/firehose/latest/dev/controlling-access.html),
+        on the dataset's raw folder and its Firehose quarantine folder only; the key for the
+        stream and the objects; its error log group. No delete anywhere."""
+        folders = [f"{dataset.name}/", f"{QUARANTINE_PREFIX}/{dataset.name}/firehose/"]
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"],
+                resources=[raw_bucket.arn_for_objects(f"{folder}*") for folder in folders],
+            )
+        )
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
+                resources=[raw_bucket.bucket_arn],
+            )
+        )
+        encryption_key.grant(self.role, "kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey")
+        self.log_group.grant_write(self.role)
         acknowledge(
             self.role,
-            "Firehose writes objects under keys it makes from the arrival time (in the "
-            "dataset's raw and quarantine folders); the Firehose construct grants read and "
-            "write on the whole raw bucket, the lake's own, and nothing else is reachable.",
-            f"AwsSolutions-IAM5[Resource::{in_finding(self, raw_bucket.bucket_arn)}/*]",
-            *GRANT_WILDCARDS,
+            "Firehose writes objects under keys it makes from the arrival time, in the "
+            "dataset's raw folder and its Firehose quarantine folder; nothing else is reachable.",
+            *(
+                f"AwsSolutions-IAM5[Resource::{in_finding(self, raw_bucket.bucket_arn)}/{f}*]"
+                for f in folders
+            ),
         )

@@ -20,7 +20,8 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from cdk_constructs.common.managed_role import ManagedRole
-from cdk_constructs.common.nag import acknowledge
+from cdk_constructs.common.service_trust import trusted_service
+from cdk_constructs.common.wildcards import allow_wildcards
 from cdk_constructs.orchestration.pipeline_bounds import (
     CALL_TIMEOUT,
     execution_timeout,
@@ -194,7 +195,7 @@ class DatasetPipeline(Construct):
                 self,
                 "Role",
                 description=f"The {self.name} state machine.",
-                assumed_by=iam.ServicePrincipal("states.amazonaws.com"),
+                assumed_by=trusted_service(self, "states.amazonaws.com"),
             ),
             timeout=execution_timeout(jobs=jobs, job_timeout_minutes=job_timeout_minutes),
             tracing_enabled=True,
@@ -213,10 +214,5 @@ class DatasetPipeline(Construct):
         )
         # Publishing to the encrypted topic needs the key (exact actions, no wildcard).
         encryption_key.grant(self.state_machine, "kms:GenerateDataKey", "kms:Decrypt")
-        acknowledge(
-            self.state_machine.role,
-            "X-Ray tracing and delivery of execution logs to CloudWatch Logs have no "
-            "resource-level permissions; every other action names its job, crawler, topic, "
-            "key, event bus or this state machine.",
-            "AwsSolutions-IAM5[Resource::*]",
-        )
+        # Tracing and execution logs add X-Ray's and log delivery's calls on "*" to the role.
+        allow_wildcards(self.state_machine.role, "pipeline state machine role")

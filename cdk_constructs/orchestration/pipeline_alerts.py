@@ -21,6 +21,7 @@ from constructs import Construct
 from cdk_constructs.common.dead_letter_queue import dead_letter_queue
 from cdk_constructs.common.managed_role import ManagedRole
 from cdk_constructs.common.nag import acknowledge
+from cdk_constructs.common.service_trust import trusted_service
 from model.config import SlackChannel
 
 # Glue job run states that end a run without its result.
@@ -137,7 +138,7 @@ class PipelineAlerts(Construct):
             self,
             "PublishRole",
             description=f"EventBridge publishing {name_prefix}* failures to the alerts topic.",
-            assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
+            assumed_by=trusted_service(self, "events.amazonaws.com"),
         )
         acknowledge(
             publisher,

@@ -9,7 +9,6 @@ from __future__ import annotations
 from aws_cdk import Duration, TimeZone
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_scheduler as scheduler
@@ -19,6 +18,7 @@ from constructs import Construct
 
 from cdk_constructs.common.dead_letter_queue import dead_letter_queue
 from cdk_constructs.common.managed_role import ManagedRole
+from cdk_constructs.common.service_trust import trusted_service
 from model.datasets import Dataset
 
 
@@ -82,7 +82,7 @@ class PipelineTriggers(Construct):
             self,
             "ScheduleRole",
             description=f"EventBridge Scheduler starting the {dataset.name} pipeline.",
-            assumed_by=iam.ServicePrincipal("scheduler.amazonaws.com"),
+            assumed_by=trusted_service(self, "scheduler.amazonaws.com"),
         )
         encryption_key.grant(schedule_role, "kms:GenerateDataKey", "kms:Decrypt")
         return scheduler.Schedule(
@@ -137,7 +137,7 @@ class PipelineTriggers(Construct):
                         self,
                         "ArrivalRole",
                         description=f"EventBridge starting the {dataset.name} pipeline.",
-                        assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
+                        assumed_by=trusted_service(self, "events.amazonaws.com"),
                     ),
                 )
             ],

@@ -61,6 +61,7 @@ class AnalyticsJob(Construct):
             arguments=analytics_arguments(dataset, analytics=analytics_bucket, databases=databases),
             # The pipeline watches one run: a retry by Glue would be a run it does not see.
             max_retries=0,
+            wildcard_kind="analytics job role",
         )
         self.role, self.job = parts.role, parts.job
         curated_bucket.grant_read(self.role, f"{dataset.name}/*")
@@ -91,9 +92,8 @@ class AnalyticsJob(Construct):
         acknowledge(
             self.role,
             "The job reads its dataset's curated table's folder and rewrites its marts' tables "
-            "(Iceberg removes the files of a failed commit, hence delete there), and reads its "
-            "own script assets; every pattern is one dataset's or one mart's prefix. Job "
-            "metrics (namespace-conditioned) have no resource-level permissions.",
+            "(Iceberg removes the files of a failed commit, hence delete there); every "
+            "pattern is one dataset's or one mart's prefix.",
             f"AwsSolutions-IAM5[Resource::{curated_arn}/{dataset.name}/*]",
             *(f"AwsSolutions-IAM5[Resource::{analytics_arn}/{m.name}/*]" for m in dataset.marts),
             *parts.role_findings,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from aws_cdk import Stack
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -109,6 +110,7 @@ class CurationJob(Construct):
             },
             # No retry by Glue: the pipeline watches one run (a failed run committed nothing).
             max_retries=0,
+            wildcard_kind="curation job role",
             metric_namespaces=("Glue", "DataLake/*"),
         )
         self.role, self.job = parts.role, parts.job
@@ -156,12 +158,15 @@ class CurationJob(Construct):
         salt_key.grant(self.role, "kms:Decrypt")
         # Glue encrypts the job's bookmarks on the client side, as this role (CSE-KMS).
         operations_key.grant(self.role, "kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey")
+        # Results of in-job evaluation: the action's resource type is the data-quality ruleset
+        # (https://docs.aws.amazon.com/glue/latest/dg/data-quality-authorization.html lists
+        # glue:PublishDataQuality on dataQualityRuleset/*); an in-job evaluation has no
+        # ruleset resource of its own to name, so: this account's and region's rulesets.
+        rulesets = Stack.of(self).format_arn(
+            service="glue", resource="dataQualityRuleset", resource_name="*"
+        )
         self.role.add_to_principal_policy(
-            iam.PolicyStatement(
-                # Results of in-job evaluation (not tied to a ruleset resource).
-                actions=["glue:PublishDataQuality"],
-                resources=["*"],
-            )
+            iam.PolicyStatement(actions=["glue:PublishDataQuality"], resources=[rulesets])
         )
         raw_arn = in_finding(self, raw_bucket.bucket_arn)
         curated_arn = in_finding(self, curated_bucket.bucket_arn)
@@ -169,10 +174,9 @@ class CurationJob(Construct):
             self.role,
             "The job reads its dataset's raw folder, writes its curated table's folder "
             "(Iceberg removes the files of a failed commit, hence delete there) and its "
-            "quarantine folder, and "
-            "reads its own script assets; every pattern is one dataset's prefix. Metrics "
-            "(namespace-conditioned) and data-quality results have no resource-level "
-            "permissions.",
+            "quarantine folder; every pattern is one dataset's prefix. It publishes "
+            "in-job data-quality results, which name no ruleset resource of their own.",
+            f"AwsSolutions-IAM5[Resource::{in_finding(self, rulesets)}]",
             f"AwsSolutions-IAM5[Resource::{raw_arn}/{dataset.name}/*]",
             f"AwsSolutions-IAM5[Resource::{raw_arn}/{QUARANTINE_PREFIX}/{dataset.name}/processing/*]",
             f"AwsSolutions-IAM5[Resource::{curated_arn}/{dataset.name}/*]",

@@ -17,6 +17,7 @@ from constructs import Construct
 from cdk_constructs.common.catalog_arns import table_arns
 from cdk_constructs.common.managed_role import ManagedRole
 from cdk_constructs.common.nag import acknowledge, in_finding
+from cdk_constructs.common.wildcards import allow_wildcards, wildcard_statement
 from cdk_constructs.governance.lake_formation_tags import grant_by_tags
 from model.config import Processing
 from model.vocabulary import DATASET, ZONE
@@ -47,9 +48,9 @@ class GlueJobParts:
 
     role: ManagedRole
     job: glue.CfnJob
-    # The role's findings every job has, as cdk-nag writes them for this stack: its own script
-    # assets in the CDK assets bucket, the /aws-glue/* log groups Glue names itself, and
-    # metrics (namespace-conditioned). Acknowledged by the caller with its own findings.
+    # The role's findings every job has, as cdk-nag writes them for this stack: the
+    # /aws-glue/* log groups Glue names itself. Acknowledged by the caller with its own
+    # findings; its metrics on "*" are acknowledged by ``allow_wildcards``.
     role_findings: tuple[str, ...]
 
 
@@ -64,6 +65,7 @@ def add_glue_job(
     security_configuration: str,
     arguments: Mapping[str, str],
     max_retries: int,
+    wildcard_kind: str,
     metric_namespaces: Sequence[str] = ("Glue",),
 ) -> GlueJobParts:
     """Add a Glue 5.1 PySpark job, with Iceberg's libraries, to ``scope``: ``Script`` and
@@ -74,6 +76,7 @@ def add_glue_job(
     auto-scaling, the Flex execution class where the environment allows it, one run at a
     time, the timeout from configuration, the shared security configuration (logs and
     bookmarks encrypted; S3 output by each bucket's key), continuous logging and job metrics.
+    ``wildcard_kind`` names the role in ``cdk_constructs.common.wildcards``.
     """
     script_asset = assets.Asset(scope, "Script", path=str(GLUE_JOBS / f"{script}.py"))
     module_asset = assets.Asset(scope, "Package", path=glue_package())
@@ -82,6 +85,7 @@ def add_glue_job(
         description=role_description,
         reads=(script_asset, module_asset),
         metric_namespaces=metric_namespaces,
+        wildcard_kind=wildcard_kind,
     )
     job = _job(
         scope,
@@ -95,11 +99,7 @@ def add_glue_job(
         arguments=arguments,
         max_retries=max_retries,
     )
-    findings = (
-        f"AwsSolutions-IAM5[Resource::{in_finding(scope, script_asset.bucket.bucket_arn)}/*]",
-        f"AwsSolutions-IAM5[Resource::{in_finding(scope, _glue_log_groups(scope))}]",
-        "AwsSolutions-IAM5[Resource::*]",
-    )
+    findings = (f"AwsSolutions-IAM5[Resource::{in_finding(scope, _glue_log_groups(scope))}]",)
     return GlueJobParts(role=role, job=job, role_findings=findings)
 
 
@@ -119,18 +119,24 @@ def _job_role(
     description: str,
     reads: Sequence[assets.Asset],
     metric_namespaces: Sequence[str],
+    wildcard_kind: str,
 ) -> ManagedRole:
-    """The job's role, with what every job needs: its own assets (``reads``), the log groups
-    Glue names ``/aws-glue/*``, and metrics in ``metric_namespaces`` only. The job's data is
-    granted by whoever adds the job."""
+    """The job's role, with what every job needs: its own asset objects (``reads``: the
+    script and the package, the two files Glue downloads when a run starts; not the rest of
+    the CDK assets bucket), the log groups Glue names ``/aws-glue/*``, and metrics in
+    ``metric_namespaces`` only. The job's data is granted by whoever adds the job."""
     role = ManagedRole(
         scope,
         "Role",
         description=description,
         assumed_by=iam.ServicePrincipal("glue.amazonaws.com"),
     )
-    for asset in reads:
-        asset.grant_read(role)
+    role.add_to_principal_policy(
+        iam.PolicyStatement(
+            actions=["s3:GetObject"],
+            resources=[a.bucket.arn_for_objects(a.s3_object_key) for a in reads],
+        )
+    )
     role.add_to_principal_policy(
         iam.PolicyStatement(
             actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
@@ -139,12 +145,13 @@ def _job_role(
         )
     )  # fmt: skip
     role.add_to_principal_policy(
-        iam.PolicyStatement(
-            actions=["cloudwatch:PutMetricData"],
-            resources=["*"],
-            conditions={"StringLike": {"cloudwatch:namespace": list(metric_namespaces)}},
+        wildcard_statement(
+            wildcard_kind,
+            ["cloudwatch:PutMetricData"],
+            {"StringLike": {"cloudwatch:namespace": list(metric_namespaces)}},
         )
     )
+    allow_wildcards(role, wildcard_kind)
     return role
 
 
