@@ -101,6 +101,12 @@ KNOWN = (
           r"\['1\.2'\]\"",
           "The deny of TLS below 1.2 compares a number; parliament cannot read a JSON number "
           "(it raises) nor its text form (it calls it a mismatch). IAM accepts both."),
+    Known(BUCKET_POLICY, "MISMATCHED_TYPE_BUT_USABLE",
+          r'"Type mismatch: StringNotEqualsIfExists requires a value of type String but given '
+          r'Arn"',
+          "Each lake bucket refuses writes under another key: S3 documents "
+          "s3:x-amz-server-side-encryption-aws-kms-key-id as a string holding the key's ARN, "
+          "so a string operator on an ARN value is what it expects."),
     Known(BUCKET_POLICY, "UNKNOWN_CONDITION_FOR_ACTION",
           r'"Unknown condition s3:TlsVersion for action s3:[A-Za-z]+"',
           "The TLS deny covers s3:*; parliament expands it and names actions whose reference "

@@ -27,6 +27,9 @@ UNCONDITIONED: dict[str, str] = {
     "redshift.amazonaws.com": "Redshift documents no condition for a role associated with a "
     "namespace; associating it requires iam:PassRole on the role.",
     "redshift-serverless.amazonaws.com": "as redshift.amazonaws.com.",
+    "chatbot.amazonaws.com": "AWS Chatbot documents no condition for a channel role; naming the "
+    "role in a channel configuration requires iam:PassRole on it, and the role here has no "
+    "policy (the configuration's guardrail is AWSDenyAll).",
 }
 
 
