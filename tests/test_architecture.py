@@ -52,7 +52,7 @@ def test_every_stack_is_drawn_in_its_stage_with_its_resources() -> None:
                   if line.strip().startswith(f'{view.id.replace("-", "_")}["')]  # fmt: skip
         assert f"<b>{view.name}</b>" in box
     storage = next(line for line in picture.splitlines() if line.strip().startswith("Storage["))
-    assert "2 KMS keys, 7 buckets" in storage  # counted from the template
+    assert "4 KMS keys, 7 buckets" in storage  # counted from the template
     assert "function" not in storage  # the auto-delete provider is CDK's, not the design
 
 
