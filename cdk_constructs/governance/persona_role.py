@@ -17,27 +17,11 @@ from constructs import Construct
 
 from cdk_constructs.common.managed_role import ManagedRole
 from cdk_constructs.common.nag import acknowledge, in_finding
-from cdk_constructs.common.wildcards import allow_wildcards, wildcard_statement
+from cdk_constructs.common.wildcards import PINNED, allow_wildcards, wildcard_statement
 from model.vocabulary import Persona
 
 _CATALOG_READ = ["glue:GetDatabase", "glue:GetDatabases", "glue:GetTable", "glue:GetTables"]
 _PARTITION_READ = ["glue:GetPartition", "glue:GetPartitions", "glue:BatchGetPartition"]
-# What reviewing the audit trail and the governance configuration calls on "*" (none of these
-# has a resource type): no table data.
-_AUDIT_REVIEW = [
-    "cloudtrail:LookupEvents",
-    "cloudtrail:DescribeTrails",
-    "logs:DescribeLogGroups",
-    "lakeformation:GetDataLakeSettings",
-    "lakeformation:ListPermissions",
-    "lakeformation:ListResources",
-    "lakeformation:DescribeResource",
-    "lakeformation:ListLFTags",
-    "lakeformation:GetLFTag",
-    "lakeformation:GetResourceLFTags",
-    "lakeformation:SearchDatabasesByLFTags",
-    "lakeformation:SearchTablesByLFTags",
-]
 # The trail's own settings, on its ARN.
 _TRAIL_REVIEW = ["cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors"]
 # Reading the trail's log group: its events and streams (LogGroup.grant_read without
@@ -144,7 +128,9 @@ class PersonaRole(ManagedRole):
         self.add_to_principal_policy(
             iam.PolicyStatement(actions=_TRAIL_REVIEW, resources=[trail_arn])
         )
-        self._allow_on_every_resource("persona role auditing", _AUDIT_REVIEW)
+        # Reviewing the trail and the governance configuration on "*": exactly what is pinned
+        # for auditing (none of it has a resource type, none reads table data).
+        self._allow_on_every_resource("persona role auditing", PINNED["persona role auditing"])
         acknowledge(
             self,
             "A log group's ARN ends in :* to cover its log streams; the role reads the trail's "
