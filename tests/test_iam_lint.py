@@ -102,7 +102,7 @@ KNOWN = (
           "The deny of TLS below 1.2 compares a number; parliament cannot read a JSON number "
           "(it raises) nor its text form (it calls it a mismatch). IAM accepts both."),
     Known(BUCKET_POLICY, "MISMATCHED_TYPE_BUT_USABLE",
-          r'"Type mismatch: StringNotEqualsIfExists requires a value of type String but given '
+          r'"Type mismatch: StringNotEquals requires a value of type String but given '
           r'Arn"',
           "Each lake bucket refuses writes under another key: S3 documents "
           "s3:x-amz-server-side-encryption-aws-kms-key-id as a string holding the key's ARN, "

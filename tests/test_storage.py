@@ -296,17 +296,56 @@ def test_lake_buckets_refuse_writes_under_any_other_key(storage: assertions.Temp
     for name, key in expected.items():
         denies = [s for s in policy_statements(storage, name)
                   if s["Effect"] == "Deny" and s["Action"] == "s3:PutObject"]  # fmt: skip
-        conditions = {}
         for statement in denies:
             assert statement["Principal"] == {"AWS": "*"}, name
             assert statement["Resource"]["Fn::Join"][1][-1] == "/*", name
-            ((operator, condition),) = statement["Condition"].items()
-            assert operator == "StringNotEqualsIfExists", name
-            conditions.update(condition)
-        assert conditions == {
-            "s3:x-amz-server-side-encryption": "aws:kms",
-            "s3:x-amz-server-side-encryption-aws-kms-key-id": {"Fn::GetAtt": [key, "Arn"]},
-        }, name
+        assert [s["Condition"] for s in denies] == [
+            {
+                "Null": {"s3:x-amz-server-side-encryption": "false"},
+                "StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"},
+            },
+            # SSE-KMS without a key id would get the AWS managed key aws/s3: denied too.
+            {
+                "Null": {"s3:x-amz-server-side-encryption": "false"},
+                "StringNotEquals": {
+                    "s3:x-amz-server-side-encryption-aws-kms-key-id": {"Fn::GetAtt": [key, "Arn"]}
+                },
+            },
+        ], name
+
+
+def _denied(conditions: list[dict[str, Any]], request: dict[str, Any]) -> bool:
+    """Whether a Deny with any of ``conditions`` applies to a request with these condition
+    keys, by IAM's rules for the operators used: a negated operator is true for a key the
+    request lacks, an ...IfExists one true too, and Null tests presence."""
+
+    def holds(operator: str, key: str, value: Any) -> bool:
+        present = key in request
+        if operator == "Null":
+            return present == (value == "false")  # "false": the key is present
+        if operator in ("StringNotEquals", "StringNotEqualsIfExists"):
+            return not present or request[key] != value
+        raise AssertionError(f"no rule here for {operator}")
+
+    return any(
+        all(holds(op, k, v) for op, pairs in c.items() for k, v in pairs.items())
+        for c in conditions
+    )
+
+
+def test_a_write_to_raw_gets_its_key_or_is_refused(storage: assertions.Template) -> None:
+    """What S3 would do with each way of asking for encryption, under raw's policy."""
+    denies = [s["Condition"] for s in policy_statements(storage, "RawBucket")
+              if s["Effect"] == "Deny" and s["Action"] == "s3:PutObject"]  # fmt: skip
+    own = {"Fn::GetAtt": [key_id(storage, "DataKey"), "Arn"]}
+    other = {"Fn::GetAtt": [key_id(storage, "CuratedDataKey"), "Arn"]}
+    sse, key = "s3:x-amz-server-side-encryption", "s3:x-amz-server-side-encryption-aws-kms-key-id"
+    assert not _denied(denies, {})  # the bucket's default: its own key
+    assert not _denied(denies, {sse: "aws:kms", key: own})
+    assert _denied(denies, {sse: "aws:kms"})  # S3 would use aws/s3
+    assert _denied(denies, {sse: "aws:kms", key: other})
+    assert _denied(denies, {sse: "AES256"})
+    assert _denied(denies, {sse: "aws:kms:dsse", key: own})
 
 
 def test_four_keys_with_rotation(storage: assertions.Template) -> None:

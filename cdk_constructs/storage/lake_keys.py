@@ -86,13 +86,21 @@ def refuse_other_keys(bucket: s3.IBucket, key: kms.IKey) -> None:
     """Deny writes to ``bucket`` that ask for any encryption but SSE-KMS with ``key``.
 
     A write that names no encryption gets the bucket's default (``key``); one that names
-    another key, or SSE-S3, would put an object of this zone under a key its readers may not
-    be meant to have, or one that separates nothing. Writers that name a key (Firehose, Athena)
-    name this one by its ARN.
+    another key, SSE-S3, or SSE-KMS without a key (which S3 answers with the AWS managed key
+    ``aws/s3``, usable by anyone in the account allowed to read the object) would put an object
+    of this zone under a key its readers may not be meant to have, or one that separates
+    nothing. Writers that name a key (Firehose, Athena) name this one by its ARN.
     """
-    for condition, value in (
-        ("s3:x-amz-server-side-encryption", "aws:kms"),
-        ("s3:x-amz-server-side-encryption-aws-kms-key-id", key.key_arn),
+    sse = "s3:x-amz-server-side-encryption"
+    key_id = f"{sse}-aws-kms-key-id"
+    # Each statement applies only to a write that asks for encryption ("Null": "false"): a
+    # negated operator, with or without IfExists, is true when the request lacks its key, so
+    # without that test a write relying on the bucket's default would be denied too.
+    for conditions in (
+        # Any encryption but SSE-KMS.
+        {"Null": {sse: "false"}, "StringNotEquals": {sse: "aws:kms"}},
+        # SSE-KMS with another key's ARN, or with none.
+        {"Null": {sse: "false"}, "StringNotEquals": {key_id: key.key_arn}},
     ):
         bucket.add_to_resource_policy(
             iam.PolicyStatement(
@@ -100,6 +108,6 @@ def refuse_other_keys(bucket: s3.IBucket, key: kms.IKey) -> None:
                 principals=[iam.AnyPrincipal()],
                 actions=["s3:PutObject"],
                 resources=[bucket.arn_for_objects("*")],
-                conditions={"StringNotEqualsIfExists": {condition: value}},
+                conditions=conditions,
             )
         )
