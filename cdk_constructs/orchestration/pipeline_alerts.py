@@ -64,8 +64,9 @@ class PipelineAlerts(Construct):
             acknowledge(
                 subscription,
                 "SNS retries e-mail delivery itself; a dead-letter queue for it would need the "
-                "data key to trust the SNS service, which this stack does not own, and alerts "
-                "it could not deliver are counted in the topic's NumberOfNotificationsFailed.",
+                "operations key to trust the SNS service, which this stack does not own, and "
+                "alerts it could not deliver are counted in the topic's "
+                "NumberOfNotificationsFailed.",
                 "Serverless-SNSRedrivePolicy",
             )
         self.slack = self._slack(name_prefix, slack) if slack else None
@@ -130,7 +131,7 @@ class PipelineAlerts(Construct):
     def _publish_role(self, name_prefix: str) -> ManagedRole:
         """The role EventBridge publishes alerts as.
 
-        SNS does not pass the source-account condition the data key sets on the EventBridge
+        SNS does not pass the source-account condition the operations key sets on the EventBridge
         service, so the key is reached through the role (each rule's target grants it the
         topic and its key).
         """
