@@ -96,18 +96,22 @@ def test_every_bucket_is_versioned(storage: assertions.Template) -> None:
         assert bucket["Properties"]["VersioningConfiguration"] == {"Status": "Enabled"}, name
 
 
-def test_lake_buckets_use_sse_kms_with_bucket_keys_and_the_right_key(
-    storage: assertions.Template,
-) -> None:
+def _zone_keys(storage: assertions.Template) -> dict[str, str]:
+    """The key each lake bucket must use: personal data in clear, or curated data."""
     personal, curated = key_id(storage, "DataKey"), key_id(storage, "CuratedDataKey")
-    expected_keys = {
+    return {
         "LandingBucket": personal,
         "RawBucket": personal,
         "CuratedBucket": curated,
         "AnalyticsBucket": curated,
         "AthenaResultsBucket": curated,
-        "AuditLogsBucket": key_id(storage, "AuditLogsKey"),
     }
+
+
+def test_lake_buckets_use_sse_kms_with_bucket_keys_and_the_right_key(
+    storage: assertions.Template,
+) -> None:
+    expected_keys = {**_zone_keys(storage), "AuditLogsBucket": key_id(storage, "AuditLogsKey")}
     for name, bucket in buckets(storage).items():
         (rule,) = bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"]
         assert rule["BlockedEncryptionTypes"] == {"EncryptionType": ["SSE-C"]}, name
@@ -285,14 +289,7 @@ def test_only_landing_and_raw_send_events_to_eventbridge(storage: assertions.Tem
 def test_lake_buckets_refuse_writes_under_any_other_key(storage: assertions.Template) -> None:
     """A write may name no encryption (the bucket's key applies) or SSE-KMS with the bucket's
     own key; SSE-S3 or another key (a curated key in raw, say) is denied to everyone."""
-    personal, curated = key_id(storage, "DataKey"), key_id(storage, "CuratedDataKey")
-    expected = {
-        "LandingBucket": personal,
-        "RawBucket": personal,
-        "CuratedBucket": curated,
-        "AnalyticsBucket": curated,
-        "AthenaResultsBucket": curated,
-    }
+    expected = _zone_keys(storage)
     for name, key in expected.items():
         denies = [s for s in policy_statements(storage, name)
                   if s["Effect"] == "Deny" and s["Action"] == "s3:PutObject"]  # fmt: skip
