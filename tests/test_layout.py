@@ -14,7 +14,7 @@ from blueprint.factory import ROOT
 MAX_MODULE_LINES = 300
 MAX_FUNCTION_LINES = 80
 CODE = ("app.py", "tasks.py", "blueprint", "model", "stacks", "cdk_constructs", "tools",
-        "local_lake", "glue_jobs", "lambda", "scripts")  # fmt: skip
+        "local_lake", "glue_jobs", "lambda", "scripts", "deploy")  # fmt: skip
 
 
 def modules() -> list[Path]:
