@@ -448,3 +448,16 @@ def test_the_command_line_reads_the_assembly(
         preflight.main(["--env", "sandbox", "--assembly", str(assembly.parent / "missing")])
     assert refused.value.code == 2
     assert "manifest.json not found: synthesize sandbox first" in capsys.readouterr().err
+
+
+def test_the_readme_example_is_what_the_preflight_prints(
+    plan: Plan, aws: boto3.session.Session
+) -> None:
+    bootstrap(aws)  # and nothing else: moto's Lake Formation starts with AWS's defaults
+    lines: list[str] = []
+    assert preflight.run(plan, out=lines.append, session=aws) == 0
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    shown = readme.split("<!-- preflight -->\n")[1].split("   <!-- /preflight -->")[0]
+    assert [line.removeprefix("       ") for line in shown.splitlines()] == lines, (
+        "README.md's preflight example is not what the preflight prints: paste the new output"
+    )
