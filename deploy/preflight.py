@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import boto3
+from botocore.exceptions import ClientError
 
 from deploy.preflight_checks import (
     Context,
@@ -57,6 +58,24 @@ def context(plan: Plan, session: boto3.session.Session | None = None) -> Context
     return Context(plan=plan, session=session, region=region)
 
 
+def _asked(check: Check, ctx: Context) -> list[Result]:
+    """The check's lines; a WARN naming the refused call if the account would not answer it
+    (credentials without read access to one service should not hide the other checks)."""
+    try:
+        return check(ctx)
+    except ClientError as error:
+        name = check.__name__.removeprefix("check_").replace("_", " ")
+        return [
+            Result(
+                "WARN",
+                name,
+                f"not checked: {error.operation_name} answered {error.response['Error']['Code']}",
+                "run the preflight with credentials that may read this (e.g. ReadOnlyAccess), "
+                "or check by hand",
+            )
+        ]
+
+
 def run(
     plan: Plan, out: Callable[[str], None] = print, session: boto3.session.Session | None = None
 ) -> int:
@@ -67,7 +86,7 @@ def run(
     else:
         results = []
         for check in CHECKS:
-            found = check(ctx)
+            found = _asked(check, ctx)
             results += found
             if check is check_credentials and any(r.status == "FAIL" for r in found):
                 break  # the other checks would ask the wrong account, or none

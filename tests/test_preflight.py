@@ -248,6 +248,27 @@ def test_without_any_region_nothing_is_asked(
     ]
 
 
+def test_a_call_the_account_refuses_is_named_and_the_other_checks_still_run(
+    plan: Plan, aws: boto3.session.Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ready(aws)
+
+    def check_catalog(ctx: Context) -> list[preflight.Result]:
+        ctx.client("glue").get_database(Name="nowhere")  # moto answers EntityNotFoundException
+        return []
+
+    checks = (preflight.check_credentials, check_catalog, preflight.check_bootstrap)
+    monkeypatch.setattr(preflight, "CHECKS", checks)
+    status, lines = run(plan, aws)
+    assert status == 0
+    assert lines[1:] == [
+        "WARN  catalog: not checked: GetDatabase answered EntityNotFoundException",
+        "      fix: run the preflight with credentials that may read this (e.g. ReadOnlyAccess), "
+        "or check by hand",
+        "PASS  bootstrap: CDKToolkit CREATE_COMPLETE, version 28 (the templates need 6 or newer)",
+    ]
+
+
 def test_names_held_by_something_else_fail_each_with_its_name(
     plan: Plan, aws: boto3.session.Session
 ) -> None:
