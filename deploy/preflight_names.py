@@ -75,6 +75,8 @@ def _exists(ctx: Context, name: FixedName) -> bool:
             name.kind == "AWS::Athena::WorkGroup" and code == "InvalidRequestException"
         ):
             return False
+        if name.kind == "AWS::S3::Bucket" and code == "403":
+            return True  # a bucket of another account: bucket names are global
         raise
     # moto answers get_work_group for an unknown name with an empty body, AWS with an error.
     return not (name.kind == "AWS::Athena::WorkGroup" and "WorkGroup" not in answer)

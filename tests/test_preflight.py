@@ -19,8 +19,8 @@ from blueprint.factory import build_app, cdk_json_context
 from deploy import preflight
 from deploy.preflight_checks import Context, check_region
 from deploy.preflight_lake import check_iam_allowed_principals, check_lake_admins
-from deploy.preflight_names import check_names, quota_result
-from deploy.preflight_plan import Plan, execution_role, read_plan
+from deploy.preflight_names import check_names, check_quotas, quota_result
+from deploy.preflight_plan import FixedName, Plan, execution_role, read_plan
 
 ACCOUNT = "123456789012"  # moto's
 REGION = "eu-west-1"
@@ -193,6 +193,36 @@ def test_a_bootstrap_stack_rolled_back_fails(plan: Plan, aws: boto3.session.Sess
     )
 
 
+def test_a_bootstrap_stack_still_in_progress_warns(plan: Plan, aws: boto3.session.Session) -> None:
+    ready(aws)
+    (stack,) = cloudformation_backends[ACCOUNT][REGION].stacks.values()
+    stack.status = "UPDATE_IN_PROGRESS"
+    status, lines = run(plan, aws)
+    assert status == 0
+    assert lines_of(lines, "bootstrap") == [
+        "WARN  bootstrap: the CDKToolkit stack is UPDATE_IN_PROGRESS"
+    ]
+
+
+def test_without_the_ssm_parameter_the_bootstrap_stack_s_output_says_the_version(
+    plan: Plan, aws: boto3.session.Session
+) -> None:
+    lake_settings(aws, [EXEC_ROLE], defaults=False)
+    template = {
+        "Resources": {"Queue": {"Type": "AWS::SQS::Queue", "Properties": {}}},
+        "Outputs": {"BootstrapVersion": {"Value": "4"}},
+    }
+    aws.client("cloudformation").create_stack(
+        StackName="CDKToolkit", TemplateBody=json.dumps(template)
+    )
+    status, lines = run(plan, aws)
+    assert status == 1
+    assert lines_of(lines, "bootstrap") == [
+        "FAIL  bootstrap: CDKToolkit CREATE_COMPLETE at version 4; the templates need version 6 "
+        "or newer"
+    ]
+
+
 def test_credentials_for_another_account_than_cdk_json_pins_stop_the_preflight(
     plan: Plan, aws: boto3.session.Session
 ) -> None:
@@ -331,6 +361,18 @@ def test_a_name_in_a_stack_of_another_app_is_not_the_app_s(
     )
 
 
+def test_a_bucket_name_taken_in_the_account_fails(plan: Plan, aws: boto3.session.Session) -> None:
+    aws.client("s3").create_bucket(
+        Bucket="datalake-sandbox-landing",
+        CreateBucketConfiguration={"LocationConstraint": REGION},
+    )
+    named = FixedName("AWS::S3::Bucket", "datalake-sandbox-landing", "datalake-sandbox-storage")
+    (result,) = check_names(ctx(dataclasses.replace(plan, names=[named]), aws))
+    assert result.found == (
+        "S3 bucket datalake-sandbox-landing exists and is not datalake-sandbox-storage's"
+    )
+
+
 def test_iam_allowed_principals_defaults_are_turned_off_by_the_deploy_with_a_warning(
     plan: Plan, aws: boto3.session.Session
 ) -> None:
@@ -443,6 +485,17 @@ def test_an_iam_role_quota_nearly_or_fully_used(
     ]
 
 
+def test_an_lf_tag_with_more_values_than_lake_formation_allows_fails(
+    plan: Plan, aws: boto3.session.Session
+) -> None:
+    wide = dataclasses.replace(plan, lf_tags={"dataset": [f"d{i}" for i in range(1001)]})
+    results = check_quotas(ctx(wide, aws))
+    assert results[-1].lines() == [
+        "FAIL  quota LF-Tag values: an LF-Tag with 1001 values; Lake Formation allows 1000",
+        "      fix: split the tag's values",
+    ]
+
+
 def test_quota_thresholds() -> None:
     assert quota_result("x", 8, 0, 10, "s").status == "PASS"
     assert quota_result("x", 9, 0, 10, "s").status == "WARN"
@@ -457,6 +510,40 @@ def test_a_region_without_a_service_fails_naming_it(plan: Plan, aws: boto3.sessi
         "endpoint data)",
         "      fix: deploy to a region that offers them: set `region` in cdk.json",
     ]
+
+
+def test_a_resource_type_of_no_known_service_is_named(
+    plan: Plan, aws: boto3.session.Session
+) -> None:
+    templates = copy.deepcopy(plan.templates)
+    templates["datalake-sandbox-storage"]["Resources"]["New"] = {"Type": "AWS::Bedrock::Agent"}
+    (result,) = check_region(ctx(dataclasses.replace(plan, templates=templates), aws))
+    assert result.lines() == [
+        "WARN  region: no service known for AWS::Bedrock::Agent",
+        "      fix: check by hand that the region offers them",
+    ]
+
+
+def test_without_data_lake_settings_in_the_app_nothing_adds_the_execution_role(
+    plan: Plan, aws: boto3.session.Session
+) -> None:
+    lake_settings(aws, [], defaults=True)
+    templates = {
+        stack: {**t, "Resources": {k: r for k, r in t["Resources"].items()
+                                   if r["Type"] != "AWS::LakeFormation::DataLakeSettings"}}
+        for stack, t in plan.templates.items()
+    }  # fmt: skip
+    bare = dataclasses.replace(plan, templates=templates)
+    (admins,) = check_lake_admins(ctx(bare, aws))
+    assert admins.status == "WARN"
+    assert "the deploy does not add it" in admins.found
+    (defaults,) = check_iam_allowed_principals(ctx(bare, aws))
+    assert defaults.status == "FAIL"
+    lake_settings(aws, [], defaults=False)
+    (defaults,) = check_iam_allowed_principals(ctx(bare, aws))
+    assert defaults.found == (
+        "no default permissions for IAM_ALLOWED_PRINCIPALS; the deploy does not change them"
+    )
 
 
 def test_the_command_line_reads_the_assembly(
