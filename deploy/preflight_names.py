@@ -7,13 +7,14 @@ calls, and Service Quotas where it answers.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from deploy.preflight_checks import Context, Result
-from deploy.preflight_plan import NAMED, FixedName
+from deploy.preflight_plan import COUNTED, NAMED, FixedName
 
 # What the quota check reads when Service Quotas does not answer: AWS's documented defaults
 # (Glue: the AWS General Reference's Glue quotas; Step Functions: its developer guide's
@@ -199,13 +200,32 @@ def quota_result(label: str, adds: int, used: int, quota: int, source: str) -> R
     return Result("PASS", f"quota {label}", found)
 
 
+def _deployed(ctx: Context) -> Counter[str]:
+    """How many of each counted resource the app's stacks hold already: a second run of the
+    preflight, or a deploy that stopped halfway, adds only the rest."""
+    held: Counter[str] = Counter()
+    for stack in ctx.plan.templates:
+        try:
+            found = ctx.client("cloudformation").describe_stack_resources(StackName=stack)
+        except ClientError:
+            continue  # not deployed
+        held.update(COUNTED[r["ResourceType"]] for r in found["StackResources"]
+                    if r.get("ResourceType") in COUNTED)  # fmt: skip
+    return held
+
+
 def check_quotas(ctx: Context) -> list[Result]:
     """What the app adds against what the account has left, per counted resource."""
     summary = ctx.client("iam").get_account_summary()["SummaryMap"]
+    held = _deployed(ctx)
+
+    def adds(label: str) -> int:
+        return max(0, ctx.plan.counts.get(label, 0) - held[label])
+
     results = [
         quota_result(
             "IAM roles",
-            ctx.plan.counts.get("IAM roles", 0),
+            adds("IAM roles"),
             summary["Roles"],
             summary["RolesQuota"],
             "IAM account summary",
@@ -213,9 +233,7 @@ def check_quotas(ctx: Context) -> list[Result]:
     ]
     for label in DOCUMENTED:
         quota, source = _service_quota(ctx, label)
-        results.append(
-            quota_result(label, ctx.plan.counts.get(label, 0), _in_use(ctx, label), quota, source)
-        )
+        results.append(quota_result(label, adds(label), _in_use(ctx, label), quota, source))
     widest = max((len(v) for v in ctx.plan.lf_tags.values()), default=0)
     if widest > LF_TAG_VALUES:
         results.append(

@@ -337,6 +337,21 @@ def test_a_name_the_app_s_own_stack_holds_passes(plan: Plan, aws: boto3.session.
     ]
 
 
+def test_what_the_app_s_stacks_hold_already_is_not_added_again(
+    plan: Plan, aws: boto3.session.Session
+) -> None:
+    definition = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}})
+    machine = {"Type": "AWS::StepFunctions::StateMachine", "Properties": {
+        "StateMachineName": "datalake-sandbox-orders-pipeline", "DefinitionString": definition,
+        "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/pipeline"}}  # fmt: skip
+    aws.client("cloudformation").create_stack(
+        StackName="datalake-sandbox-dataset-orders",
+        TemplateBody=json.dumps({"Resources": {"Pipeline": machine}}),
+    )
+    results = {r.check: r for r in check_quotas(ctx(plan, aws))}
+    assert results["quota state machines"].found.startswith("adds 1; 1 of 10000 used")
+
+
 def test_a_name_in_a_stack_of_another_app_is_not_the_app_s(
     plan: Plan, aws: boto3.session.Session
 ) -> None:
