@@ -6,6 +6,8 @@
                                    synthesize every stack of ENV (default sandbox) into cdk.out/
     python3 tasks.py diff [ENV] [-c KEY=VALUE ...]    cdk diff of every stack (AWS credentials)
     python3 tasks.py deploy [ENV] [-c KEY=VALUE ...]  cdk deploy --all (AWS credentials)
+    python3 tasks.py preflight [ENV] [-c KEY=VALUE ...]
+                                   read-only checks of an account before a first deploy
     python3 tasks.py test [ARGS]   run the whole test suite (ARGS go to pytest)
     python3 tasks.py demo [ARGS]   run the whole data path locally: moto, Spark and DuckDB,
                                    no AWS account (python -m local_lake; ARGS: --keep,
@@ -147,6 +149,14 @@ def deploy(env_name: str = "sandbox", *context: str) -> None:
     _run(*cdk_command("deploy", env_name, list(context)))
 
 
+def preflight(env_name: str = "sandbox", *context: str) -> None:
+    """Synthesize ENV into its own folder (cdk.out stays as it is), then ask the account."""
+    outdir = "cdk.out.preflight"
+    synth(env_name, outdir, *context)
+    ensure_environment(dev=True)  # boto3 is a development dependency
+    _run(PYTHON, "-m", "deploy.preflight", "--env", env_name, "--assembly", outdir)
+
+
 def test(*args: str) -> None:
     ensure_environment(dev=True)
     _run(PYTHON, "-m", "pytest", *args)
@@ -219,7 +229,7 @@ PLAIN = {"install": install, "lint": lint, "cfn-lint": cfn_lint, "bench": bench,
 PASSING_ON = {"test": test, "demo": demo, "bench-transform": bench_transform,
               "bench-ingest": bench_ingest,
               "bench-scale": bench_scale}  # fmt: skip
-WITH_ENV = {"synth": synth, "diff": diff, "deploy": deploy, "feed": feed}
+WITH_ENV = {"synth": synth, "diff": diff, "deploy": deploy, "preflight": preflight, "feed": feed}
 
 
 def _help(name: str) -> str:

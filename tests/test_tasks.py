@@ -56,7 +56,19 @@ def test_a_tool_s_own_options_pass_on_as_they_are() -> None:
     assert tasks.dispatch(["synth"]) == (tasks.synth, ("sandbox", "cdk.out"))
     assert tasks.dispatch(["diff", "prod", "-c", "a=b"]) == (tasks.diff, ("prod", "a=b"))
     assert tasks.dispatch(["feed", "prod"]) == (tasks.feed, ("prod",))
+    assert tasks.dispatch(["preflight"]) == (tasks.preflight, ("sandbox",))
+    assert tasks.dispatch(["preflight", "prod", "-c", "a=b"]) == (tasks.preflight, ("prod", "a=b"))
     assert tasks.dispatch(["lint"]) == (tasks.lint, ())
+
+
+def test_the_preflight_module_tasks_py_runs_takes_the_environment_and_the_assembly() -> None:
+    shown = subprocess.run([sys.executable, "-m", "deploy.preflight", "--help"], cwd=ROOT,
+                           capture_output=True, text=True, check=False)  # fmt: skip
+    assert shown.returncode == 0
+    assert "--env ENV --assembly ASSEMBLY" in shown.stdout
+    refused = run("preflight", "staging")
+    assert refused.returncode == 2
+    assert "invalid choice: 'staging'" in refused.stderr
 
 
 def test_an_unknown_environment_is_refused_with_the_known_ones() -> None:
