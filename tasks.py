@@ -33,6 +33,7 @@ credentials, a network lookup or Docker.
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import os
@@ -41,7 +42,7 @@ import shutil
 import subprocess
 import sys
 import venv
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -116,11 +117,11 @@ def environments() -> list[str]:
 
 
 def cdk_command(
-    action: str, env_name: str, context: list[str], outdir: str = "cdk.out"
+    action: str, env_name: str, context: list[str], outdir: str = "cdk.out", cli: Sequence[str] = ()
 ) -> list[str]:
     """The CDK CLI command of ``action`` (synth, diff or deploy) for ``env_name``, each
-    ``KEY=VALUE`` of ``context`` passed on as ``-c KEY=VALUE``. Only options the pinned CLI
-    accepts: ``cdk diff`` compares every stack when none is named (it has no ``--all``)."""
+    ``KEY=VALUE`` of ``context`` passed on as ``-c KEY=VALUE``, then the CLI options ``cli``.
+    Only options the pinned CLI accepts: ``cdk diff`` compares every stack unless told which."""
     for value in context:
         if "=" not in value:
             raise SystemExit(f"-c {value}: expected KEY=VALUE, such as -c datasets=my-datasets")
@@ -128,8 +129,8 @@ def cdk_command(
     if action == "synth":
         return ["cdk", "synth", "--quiet", "--output", outdir, *options]
     if action == "deploy":
-        return ["cdk", "deploy", "--all", *options]
-    return ["cdk", "diff", *options]
+        return ["cdk", "deploy", "--all", *options, *cli]
+    return ["cdk", "diff", *options, *cli]
 
 
 def synth(env_name: str = "sandbox", outdir: str = "cdk.out", *context: str) -> None:
@@ -139,14 +140,14 @@ def synth(env_name: str = "sandbox", outdir: str = "cdk.out", *context: str) -> 
     print(f"Synthesized {env_name} into {outdir}/")
 
 
-def diff(env_name: str = "sandbox", *context: str) -> None:
+def diff(env_name: str = "sandbox", *context: str, cli: Sequence[str] = ()) -> None:
     ensure_environment(dev=False)
-    _run(*cdk_command("diff", env_name, list(context)))
+    _run(*cdk_command("diff", env_name, list(context), cli=cli))
 
 
-def deploy(env_name: str = "sandbox", *context: str) -> None:
+def deploy(env_name: str = "sandbox", *context: str, cli: Sequence[str] = ()) -> None:
     ensure_environment(dev=False)
-    _run(*cdk_command("deploy", env_name, list(context)))
+    _run(*cdk_command("deploy", env_name, list(context), cli=cli))
 
 
 def preflight(env_name: str = "sandbox", *context: str) -> None:
@@ -227,9 +228,11 @@ def ci() -> None:
 PLAIN = {"install": install, "lint": lint, "cfn-lint": cfn_lint, "bench": bench,
          "diagrams": diagrams, "ci": ci}  # fmt: skip
 PASSING_ON = {"test": test, "demo": demo, "bench-transform": bench_transform,
-              "bench-ingest": bench_ingest,
-              "bench-scale": bench_scale}  # fmt: skip
+              "bench-ingest": bench_ingest, "bench-scale": bench_scale}  # fmt: skip
 WITH_ENV = {"synth": synth, "diff": diff, "deploy": deploy, "preflight": preflight, "feed": feed}
+# What a pipeline adds (.github/workflows/deploy.yml): no one to approve, a read-only diff.
+CLI_OPTIONS = {"deploy": ("--require-approval", ["never", "any-change", "broadening"]),
+               "diff": ("--method", ["auto", "change-set", "template"])}  # fmt: skip
 
 
 def _help(name: str) -> str:
@@ -247,11 +250,8 @@ def _help(name: str) -> str:
 def parser() -> argparse.ArgumentParser:
     """The command line: one sub-command per task (``--help`` lists them and exits 0; an
     unknown command is named in the error, exit 2)."""
-    top = argparse.ArgumentParser(
-        prog="python3 tasks.py",
-        description=__doc__.split("\n\n")[0],
-        epilog=__doc__.split("\n\n")[-1],
-    )
+    top = argparse.ArgumentParser(prog="python3 tasks.py", description=__doc__.split("\n\n")[0],
+                                  epilog=__doc__.split("\n\n")[-1])  # fmt: skip
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in PLAIN:
         commands.add_parser(name, help=_help(name))
@@ -265,6 +265,9 @@ def parser() -> argparse.ArgumentParser:
         if name != "feed":
             sub.add_argument("-c", "--context", action="append", default=[],
                              metavar="KEY=VALUE", help="passed to cdk as -c KEY=VALUE")  # fmt: skip
+        if name in CLI_OPTIONS:
+            sub.add_argument(CLI_OPTIONS[name][0], dest="cli", choices=CLI_OPTIONS[name][1],
+                             help="passed to cdk as it is")  # fmt: skip
     return top
 
 
@@ -281,7 +284,10 @@ def dispatch(argv: list[str]) -> tuple[Callable[..., None], tuple[str, ...]]:
         return feed, (args.env,)
     if args.command == "synth":
         return synth, (args.env, "cdk.out", *args.context)
-    return WITH_ENV[args.command], (args.env, *args.context)
+    task = WITH_ENV[args.command]
+    if getattr(args, "cli", None):  # diff or deploy with its CLI option: called with cli=...
+        task = functools.partial(task, cli=(CLI_OPTIONS[args.command][0], args.cli))
+    return task, (args.env, *args.context)
 
 
 def main(argv: list[str]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import subprocess
 import sys
@@ -101,3 +102,36 @@ def test_every_cdk_option_the_project_uses_is_one_the_pinned_cli_accepts() -> No
     for verb, options in used.items():
         refused = options - _accepted(verb)
         assert not refused, f"cdk {verb} does not accept {sorted(refused)}"
+
+
+def test_a_pipeline_s_cli_options_pass_on_to_cdk_and_only_to_their_command() -> None:
+    task, arguments = tasks.dispatch(["deploy", "prod", "-c", "overlay=s.json",
+                                      "--require-approval", "never"])  # fmt: skip
+    assert isinstance(task, functools.partial)
+    assert task.func is tasks.deploy
+    assert arguments == ("prod", "overlay=s.json")
+    assert tasks.cdk_command("deploy", *arguments[:1], list(arguments[1:]), **task.keywords) == [
+        "cdk", "deploy", "--all", "-c", "env=prod", "-c", "overlay=s.json",
+        "--require-approval", "never",
+    ]  # fmt: skip
+    task, arguments = tasks.dispatch(["diff", "--method", "template"])
+    assert (task.func, task.keywords, arguments) == (  # type: ignore[attr-defined]
+        tasks.diff, {"cli": ("--method", "template")}, ("sandbox",))  # fmt: skip
+    refused = run("diff", "sandbox", "--require-approval", "never")
+    assert refused.returncode == 2
+    assert "unrecognized arguments" in refused.stderr
+    refused = run("deploy", "--require-approval", "sometimes")
+    assert refused.returncode == 2
+    assert "invalid choice: 'sometimes'" in refused.stderr
+
+
+@pytest.mark.skipif(not CDK.exists(), reason="the pinned CDK CLI is installed by tasks.py")
+def test_the_pipeline_s_cli_options_and_their_values_are_the_pinned_cli_s() -> None:
+    for verb, (option, choices) in tasks.CLI_OPTIONS.items():
+        assert option in _accepted(verb), f"cdk {verb} does not accept {option}"
+        shown = subprocess.run([str(CDK), verb, "--help"], capture_output=True, text=True,
+                               check=False, cwd=ROOT).stdout  # fmt: skip
+        listed = re.search(rf"^\s+{option}\b(.*?)(?=^\s+--)", shown, re.MULTILINE | re.DOTALL)
+        assert listed, option
+        offered = re.findall(r'"([a-z-]+)"', listed.group(1).split("[choices:")[-1])
+        assert set(choices) <= set(offered), (option, choices, offered)
