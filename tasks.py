@@ -8,6 +8,8 @@
     python3 tasks.py deploy [ENV] [-c KEY=VALUE ...]  cdk deploy --all (AWS credentials)
     python3 tasks.py preflight [ENV] [-c KEY=VALUE ...]
                                    read-only checks of an account before a first deploy
+    python3 tasks.py rehearse [ENV] [-c KEY=VALUE ...]
+                                   deploy, check and destroy every stack in a local emulator
     python3 tasks.py test [ARGS]   run the whole test suite (ARGS go to pytest)
     python3 tasks.py demo [ARGS]   run the whole data path locally: moto, Spark and DuckDB,
                                    no AWS account (python -m local_lake; ARGS: --keep,
@@ -54,8 +56,7 @@ PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 # providers. (W3045, S3 access through a bucket ACL, which CDK sets on log buckets it creates
 # itself, would be the other; no template here triggers it, so it stays on.)
 CFN_LINT_IGNORED = ("W3005",)
-# Example principals and alert destinations that a production environment requires and the
-# shipped cdk.json leaves to each deployment: CI synthesizes with them (-c overlay=...).
+# Example principals and alert destinations production requires; CI uses them (-c overlay=).
 CI_SETTINGS = ROOT / ".ci" / "production-settings.json"
 
 
@@ -150,12 +151,20 @@ def deploy(env_name: str = "sandbox", *context: str, cli: Sequence[str] = ()) ->
     _run(*cdk_command("deploy", env_name, list(context), cli=cli))
 
 
-def preflight(env_name: str = "sandbox", *context: str) -> None:
-    """Synthesize ENV into its own folder (cdk.out stays as it is), then ask the account."""
-    outdir = "cdk.out.preflight"
+def _synthesized_then(module: str, env_name: str, context: tuple[str, ...], *args: str) -> None:
+    """Synthesize ENV into a folder of the module's own (cdk.out stays as it is), then run it."""
+    outdir = f"cdk.out.{module.rpartition('.')[2]}"
     synth(env_name, outdir, *context)
-    ensure_environment(dev=True)  # boto3 is a development dependency
-    _run(PYTHON, "-m", "deploy.preflight", "--env", env_name, "--assembly", outdir)
+    ensure_environment(dev=True)  # boto3 and moto are development dependencies
+    _run(PYTHON, "-m", module, "--assembly", outdir, *args)
+
+
+def preflight(env_name: str = "sandbox", *context: str) -> None:
+    _synthesized_then("deploy.preflight", env_name, context, "--env", env_name)
+
+
+def rehearse(env_name: str = "sandbox", *context: str) -> None:
+    _synthesized_then("deploy.rehearsal", env_name, context, "--workdir", "cdk.out.rehearsal/run")
 
 
 def test(*args: str) -> None:
@@ -188,29 +197,19 @@ def cfn_lint() -> None:
         _run(BIN / "cfn-lint", "--ignore-checks", *CFN_LINT_IGNORED, "--", *templates)
 
 
-def bench() -> None:
-    ensure_environment(dev=False)
-    _run(PYTHON, "scripts/bench_synth.py")
+def _script(name: str, *, dev: bool) -> Callable[..., None]:
+    """The task that runs ``scripts/<name>.py`` with the arguments it is given."""
+
+    def task(*args: str) -> None:
+        ensure_environment(dev=dev)
+        _run(PYTHON, f"scripts/{name}.py", *args)
+
+    return task
 
 
-def bench_transform(*args: str) -> None:
-    ensure_environment(dev=True)
-    _run(PYTHON, "scripts/bench_transform.py", *args)
-
-
-def bench_ingest(*args: str) -> None:
-    """The ingest function's scan of every byte: MB/s per format, the largest file's time."""
-    _run(PYTHON, "scripts/bench_ingest.py", *args)
-
-
-def bench_scale(*args: str) -> None:
-    ensure_environment(dev=False)
-    _run(PYTHON, "scripts/bench_scale.py", *args)
-
-
-def diagrams() -> None:
-    ensure_environment(dev=True)
-    _run(PYTHON, "scripts/diagrams.py")
+bench, bench_scale = _script("bench_synth", dev=False), _script("bench_scale", dev=False)
+bench_transform, diagrams = _script("bench_transform", dev=True), _script("diagrams", dev=True)
+bench_ingest = _script("bench_ingest", dev=False)  # the ingest function's scan of every byte
 
 
 def feed(env_name: str = "sandbox") -> None:
@@ -229,7 +228,8 @@ PLAIN = {"install": install, "lint": lint, "cfn-lint": cfn_lint, "bench": bench,
          "diagrams": diagrams, "ci": ci}  # fmt: skip
 PASSING_ON = {"test": test, "demo": demo, "bench-transform": bench_transform,
               "bench-ingest": bench_ingest, "bench-scale": bench_scale}  # fmt: skip
-WITH_ENV = {"synth": synth, "diff": diff, "deploy": deploy, "preflight": preflight, "feed": feed}
+WITH_ENV = {"synth": synth, "diff": diff, "deploy": deploy, "preflight": preflight,
+            "rehearse": rehearse, "feed": feed}  # fmt: skip
 # What a pipeline adds (.github/workflows/deploy.yml): no one to approve, a read-only diff.
 CLI_OPTIONS = {"deploy": ("--require-approval", ["never", "any-change", "broadening"]),
                "diff": ("--method", ["auto", "change-set", "template"])}  # fmt: skip
