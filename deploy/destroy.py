@@ -106,7 +106,7 @@ def _found(aws: Callable[[str], Any]) -> dict[str, list[str]]:
             "DeliveryStreamNames"
         ],
         "AWS::SecretsManager::Secret": [
-            s["Name"] for s in aws("secretsmanager").list_secrets()["SecretList"]
+            s["ARN"] for s in aws("secretsmanager").list_secrets()["SecretList"]
         ],
         "AWS::Logs::MetricFilter": [
             f["filterName"] for f in aws("logs").describe_metric_filters()["metricFilters"]

@@ -1,5 +1,8 @@
 """Every name and ARN in what was deployed leads to something that exists.
 
+Only the deployment's own account is searched: an ARN of another account (an alerts topic
+that exists already, a person's role) is outside the emulator and is not checked.
+
 A deployed resource can exist and still be broken: a Glue job whose arguments name a bucket
 that was never made, a state machine that starts a job of another name, a crawler writing to
 a database that is not there, an alarm notifying a topic that does not exist. These are the
@@ -59,6 +62,10 @@ def _arn_exists(aws: Clients, service: str, account: str, rest: str, arn: str) -
         checks[service]()
 
 
+def _account(aws: Clients) -> str:
+    return str(aws("sts").get_caller_identity()["Account"])
+
+
 def broken(aws: Clients, read: Any) -> list[str]:
     """The references in ``read`` (what a probe read back) that lead nowhere."""
     problems = []
@@ -68,7 +75,9 @@ def broken(aws: Clients, read: Any) -> list[str]:
                 aws("s3").head_bucket(Bucket=uri.group(1))
             elif (arn := _ARN.match(text)) is not None and "*" not in text:
                 service, _, account, rest = arn.groups()
-                if account:  # a service integration (arn:aws:states:::glue:...) names nothing
+                # A service integration (arn:aws:states:::glue:...) names nothing; another
+                # account's resource (an existing alerts topic) is outside the emulator.
+                if account and account == _account(aws):
                     _arn_exists(aws, service, account, rest, text)
             elif key in _DATABASE_KEYS:
                 aws("glue").get_database(Name=text)
