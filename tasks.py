@@ -218,9 +218,8 @@ def feed(env_name: str = "sandbox") -> None:
 
 
 def ci() -> None:
-    lint()
-    test()
-    cfn_lint()
+    for task in (lint, test, cfn_lint, rehearse):
+        task()
 
 
 # Commands that take no arguments; those that pass theirs on; those that take an environment.

@@ -156,6 +156,18 @@ def counts(resources: list[Resource]) -> Iterator[tuple[str, int, int, str]]:
         yield type_, tally["rehearsed"], tally["not rehearsed"], adapters.how_rehearsed(type_)
 
 
+def _summary(resources: list[Resource]) -> list[str]:
+    """The table in three lines: what moto made, what the adapters made, what nothing made."""
+    rows = list(counts(resources))
+    lines = []
+    for how in ("moto", "adapter"):
+        made = [(t, n) for t, n, _, h in rows if h == how and n]
+        lines.append(f"created by {how}: {len(made)} types, {sum(n for _, n in made)} resources")
+    missing = sorted(((t, n) for t, _, n, _ in rows if n), key=lambda row: -row[1])
+    lines.append("not rehearsed: " + (", ".join(f"{t} {n}" for t, n in missing) or "none"))
+    return lines
+
+
 def report(resources: list[Resource]) -> str:
     """The counts by type, then each problem with its stack and logical id."""
     lines = [f"{'resource type':44} {'rehearsed':>9} {'not':>5}  created by", "-" * 75]
@@ -164,6 +176,7 @@ def report(resources: list[Resource]) -> str:
     rehearsed = sum(r.status == "rehearsed" for r in resources)
     skipped = sum(r.status == "not rehearsed" for r in resources)
     lines.append(f"{'total':44} {rehearsed:>9} {skipped:>5}")
+    lines += _summary(resources)
     for resource in resources:
         for problem in resource.problems:
             lines.append(
