@@ -9,8 +9,8 @@ resource handler would, and whose deletion calls its delete API. botocore valida
 call against the service model, so a property of the wrong shape fails the rehearsal.
 
 A type with neither moto support nor an adapter is *not rehearsed*: a placeholder stands in,
-so that references to it stay visible (``not-rehearsed:<logical id>``) instead of vanishing,
-and the report lists it by type. It is never counted as deployed.
+so that references to it stay visible (``not-rehearsed:<the name moto gives it>``) instead
+of vanishing, and the report lists it by type. It is never counted as deployed.
 """
 
 from __future__ import annotations
@@ -125,16 +125,8 @@ class NotRehearsed(Adapter):
     """A type with no emulation: nothing is created; references to it stay visible."""
 
     @classmethod
-    def create_from_cloudformation_json(
-        cls,
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
-    ) -> Adapter:
-        physical_id = NOT_REHEARSED_PREFIX + str(kwargs.get("LogicalId", resource_name))
-        return cls(physical_id, {}, {}, region_name)
+    def make(cls, api: Any, props: dict[str, Any], name: str) -> tuple[str, dict[str, str]]:
+        return NOT_REHEARSED_PREFIX + name, {}  # the name moto makes holds the logical id
 
     def get_cfn_attribute(self, attribute_name: str) -> str:
         return f"{self.physical_id}.{attribute_name}"
