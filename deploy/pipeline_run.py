@@ -34,6 +34,7 @@ class PipelineRun:
     landed: str
     ingest: dict[str, Any] = field(default_factory=dict)
     raw_object: str = ""
+    intact: bool = False  # the raw object holds the landed bytes, every one
     execution_input: dict[str, Any] = field(default_factory=dict)
     states: list[str] = field(default_factory=list)
     status: str = ""  # the execution's status when the rehearsal left it
@@ -143,7 +144,7 @@ def run(
         or outputs(deployment.aws.client("cloudformation"), storage)["RawBucketName"]
     )
     raw_key = found.ingest["destination"]
-    s3.head_object(Bucket=raw, Key=raw_key)
+    found.intact = s3.get_object(Bucket=raw, Key=raw_key)["Body"].read() == sample.read_bytes()
     found.raw_object = f"s3://{raw}/{raw_key}"
     machines = [
         t
@@ -199,6 +200,20 @@ def _follow(deployment: Any, found: PipelineRun, machine: str, wait: float) -> N
     if failures:
         details = next(v for k, v in failures[-1].items() if k.endswith("EventDetails"))
         found.stopped = f"{details.get('error', '')}: {str(details.get('cause', ''))[:300]}"
+
+
+def went_wrong(found: PipelineRun) -> list[str]:
+    """What a run that went as far as the emulator allows must not show."""
+    problems = []
+    if found.ingest.get("status") != "ingested":
+        problems.append(f"the file was not ingested: {found.ingest or found.stopped}")
+    elif not found.intact:
+        problems.append(f"{found.raw_object} does not hold the landed bytes")
+    if not found.states:
+        problems.append(f"no pipeline ran: {found.stopped}")
+    elif found.status != "SUCCEEDED" and not found.stopped.startswith("left at "):
+        problems.append(f"the pipeline {found.status}: {found.stopped}")
+    return problems
 
 
 def summary(found: PipelineRun) -> str:

@@ -31,6 +31,20 @@ def probe(*types: str) -> Callable[[Probe], Probe]:
     return register
 
 
+def key_differs(aws: Clients, actual: str | None, wanted: Any) -> list[str]:
+    """A problem unless ``actual`` (as the service reports it) is the template's key
+    ``wanted``, compared by key id, whatever form each names it in (id, ARN, alias)."""
+    if wanted is None and actual is None:
+        return []
+    if wanted is None or actual is None:
+        return [f"encrypted with {actual or 'no key of its own'}, the template says {wanted}"]
+    if not isinstance(wanted, str):
+        return [f"the template's key {wanted} could not be resolved to compare"]
+    kms = aws("kms")
+    ids = [kms.describe_key(KeyId=key)["KeyMetadata"]["KeyId"] for key in (actual, wanted)]
+    return [] if ids[0] == ids[1] else [f"encrypted with key {ids[0]}, not the template's {ids[1]}"]
+
+
 def _read(call: Callable[..., Any], **kwargs: Any) -> tuple[Any, list[str]]:
     answer = dict(call(**kwargs))
     answer.pop("ResponseMetadata", None)
@@ -48,8 +62,8 @@ def _bucket(aws: Clients, bucket: str, props: dict[str, Any]) -> tuple[Any, list
     wanted_algorithm = wanted.get("ServerSideEncryptionByDefault", {}).get("SSEAlgorithm")
     if wanted_algorithm and default["SSEAlgorithm"] != wanted_algorithm:
         problems.append(f"encrypted with {default['SSEAlgorithm']}, not {wanted_algorithm}")
-    if default.get("KMSMasterKeyID"):
-        aws("kms").describe_key(KeyId=default["KMSMasterKeyID"])
+    wanted_key = wanted.get("ServerSideEncryptionByDefault", {}).get("KMSMasterKeyID")
+    problems += key_differs(aws, default.get("KMSMasterKeyID"), wanted_key)
     versioning = s3.get_bucket_versioning(Bucket=bucket).get("Status")
     if props.get("VersioningConfiguration", {}).get("Status") != versioning:
         problems.append(
@@ -106,9 +120,12 @@ def _function(aws: Clients, name: str, props: dict[str, Any]) -> tuple[Any, list
 
 @probe("AWS::Lambda::Permission")
 def _permission(aws: Clients, statement: str, props: dict[str, Any]) -> tuple[Any, list[str]]:
+    """The function's policy holds a statement for the template's principal and action."""
     policy = json.loads(aws("lambda").get_policy(FunctionName=props["FunctionName"])["Policy"])
-    sources = [s.get("Condition", {}) for s in policy["Statement"]]
-    return {"Function": props["FunctionName"], "Conditions": sources}, []
+    found = [s for s in policy["Statement"] if s.get("Action") == props["Action"]
+             and props["Principal"] in json.dumps(s.get("Principal"))]  # fmt: skip
+    problems = [] if found else [f"no statement lets {props['Principal']} {props['Action']}"]
+    return {"Function": props["FunctionName"]}, problems
 
 
 @probe("AWS::Lambda::EventInvokeConfig")
@@ -126,11 +143,7 @@ def _log_group(aws: Clients, name: str, props: dict[str, Any]) -> tuple[Any, lis
     found = [g for g in groups if g["logGroupName"] == name]
     if not found:
         raise LookupError(f"no log group {name}")
-    problems = (
-        []
-        if bool(found[0].get("kmsKeyId")) == ("KmsKeyId" in props)
-        else ["encryption key differs from the template"]
-    )
+    problems = key_differs(aws, found[0].get("kmsKeyId"), props.get("KmsKeyId"))
     return {"LogGroup": name, "Key": found[0].get("kmsKeyId")}, problems
 
 
@@ -159,22 +172,14 @@ def _metric_filter(aws: Clients, name: str, props: dict[str, Any]) -> tuple[Any,
 @probe("AWS::SNS::Topic")
 def _topic(aws: Clients, arn: str, props: dict[str, Any]) -> tuple[Any, list[str]]:
     attributes = aws("sns").get_topic_attributes(TopicArn=arn)["Attributes"]
-    problems = (
-        []
-        if bool(attributes.get("KmsMasterKeyId")) == ("KmsMasterKeyId" in props)
-        else ["encryption differs from the template"]
-    )
+    problems = key_differs(aws, attributes.get("KmsMasterKeyId"), props.get("KmsMasterKeyId"))
     return {"Topic": arn, "Key": attributes.get("KmsMasterKeyId")}, problems
 
 
 @probe("AWS::SQS::Queue")
 def _queue(aws: Clients, url: str, props: dict[str, Any]) -> tuple[Any, list[str]]:
     attributes = aws("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
-    problems = (
-        []
-        if bool(attributes.get("KmsMasterKeyId")) == ("KmsMasterKeyId" in props)
-        else ["encryption differs from the template"]
-    )
+    problems = key_differs(aws, attributes.get("KmsMasterKeyId"), props.get("KmsMasterKeyId"))
     return {"Queue": attributes["QueueArn"], "Key": attributes.get("KmsMasterKeyId")}, problems
 
 

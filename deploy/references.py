@@ -75,9 +75,10 @@ def broken(aws: Clients, read: Any) -> list[str]:
                 aws("s3").head_bucket(Bucket=uri.group(1))
             elif (arn := _ARN.match(text)) is not None and "*" not in text:
                 service, _, account, rest = arn.groups()
-                # A service integration (arn:aws:states:::glue:...) names nothing; another
-                # account's resource (an existing alerts topic) is outside the emulator.
-                if account and account == _account(aws):
+                # A bucket's ARN names no account; a service integration
+                # (arn:aws:states:::glue:...) names nothing; another account's resource (an
+                # existing alerts topic) is outside the emulator.
+                if service == "s3" or (account and account == _account(aws)):
                     _arn_exists(aws, service, account, rest, text)
             elif key in _DATABASE_KEYS:
                 aws("glue").get_database(Name=text)

@@ -204,6 +204,9 @@ def rehearse(assembly: Path, log: Path, workdir: Path, sample: Path) -> int:
         print(report(resources))
         found = pipeline_run.run(deployment, sample.stem, sample, workdir)
         print(pipeline_run.summary(found))
+        run_problems = pipeline_run.went_wrong(found)
+        for problem in run_problems:
+            print(f"PROBLEM run: {problem}")
         left = leftovers(deployment, destroy(deployment))
         print(
             "destroy     "
@@ -218,7 +221,7 @@ def rehearse(assembly: Path, log: Path, workdir: Path, sample: Path) -> int:
                 f"            ({queries} saved Athena queries stay in the emulator, which "
                 "cannot delete them; AWS deletes them with their stack)"
             )
-    failed = any(r.problems for r in resources) or bool(left) or not found.raw_object
+    failed = any(r.problems for r in resources) or bool(left) or bool(run_problems)
     return 1 if failed else 0
 
 

@@ -71,8 +71,11 @@ def test_every_stack_deploys_and_every_resource_is_found_with_its_properties(
     rehearsed = [r for r in found if r.status == "rehearsed"]
     assert len(rehearsed) > 180
     assert all(adapters.how_rehearsed(r.type) in ("moto", "adapter") for r in rehearsed)
-    last = rehearsal.report(found).splitlines()[-1].split()
-    assert last == ["total", str(len(rehearsed)), str(len(found) - len(rehearsed))]
+    lines = rehearsal.report(found).splitlines()
+    total = next(line.split() for line in lines if line.startswith("total"))
+    assert total == ["total", str(len(rehearsed)), str(len(found) - len(rehearsed))]
+    assert lines[-1] == "not rehearsed: AWS::Glue::TableOptimizer 9, " \
+        "AWS::Glue::DataQualityRuleset 2, AWS::Glue::Classifier 1"  # fmt: skip
 
 
 def test_a_stack_that_reads_an_output_its_upstream_lacks_fails_naming_both(
@@ -154,6 +157,14 @@ def test_a_file_runs_through_the_deployed_ingest_and_pipeline_then_destroy_keeps
                             "WaitForCrawler"]  # fmt: skip
     assert found.crawls == ["datalake-sandbox-orders-raw: RUNNING"]
     assert found.stopped == "left at WaitForCrawler: the rehearsal does not wait"
+    assert pipeline_run.went_wrong(found) == []
+
+    empty = tmp_path / "orders-empty.csv"
+    empty.write_bytes(b"")
+    refused = pipeline_run.run(deployment, "orders", empty, tmp_path / "empty")
+    assert refused.ingest["status"] == "quarantined"
+    assert [p.split(":")[0] for p in pipeline_run.went_wrong(refused)] == [
+        "the file was not ingested", "no pipeline ran"]  # fmt: skip
 
     # The destroy, with objects in landing and raw: the README's "what is kept", no more.
     assert leftovers(deployment, destroy(deployment)) == []
@@ -186,3 +197,36 @@ def test_the_command_prints_counts_by_type_the_run_and_the_destroy(
     assert "AWS::Glue::TableOptimizer                            0     9  not rehearsed" in printed
     assert "ingested    ingested -> s3://" in printed
     assert "destroy     nothing left but what the README says is kept" in printed
+
+
+def test_a_bucket_encrypted_with_another_key_than_its_template_says_fails_the_checks(
+    assembly: Path, emulator: Any
+) -> None:
+    deployment = rehearsal.deploy(assembly, emulator, ROOT, only={"Storage"})
+    s3, kms = deployment.clients("s3"), deployment.clients("kms")
+    landing = emulated_cloud.outputs(emulator.client("cloudformation"),
+                                     "datalake-sandbox-storage")["LandingBucketName"]  # fmt: skip
+    other = kms.create_key()["KeyMetadata"]["KeyId"]
+    s3.put_bucket_encryption(Bucket=landing, ServerSideEncryptionConfiguration={"Rules": [
+        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms",
+                                                "KMSMasterKeyID": other}}]})  # fmt: skip
+
+    problems = [p for r in rehearsal.verify(deployment) for p in r.problems]
+
+    assert len(problems) == 1
+    assert problems[0].startswith(f"encrypted with key {other}, not the template's ")
+
+
+def test_a_lake_location_naming_a_bucket_that_does_not_exist_fails_the_checks(
+    assembly: Path, emulator: Any, tmp_path: Path
+) -> None:
+    def misname(resources: dict[str, Any]) -> None:
+        location = of_type(resources, "AWS::LakeFormation::Resource")["Properties"]
+        location["ResourceArn"] = "arn:aws:s3:::no-such-lake-bucket/raw"
+
+    broken = doctored(assembly, tmp_path, "Governance", misname)
+    deployment = rehearsal.deploy(broken, emulator, ROOT, only={"Storage", "Audit", "Governance"})
+    problems = [p for r in rehearsal.verify(deployment) for p in r.problems]
+
+    assert problems == ["ResourceArn 'arn:aws:s3:::no-such-lake-bucket/raw' leads nowhere "
+                        "(ClientError)"]  # fmt: skip
