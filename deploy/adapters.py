@@ -213,7 +213,12 @@ def installed() -> Iterator[None]:
     from moto.core.config import default_user_config
     from moto.s3.models import FakeBucket, S3Backend
 
-    from deploy import adapters_catalog, adapters_operations, adapters_storage  # noqa: F401
+    from deploy import (  # noqa: F401 - each registers its adapters on import
+        adapters_catalog,
+        adapters_monitoring,
+        adapters_operations,
+        adapters_storage,
+    )
 
     patches: list[tuple[Any, str, Any]] = [
         (parsing, "resource_class_from_type", _with_adapters),

@@ -1,6 +1,6 @@
-"""Adapters for operations and access: the trail, alarms, schedules, Firehose, secrets, log
-filters and streams, a function's invoke settings, resource policies, and CDK's
-auto-delete-objects provider."""
+"""Adapters for operations and access: keys, state machines, the trail, schedules, Firehose,
+secrets, a function's invoke settings, resource policies, and CDK's auto-delete-objects
+provider."""
 
 from __future__ import annotations
 
@@ -108,20 +108,6 @@ class Trail(Adapter):
         api.delete_trail(Name=self.physical_id)
 
 
-@adapter("AWS::CloudWatch::Alarm", "cloudwatch")
-class Alarm(Adapter):
-    @classmethod
-    def make(cls, api: Any, props: dict[str, Any], name: str) -> tuple[str, dict[str, str]]:
-        alarm = props.get("AlarmName") or name
-        api.put_metric_alarm(**{**props, "AlarmName": alarm})
-        return alarm, {
-            "Arn": api.describe_alarms(AlarmNames=[alarm])["MetricAlarms"][0]["AlarmArn"]
-        }
-
-    def remove(self, api: Any) -> None:
-        api.delete_alarms(AlarmNames=[self.physical_id])
-
-
 @adapter("AWS::Scheduler::Schedule", "scheduler")
 class Schedule(Adapter):
     @classmethod
@@ -171,47 +157,6 @@ class Secret(Adapter):
 
     def remove(self, api: Any) -> None:
         api.delete_secret(SecretId=self.physical_id, ForceDeleteWithoutRecovery=True)
-
-
-def _transformation(cfn: dict[str, Any]) -> dict[str, Any]:
-    """A MetricTransformation in the API's camelCase; dimensions become a map."""
-    api = {key[0].lower() + key[1:]: value for key, value in cfn.items() if key != "Dimensions"}
-    if "Dimensions" in cfn:
-        api["dimensions"] = {d["Key"]: d["Value"] for d in cfn["Dimensions"]}
-    return api
-
-
-@adapter("AWS::Logs::MetricFilter", "logs")
-class MetricFilter(Adapter):
-    @classmethod
-    def make(cls, api: Any, props: dict[str, Any], name: str) -> tuple[str, dict[str, str]]:
-        group, filter_name = props["LogGroupName"], props.get("FilterName") or name
-        api.put_metric_filter(
-            logGroupName=group,
-            filterName=filter_name,
-            filterPattern=props["FilterPattern"],
-            metricTransformations=[_transformation(t) for t in props["MetricTransformations"]],
-        )
-        return filter_name, {}
-
-    def remove(self, api: Any) -> None:
-        api.delete_metric_filter(
-            logGroupName=self.props["LogGroupName"], filterName=self.physical_id
-        )
-
-
-@adapter("AWS::Logs::LogStream", "logs")
-class LogStream(Adapter):
-    @classmethod
-    def make(cls, api: Any, props: dict[str, Any], name: str) -> tuple[str, dict[str, str]]:
-        stream = props.get("LogStreamName") or name
-        api.create_log_stream(logGroupName=props["LogGroupName"], logStreamName=stream)
-        return stream, {}
-
-    def remove(self, api: Any) -> None:
-        api.delete_log_stream(
-            logGroupName=self.props["LogGroupName"], logStreamName=self.physical_id
-        )
 
 
 @adapter("AWS::Lambda::EventInvokeConfig", "lambda")

@@ -130,6 +130,19 @@ def _alarm(aws: Clients, name: str, props: dict[str, Any]) -> tuple[Any, list[st
     return {"AlarmActions": alarms[0].get("AlarmActions", [])}, []
 
 
+@probe("AWS::CloudWatch::Dashboard")
+def _dashboard(aws: Clients, name: str, props: dict[str, Any]) -> tuple[Any, list[str]]:
+    body = json.loads(aws("cloudwatch").get_dashboard(DashboardName=name)["DashboardBody"])
+    return {"Widgets": len(body.get("widgets", []))}, []
+
+
+@probe("AWS::SNS::Subscription")
+def _subscription(aws: Clients, arn: str, props: dict[str, Any]) -> tuple[Any, list[str]]:
+    attributes = aws("sns").get_subscription_attributes(SubscriptionArn=arn)["Attributes"]
+    problems = [] if attributes["Endpoint"] == props["Endpoint"] else ["endpoint differs"]
+    return {"TopicArn": attributes["TopicArn"]}, problems
+
+
 @probe("AWS::Scheduler::Schedule")
 def _schedule(aws: Clients, name: str, props: dict[str, Any]) -> tuple[Any, list[str]]:
     schedule = aws("scheduler").get_schedule(Name=name)
