@@ -12,15 +12,17 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.awsrequest import AWSResponse
 from moto import mock_aws
 from moto.cloudformation.models import cloudformation_backends
 
 from blueprint.factory import build_app, cdk_json_context
-from deploy import preflight
+from deploy import preflight, preflight_checks
 from deploy.preflight_checks import Context, check_region
 from deploy.preflight_lake import check_iam_allowed_principals, check_lake_admins
 from deploy.preflight_names import check_names, check_quotas, quota_result
 from deploy.preflight_plan import FixedName, Plan, execution_role, read_plan
+from tests.conftest import ci_context
 
 ACCOUNT = "123456789012"  # moto's
 REGION = "eu-west-1"
@@ -584,3 +586,70 @@ def test_the_readme_example_is_what_the_preflight_prints(
     assert [line.removeprefix("       ") for line in shown.splitlines()] == lines, (
         "README.md's preflight example is not what the preflight prints: paste the new output"
     )
+
+
+def refuse(
+    session: boto3.session.Session, service: str, operation: str, code: str, status: int = 400,
+    message: str = "",
+) -> None:  # fmt: skip
+    """Clients of ``session`` made from now on answer ``operation`` as AWS answers a refused
+    call: what moto does not enforce (IAM, Lake Formation's filtering) made to happen."""
+
+    def answer(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        error = {"Error": {"Code": code, "Message": message},
+                 "ResponseMetadata": {"HTTPStatusCode": status}}  # fmt: skip
+        return AWSResponse("https://refused.example", status, {}, None), error
+
+    session.events.register(f"before-call.{service}.{operation}", answer)
+
+
+@pytest.fixture(scope="module")
+def prod_plan(tmp_path_factory: pytest.TempPathFactory) -> Plan:
+    """The prod app as CI synthesizes it: the CI overlay, with a Slack channel for alerts."""
+    outdir = tmp_path_factory.mktemp("preflight-prod") / "cdk.out.preflight"
+    build_app(ci_context("prod"), outdir=str(outdir), enforce_compliance=False).app.synth()
+    return read_plan(outdir, "prod")
+
+
+@pytest.mark.parametrize("region", [REGION, "us-east-1", "ap-southeast-2"])
+def test_the_prod_app_with_slack_alerts_is_not_failed_for_chatbot(
+    prod_plan: Plan, aws: boto3.session.Session, region: str
+) -> None:
+    assert "AWS::Chatbot::SlackChannelConfiguration" in prod_plan.resource_types()
+    (result,) = check_region(ctx(prod_plan, aws, region=region))
+    assert result.status == "PASS", result.lines()
+    assert result.found.startswith(f"{region} offers all ")
+
+
+def test_a_service_botocore_lists_no_region_for_is_named_not_failed(
+    prod_plan: Plan, aws: boto3.session.Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(preflight_checks, "GLOBAL_SERVICES", {"iam"})  # chatbot as any other
+    (result,) = check_region(ctx(prod_plan, aws))
+    assert result.lines() == [
+        "WARN  region: not checked: botocore lists no regions for chatbot",
+        "      fix: check by hand that the region offers them",
+    ]
+
+
+def test_a_refused_look_up_of_the_bootstrap_stack_is_named_not_called_missing(
+    plan: Plan, aws: boto3.session.Session
+) -> None:
+    ready(aws)
+    refuse(aws, "cloudformation", "DescribeStacks", "AccessDenied", 403, "not authorized")
+    status, lines = run(plan, aws)
+    assert lines_of(lines, "bootstrap") == [
+        "WARN  bootstrap: not checked: DescribeStacks answered AccessDenied"
+    ]
+    assert status == 0
+
+
+def test_a_validation_error_about_something_else_is_no_missing_stack(
+    plan: Plan, aws: boto3.session.Session
+) -> None:
+    ready(aws)
+    refuse(aws, "cloudformation", "DescribeStacks", "ValidationError", 400, "Rate exceeded")
+    _, lines = run(plan, aws)
+    assert lines_of(lines, "bootstrap") == [
+        "WARN  bootstrap: not checked: DescribeStacks answered ValidationError"
+    ]
