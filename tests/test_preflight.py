@@ -653,3 +653,44 @@ def test_a_validation_error_about_something_else_is_no_missing_stack(
     assert lines_of(lines, "bootstrap") == [
         "WARN  bootstrap: not checked: DescribeStacks answered ValidationError"
     ]
+
+
+def test_a_bucket_head_bucket_refuses_is_not_called_taken(
+    plan: Plan, aws: boto3.session.Session
+) -> None:
+    # S3 answers a bare 403, with no body, for another account's bucket and for credentials
+    # without s3:ListBucket alike.
+    refuse(aws, "s3", "HeadBucket", "403", 403, "Forbidden")
+    named = FixedName("AWS::S3::Bucket", "datalake-sandbox-landing", "datalake-sandbox-storage")
+    (result,) = check_names(ctx(dataclasses.replace(plan, names=[named]), aws))
+    assert result.status == "WARN"
+    assert result.found.startswith(
+        "S3 bucket datalake-sandbox-landing: cannot tell (access denied)"
+    )
+
+
+def test_a_stack_of_more_than_a_page_of_resources_is_read_to_its_end(
+    plan: Plan, aws: boto3.session.Session
+) -> None:
+    definition = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}})
+    resources: dict[str, Any] = {
+        f"Parameter{i}": {"Type": "AWS::SSM::Parameter",
+                          "Properties": {"Type": "String", "Value": "x", "Name": f"/p/{i}"}}
+        for i in range(120)
+    }  # fmt: skip
+    resources["Pipeline"] = {"Type": "AWS::StepFunctions::StateMachine", "Properties": {
+        "StateMachineName": "datalake-sandbox-orders-pipeline", "DefinitionString": definition,
+        "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/pipeline"}}  # fmt: skip
+    aws.client("cloudformation").create_stack(
+        StackName="datalake-sandbox-dataset-orders",
+        TemplateBody=json.dumps({"Resources": resources}),
+    )
+    called: list[str] = []
+    aws.events.register("before-call.cloudformation", lambda model, **_: called.append(model.name))
+    c = ctx(plan, aws)
+    assert check_names(c)[0].found == "15 fixed names: 14 free, 1 already this app's"
+    results = {r.check: r for r in check_quotas(c)}
+    assert results["quota state machines"].found.startswith("adds 1; 1 of 10000 used")
+    # DescribeStackResources answers at most 100 resources: the paginated list is read instead.
+    assert "ListStackResources" in called
+    assert "DescribeStackResources" not in called
