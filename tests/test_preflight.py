@@ -19,7 +19,11 @@ from moto.cloudformation.models import cloudformation_backends
 from blueprint.factory import build_app, cdk_json_context
 from deploy import preflight, preflight_checks
 from deploy.preflight_checks import Context, check_region
-from deploy.preflight_lake import check_iam_allowed_principals, check_lake_admins
+from deploy.preflight_lake import (
+    caller_principal,
+    check_iam_allowed_principals,
+    check_lake_admins,
+)
 from deploy.preflight_names import check_names, check_quotas, quota_result
 from deploy.preflight_plan import FixedName, Plan, execution_role, read_plan
 from tests.conftest import ci_context
@@ -28,6 +32,7 @@ ACCOUNT = "123456789012"  # moto's
 REGION = "eu-west-1"
 EXEC_ROLE = execution_role(ACCOUNT, REGION)
 EVERYONE = {"DataLakePrincipalIdentifier": "IAM_ALLOWED_PRINCIPALS"}
+CALLER = f"arn:aws:sts::{ACCOUNT}:user/moto"  # who moto says the credentials are
 
 
 @pytest.fixture(scope="module")
@@ -77,12 +82,17 @@ def bootstrap(session: boto3.session.Session, version: str = "28") -> None:
     )
 
 
-def lake_settings(session: boto3.session.Session, admins: list[str], defaults: bool) -> None:
-    """The account's Lake Formation settings (moto starts, as AWS does, with the defaults)."""
+def lake_settings(
+    session: boto3.session.Session, admins: list[str], defaults: bool,
+    read_only: tuple[str, ...] = (CALLER,),
+) -> None:  # fmt: skip
+    """The account's Lake Formation settings (moto starts, as AWS does, with the defaults);
+    the preflight's caller a read-only admin unless ``read_only`` says otherwise."""
     everyone = [{"Principal": EVERYONE, "Permissions": ["ALL"]}] if defaults else []
     session.client("lakeformation").put_data_lake_settings(
         DataLakeSettings={
             "DataLakeAdmins": [{"DataLakePrincipalIdentifier": a} for a in admins],
+            "ReadOnlyAdmins": [{"DataLakePrincipalIdentifier": a} for a in read_only],
             "CreateDatabaseDefaultPermissions": everyone,
             "CreateTableDefaultPermissions": everyone,
         }
@@ -694,3 +704,70 @@ def test_a_stack_of_more_than_a_page_of_resources_is_read_to_its_end(
     # DescribeStackResources answers at most 100 resources: the paginated list is read instead.
     assert "ListStackResources" in called
     assert "DescribeStackResources" not in called
+
+
+def test_without_a_lake_formation_admin_caller_existing_grants_are_not_checked(
+    plan: Plan, aws: boto3.session.Session
+) -> None:
+    # Lake Formation lists only the grants its caller may see; moto lists them all, so the
+    # settings alone make the caller no admin.
+    lake_settings(aws, [EXEC_ROLE], defaults=False, read_only=())
+    aws.client("glue").create_database(DatabaseInput={"Name": "datalake_sandbox_raw"})
+    aws.client("lakeformation").grant_permissions(
+        Principal=EVERYONE, Resource={"Database": {"Name": "datalake_sandbox_raw"}},
+        Permissions=["ALL"],
+    )  # fmt: skip
+    results = check_iam_allowed_principals(ctx(plan, aws))
+    assert [r.status for r in results] == ["PASS", "WARN"]
+    assert results[1].found.startswith(
+        "not checked: the caller is not a Lake Formation admin or read-only admin"
+    )
+    assert results[1].fix.startswith(f"run the preflight as one, e.g. with {CALLER} among")
+
+
+def test_an_assumed_role_session_is_checked_as_its_role(
+    plan: Plan, aws: boto3.session.Session
+) -> None:
+    role = f"arn:aws:iam::{ACCOUNT}:role/deployer"
+    lake_settings(aws, [EXEC_ROLE, role], defaults=False, read_only=())
+    keys = aws.client("sts").assume_role(RoleArn=role, RoleSessionName="github")["Credentials"]
+    session = boto3.session.Session(
+        aws_access_key_id=keys["AccessKeyId"], aws_secret_access_key=keys["SecretAccessKey"],
+        aws_session_token=keys["SessionToken"], region_name=REGION,
+    )  # fmt: skip
+    assert (
+        session.client("sts").get_caller_identity()["Arn"].endswith(":assumed-role/deployer/github")
+    )
+    (result,) = check_iam_allowed_principals(ctx(plan, session))
+    assert result.status == "PASS"
+
+
+def test_session_arns_are_their_roles_and_other_arns_themselves() -> None:
+    assert caller_principal("arn:aws-cn:sts::111122223333:assumed-role/Deploy/gh-1") == (
+        "arn:aws-cn:iam::111122223333:role/Deploy"
+    )
+    user = "arn:aws:iam::111122223333:user/ana"
+    assert caller_principal(user) == user
+
+
+def test_catalog_reads_lake_formation_refuses_are_not_checked_not_passed(
+    plan: Plan, aws: boto3.session.Session
+) -> None:
+    lake_settings(aws, [EXEC_ROLE], defaults=False)
+    refuse(aws, "glue", "GetTable", "AccessDeniedException", 400,
+           "Insufficient Lake Formation permission(s) on orders")  # fmt: skip
+    results = check_iam_allowed_principals(ctx(plan, aws))
+    assert [r.status for r in results] == ["PASS", "WARN"]
+    table = "table {}.{}".format(*plan.tables[0])
+    assert results[1].found.startswith(f"not checked: Lake Formation refused the caller {table}")
+
+
+def test_a_catalog_read_iam_refuses_is_named_by_the_preflight(
+    plan: Plan, aws: boto3.session.Session
+) -> None:
+    ready(aws)
+    refuse(aws, "glue", "GetDatabase", "AccessDeniedException", 400, "not authorized")
+    _, lines = run(plan, aws)
+    assert lines_of(lines, "iam allowed principals") == [
+        "WARN  iam allowed principals: not checked: GetDatabase answered AccessDeniedException"
+    ]
