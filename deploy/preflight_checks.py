@@ -41,7 +41,9 @@ SERVICES = {
 }
 # Resource types that are no service of their own: CDK's metadata, its custom resources.
 NO_SERVICE = ("AWS::CDK::", "Custom::")
-GLOBAL_SERVICES = {"iam"}  # one endpoint per partition, not per region
+# One endpoint per partition, not per region: IAM; AWS Chatbot, whose configurations are
+# global (botocore's endpoint data lists no region for it).
+GLOBAL_SERVICES = {"iam", "chatbot"}
 
 
 @dataclass(frozen=True)
@@ -126,7 +128,12 @@ def check_bootstrap(ctx: Context) -> list[Result]:
     """The CDKToolkit stack exists, is usable, and has a version the templates accept."""
     try:
         (stack,) = ctx.client("cloudformation").describe_stacks(StackName="CDKToolkit")["Stacks"]
-    except ClientError:
+    except ClientError as error:
+        # CloudFormation says a stack is missing with a ValidationError; anything else (access
+        # denied, throttling) says nothing about the stack: the preflight names the refused call.
+        message = error.response["Error"].get("Message", "")
+        if error.response["Error"]["Code"] != "ValidationError" or "does not exist" not in message:
+            raise
         return [
             Result(
                 "FAIL",
@@ -186,11 +193,12 @@ def check_region(ctx: Context) -> list[Result]:
         if not t.startswith(NO_SERVICE)
     }
     unknown = sorted(s for s in services if s.startswith("AWS::"))
-    missing = sorted(
-        s
-        for s in services - set(unknown) - GLOBAL_SERVICES
-        if ctx.region not in ctx.session.get_available_regions(s, partition)
-    )
+    regional = services - set(unknown) - GLOBAL_SERVICES
+    listed = {s: ctx.session.get_available_regions(s, partition) for s in sorted(regional)}
+    # A service botocore lists no region for is one it cannot answer for, not one no region
+    # offers: it is named, never failed.
+    unlisted = [s for s, regions in listed.items() if not regions]
+    missing = [s for s, regions in listed.items() if regions and ctx.region not in regions]
     glue = ", ".join(f"Glue {v} ({n} jobs)" for v, n in sorted(ctx.plan.glue_versions.items()))
     glue_note = (
         (f"; {glue} not checked: no API lists the Glue versions a region runs") if glue else ""
@@ -204,12 +212,15 @@ def check_region(ctx: Context) -> list[Result]:
                 "deploy to a region that offers them: set `region` in cdk.json",
             )
         ]
-    if unknown:
+    if unknown or unlisted:
+        found = [f"no service known for {', '.join(unknown)}"] if unknown else []
+        if unlisted:
+            found.append(f"not checked: botocore lists no regions for {', '.join(unlisted)}")
         return [
             Result(
                 "WARN",
                 "region",
-                f"no service known for {', '.join(unknown)}",
+                "; ".join(found),
                 "check by hand that the region offers them",
             )
         ]

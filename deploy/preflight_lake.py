@@ -7,12 +7,18 @@ other workloads rely on; these checks say what the deploy will change, and read 
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 from deploy.preflight_checks import Context, Result
 from deploy.preflight_plan import execution_role
 
 IAM_ALLOWED_PRINCIPALS = "IAM_ALLOWED_PRINCIPALS"
+# What Glue says when Lake Formation, not IAM, refuses a catalog read.
+LAKE_FORMATION_REFUSAL = "Insufficient Lake Formation permission"
+SESSION_ARN = re.compile(r"arn:([^:]+):sts::(\d+):assumed-role/([^/]+)/.+")
 
 
 def _lake_settings_today(ctx: Context) -> dict[str, Any]:
@@ -98,28 +104,7 @@ def check_iam_allowed_principals(ctx: Context) -> list[Result]:
     ]
     settings = ctx.plan.lake_settings(ctx.account, ctx.region)
     turns_off = settings is not None and settings.database_defaults == [] == settings.table_defaults
-    results = []
-    for database, table in _app_catalog(ctx):
-        resource = (
-            {"Table": {"DatabaseName": database, "Name": table}}
-            if table
-            else {"Database": {"Name": database}}
-        )
-        grants = ctx.client("lakeformation").list_permissions(
-            Principal={"DataLakePrincipalIdentifier": IAM_ALLOWED_PRINCIPALS}, Resource=resource
-        )["PrincipalResourcePermissions"]
-        if grants:
-            what = f"table {database}.{table}" if table else f"database {database}"
-            results.append(
-                Result(
-                    "WARN",
-                    "IAMAllowedPrincipals",
-                    f"the existing {what} grants IAM_ALLOWED_PRINCIPALS: "
-                    "IAM policies alone decide who reads it, not the app's grants",
-                    f"aws lakeformation revoke-permissions --principal DataLakePrincipalIdentifier="
-                    f"{IAM_ALLOWED_PRINCIPALS} on {what} (after checking nothing relies on it)",
-                )
-            )
+    results = _existing_grants(ctx, today)
     if present and turns_off:
         results.insert(
             0,
@@ -159,20 +144,98 @@ def check_iam_allowed_principals(ctx: Context) -> list[Result]:
     return results
 
 
-def _app_catalog(ctx: Context) -> list[tuple[str, str]]:
-    """The app's databases (table "") and tables that exist already."""
+def caller_principal(arn: str) -> str:
+    """The principal Lake Formation lists for the caller: an assumed-role session's role
+    (arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION is arn:aws:iam::ACCOUNT:role/NAME), else
+    the caller's own ARN."""
+    session = SESSION_ARN.fullmatch(arn)
+    if session:
+        partition, account, role = session.groups()
+        return f"arn:{partition}:iam::{account}:role/{role}"
+    return arn
+
+
+def _not_checked(why: str, fix: str) -> Result:
+    return Result(
+        "WARN",
+        "IAMAllowedPrincipals",
+        f"not checked: {why}; the app's existing databases and tables may grant "
+        "IAM_ALLOWED_PRINCIPALS",
+        fix,
+    )
+
+
+def _existing_grants(ctx: Context, today: dict[str, Any]) -> list[Result]:
+    """A WARN for each of the app's existing databases and tables that grants
+    IAM_ALLOWED_PRINCIPALS. Lake Formation lists only the permissions its caller may see, so
+    without a caller who is an admin or read-only admin an empty list proves nothing: the
+    check then says it did not look."""
+    caller = caller_principal(ctx.client("sts").get_caller_identity()["Arn"])
+    admins = {
+        a["DataLakePrincipalIdentifier"]
+        for key in ("DataLakeAdmins", "ReadOnlyAdmins")
+        for a in today.get(key, [])
+    }
+    if caller not in admins:
+        return [
+            _not_checked(
+                "the caller is not a Lake Formation admin or read-only admin",
+                f"run the preflight as one, e.g. with {caller} among the ReadOnlyAdmins of "
+                "the data lake settings, or check by hand",
+            )
+        ]
+    existing, refused = _app_catalog(ctx)
+    results = [
+        _not_checked(
+            f"Lake Formation refused the caller {', '.join(refused)}",
+            "grant the caller DESCRIBE on them in Lake Formation, or check by hand",
+        )
+    ] if refused else []  # fmt: skip
+    for database, table in existing:
+        resource = (
+            {"Table": {"DatabaseName": database, "Name": table}}
+            if table
+            else {"Database": {"Name": database}}
+        )
+        grants = ctx.client("lakeformation").list_permissions(
+            Principal={"DataLakePrincipalIdentifier": IAM_ALLOWED_PRINCIPALS}, Resource=resource
+        )["PrincipalResourcePermissions"]
+        if grants:
+            what = f"table {database}.{table}" if table else f"database {database}"
+            results.append(
+                Result(
+                    "WARN",
+                    "IAMAllowedPrincipals",
+                    f"the existing {what} grants IAM_ALLOWED_PRINCIPALS: "
+                    "IAM policies alone decide who reads it, not the app's grants",
+                    f"aws lakeformation revoke-permissions --principal DataLakePrincipalIdentifier="
+                    f"{IAM_ALLOWED_PRINCIPALS} on {what} (after checking nothing relies on it)",
+                )
+            )
+    return results
+
+
+def _app_catalog(ctx: Context) -> tuple[list[tuple[str, str]], list[str]]:
+    """The app's databases (table "") and tables that exist already; and those Lake
+    Formation would not let the caller read, which may exist or not."""
     glue = ctx.client("glue")
     found: list[tuple[str, str]] = []
-    for name in (n.name for n in ctx.plan.names if n.kind == "AWS::Glue::Database"):
+    refused: list[str] = []
+    databases = [(n.name, "") for n in ctx.plan.names if n.kind == "AWS::Glue::Database"]
+    for database, table in databases + list(ctx.plan.tables):
         try:
-            glue.get_database(Name=name)
-            found.append((name, ""))
-        except glue.exceptions.EntityNotFoundException:
-            continue
-    for database, table in ctx.plan.tables:
-        try:
-            glue.get_table(DatabaseName=database, Name=table)
+            if table:
+                glue.get_table(DatabaseName=database, Name=table)
+            else:
+                glue.get_database(Name=database)
             found.append((database, table))
         except glue.exceptions.EntityNotFoundException:
             continue
-    return found
+        except ClientError as error:
+            answer = error.response["Error"]
+            if answer["Code"] != "AccessDeniedException" or LAKE_FORMATION_REFUSAL not in (
+                answer.get("Message", "")
+            ):
+                raise
+            refused.append(f"table {database}.{table}" if table else f"database {database}")
+    return found, refused

@@ -76,19 +76,45 @@ def _exists(ctx: Context, name: FixedName) -> bool:
             name.kind == "AWS::Athena::WorkGroup" and code == "InvalidRequestException"
         ):
             return False
-        if name.kind == "AWS::S3::Bucket" and code == "403":
-            return True  # a bucket of another account: bucket names are global
         raise
     # moto answers get_work_group for an unknown name with an empty body, AWS with an error.
     return not (name.kind == "AWS::Athena::WorkGroup" and "WorkGroup" not in answer)
+
+
+def stack_resources(ctx: Context, stack: str) -> list[dict[str, Any]]:
+    """Every resource ``stack`` holds today, page by page (DescribeStackResources stops at 100);
+    raises a ClientError if the stack does not exist."""
+    pages = ctx.client("cloudformation").get_paginator("list_stack_resources")
+    return [r for page in pages.paginate(StackName=stack) for r in page["StackResourceSummaries"]]
+
+
+def _not_looked_up(label: str, name: FixedName, error: ClientError) -> Result:
+    """The WARN for a name the account would not look up. S3 answers HeadBucket with a bare
+    403 both for a bucket of another account (bucket names are global) and for credentials
+    without s3:ListBucket on it, so a 403 cannot say the name is taken."""
+    code = error.response["Error"]["Code"]
+    if name.kind == "AWS::S3::Bucket" and code in ("403", "AccessDenied", "Forbidden"):
+        return Result(
+            "WARN",
+            "names",
+            f"{label} {name.name}: cannot tell (access denied): another account may hold the "
+            "name, or the credentials may not call HeadBucket on it",
+            "check with credentials that have s3:ListBucket on the bucket; if it is another "
+            "account's, change the project or environment name in cdk.json",
+        )
+    return Result(
+        "WARN",
+        "names",
+        f"could not look up {label} {name.name}: {code}",
+        "allow the preflight's read-only describe calls, or check by hand",
+    )
 
 
 def _stack_resources(ctx: Context, stack: str, cache: dict[str, set[str]]) -> set[str]:
     """The physical IDs of the resources ``stack`` holds today (none if it does not exist)."""
     if stack not in cache:
         try:
-            found = ctx.client("cloudformation").describe_stack_resources(StackName=stack)
-            cache[stack] = {r.get("PhysicalResourceId", "") for r in found["StackResources"]}
+            cache[stack] = {r.get("PhysicalResourceId", "") for r in stack_resources(ctx, stack)}
         except ClientError:
             cache[stack] = set()
     return cache[stack]
@@ -109,14 +135,7 @@ def check_names(ctx: Context) -> list[Result]:
         try:
             exists = _exists(ctx, name)
         except ClientError as error:
-            results.append(
-                Result(
-                    "WARN",
-                    "names",
-                    f"could not look up {label} {name.name}: {error.response['Error']['Code']}",
-                    "allow the preflight's read-only describe calls, or check by hand",
-                )
-            )
+            results.append(_not_looked_up(label, name, error))
             continue
         if not exists:
             free += 1
@@ -206,11 +225,10 @@ def _deployed(ctx: Context) -> Counter[str]:
     held: Counter[str] = Counter()
     for stack in ctx.plan.templates:
         try:
-            found = ctx.client("cloudformation").describe_stack_resources(StackName=stack)
+            found = stack_resources(ctx, stack)
         except ClientError:
             continue  # not deployed
-        held.update(COUNTED[r["ResourceType"]] for r in found["StackResources"]
-                    if r.get("ResourceType") in COUNTED)  # fmt: skip
+        held.update(COUNTED[r["ResourceType"]] for r in found if r.get("ResourceType") in COUNTED)
     return held
 
 

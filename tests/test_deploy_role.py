@@ -20,7 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore.session
 import pytest
+from botocore import xform_name
 from cfnlint.decode import cfn_yaml
 from moto import mock_aws
 from parliament import analyze_policy_string
@@ -32,15 +34,13 @@ ACCOUNT = "123456789012"  # moto's account
 PROVIDER = f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"
 BOOTSTRAP = f"arn:aws:iam::{ACCOUNT}:role/cdk-hnb659fds-{{}}-role-{ACCOUNT}-*"
 PREFLIGHT_READS = {
-    "cloudformation:DescribeStacks", "cloudformation:DescribeStackResources",
+    "cloudformation:DescribeStacks", "cloudformation:ListStackResources",
     "lakeformation:GetDataLakeSettings", "lakeformation:ListPermissions",
     "lakeformation:ListLFTags", "glue:GetDatabase", "glue:GetDatabases", "glue:GetTable",
     "glue:GetJob", "glue:GetJobs", "glue:GetCrawler", "glue:GetCrawlers",
-    "glue:GetSecurityConfiguration", "athena:GetWorkGroup", "athena:ListWorkGroups",
-    "s3:ListAllMyBuckets", "s3:GetBucketTagging", "states:ListStateMachines",
-    "states:DescribeStateMachine", "iam:GetAccountSummary", "iam:GetRole",
-    "servicequotas:GetServiceQuota", "servicequotas:GetAWSDefaultServiceQuota",
-    "servicequotas:ListServiceQuotas", "sts:GetCallerIdentity", "cloudtrail:DescribeTrails",
+    "glue:GetSecurityConfiguration", "athena:GetWorkGroup", "s3:ListBucket",
+    "states:ListStateMachines", "states:DescribeStateMachine", "iam:GetAccountSummary",
+    "iam:GetRole", "servicequotas:ListServiceQuotas", "sts:GetCallerIdentity",
     "cloudtrail:GetTrail",
 }  # fmt: skip
 # moto's CloudFormation creates no OIDC provider and says so; the provider is read from the
@@ -172,3 +172,37 @@ def test_a_repository_that_is_not_owner_slash_name_is_refused(repository: str) -
     pattern = cfn_yaml.load(str(TEMPLATE))["Parameters"]["Repository"]["AllowedPattern"]
     assert not re.fullmatch(pattern, repository)
     assert re.fullmatch(pattern, "acme/data-lake.blueprint")
+
+
+# The boto3 services the preflight's clients are made for, by the prefix IAM names them with.
+PREFLIGHT_SERVICES = {
+    "athena": "athena", "cloudformation": "cloudformation", "cloudtrail": "cloudtrail",
+    "glue": "glue", "iam": "iam", "lakeformation": "lakeformation", "s3": "s3",
+    "service-quotas": "servicequotas", "ssm": "ssm", "stepfunctions": "states", "sts": "sts",
+}  # fmt: skip
+# An operation IAM authorizes under another action's name (S3's HeadBucket: s3:ListBucket).
+AUTHORIZED_AS = {"s3:HeadBucket": "s3:ListBucket"}
+
+
+def _preflight_calls() -> dict[str, set[str]]:
+    """Each boto3 method of the preflight's services named in deploy/preflight*.py, with the
+    IAM actions it may be (a name such as get_database belongs to Glue and Athena alike)."""
+    source = "".join(p.read_text() for p in sorted((ROOT / "deploy").glob("preflight*.py")))
+    session = botocore.session.get_session()
+    calls: dict[str, set[str]] = {}
+    for service, prefix in PREFLIGHT_SERVICES.items():
+        for operation in session.get_service_model(service).operation_names:
+            method = xform_name(operation)
+            if re.search(rf"\b{method}\b", source):
+                action = f"{prefix}:{operation}"
+                calls.setdefault(method, set()).add(AUTHORIZED_AS.get(action, action))
+    return calls
+
+
+def test_the_deploy_role_grants_what_the_preflight_calls_and_nothing_else() -> None:
+    granted = {a for s in created()["roles"]["DeployRole"]["statements"]
+               for a in _listed(s["Action"])}  # fmt: skip
+    calls = _preflight_calls()
+    assert {m for m, actions in calls.items() if not actions & granted} == set()
+    called = set().union(*calls.values())
+    assert PREFLIGHT_READS - called == set(), "granted, but the preflight never calls it"

@@ -12,20 +12,27 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.awsrequest import AWSResponse
 from moto import mock_aws
 from moto.cloudformation.models import cloudformation_backends
 
 from blueprint.factory import build_app, cdk_json_context
-from deploy import preflight
+from deploy import preflight, preflight_checks
 from deploy.preflight_checks import Context, check_region
-from deploy.preflight_lake import check_iam_allowed_principals, check_lake_admins
+from deploy.preflight_lake import (
+    caller_principal,
+    check_iam_allowed_principals,
+    check_lake_admins,
+)
 from deploy.preflight_names import check_names, check_quotas, quota_result
 from deploy.preflight_plan import FixedName, Plan, execution_role, read_plan
+from tests.conftest import ci_context
 
 ACCOUNT = "123456789012"  # moto's
 REGION = "eu-west-1"
 EXEC_ROLE = execution_role(ACCOUNT, REGION)
 EVERYONE = {"DataLakePrincipalIdentifier": "IAM_ALLOWED_PRINCIPALS"}
+CALLER = f"arn:aws:sts::{ACCOUNT}:user/moto"  # who moto says the credentials are
 
 
 @pytest.fixture(scope="module")
@@ -75,12 +82,17 @@ def bootstrap(session: boto3.session.Session, version: str = "28") -> None:
     )
 
 
-def lake_settings(session: boto3.session.Session, admins: list[str], defaults: bool) -> None:
-    """The account's Lake Formation settings (moto starts, as AWS does, with the defaults)."""
+def lake_settings(
+    session: boto3.session.Session, admins: list[str], defaults: bool,
+    read_only: tuple[str, ...] = (CALLER,),
+) -> None:  # fmt: skip
+    """The account's Lake Formation settings (moto starts, as AWS does, with the defaults);
+    the preflight's caller a read-only admin unless ``read_only`` says otherwise."""
     everyone = [{"Principal": EVERYONE, "Permissions": ["ALL"]}] if defaults else []
     session.client("lakeformation").put_data_lake_settings(
         DataLakeSettings={
             "DataLakeAdmins": [{"DataLakePrincipalIdentifier": a} for a in admins],
+            "ReadOnlyAdmins": [{"DataLakePrincipalIdentifier": a} for a in read_only],
             "CreateDatabaseDefaultPermissions": everyone,
             "CreateTableDefaultPermissions": everyone,
         }
@@ -584,3 +596,178 @@ def test_the_readme_example_is_what_the_preflight_prints(
     assert [line.removeprefix("       ") for line in shown.splitlines()] == lines, (
         "README.md's preflight example is not what the preflight prints: paste the new output"
     )
+
+
+def refuse(
+    session: boto3.session.Session, service: str, operation: str, code: str, status: int = 400,
+    message: str = "",
+) -> None:  # fmt: skip
+    """Clients of ``session`` made from now on answer ``operation`` as AWS answers a refused
+    call: what moto does not enforce (IAM, Lake Formation's filtering) made to happen."""
+
+    def answer(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        error = {"Error": {"Code": code, "Message": message},
+                 "ResponseMetadata": {"HTTPStatusCode": status}}  # fmt: skip
+        return AWSResponse("https://refused.example", status, {}, None), error
+
+    session.events.register(f"before-call.{service}.{operation}", answer)
+
+
+@pytest.fixture(scope="module")
+def prod_plan(tmp_path_factory: pytest.TempPathFactory) -> Plan:
+    """The prod app as CI synthesizes it: the CI overlay, with a Slack channel for alerts."""
+    outdir = tmp_path_factory.mktemp("preflight-prod") / "cdk.out.preflight"
+    build_app(ci_context("prod"), outdir=str(outdir), enforce_compliance=False).app.synth()
+    return read_plan(outdir, "prod")
+
+
+@pytest.mark.parametrize("region", [REGION, "us-east-1", "ap-southeast-2"])
+def test_the_prod_app_with_slack_alerts_is_not_failed_for_chatbot(
+    prod_plan: Plan, aws: boto3.session.Session, region: str
+) -> None:
+    assert "AWS::Chatbot::SlackChannelConfiguration" in prod_plan.resource_types()
+    (result,) = check_region(ctx(prod_plan, aws, region=region))
+    assert result.status == "PASS", result.lines()
+    assert result.found.startswith(f"{region} offers all ")
+
+
+def test_a_service_botocore_lists_no_region_for_is_named_not_failed(
+    prod_plan: Plan, aws: boto3.session.Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(preflight_checks, "GLOBAL_SERVICES", {"iam"})  # chatbot as any other
+    (result,) = check_region(ctx(prod_plan, aws))
+    assert result.lines() == [
+        "WARN  region: not checked: botocore lists no regions for chatbot",
+        "      fix: check by hand that the region offers them",
+    ]
+
+
+def test_a_refused_look_up_of_the_bootstrap_stack_is_named_not_called_missing(
+    plan: Plan, aws: boto3.session.Session
+) -> None:
+    ready(aws)
+    refuse(aws, "cloudformation", "DescribeStacks", "AccessDenied", 403, "not authorized")
+    status, lines = run(plan, aws)
+    assert lines_of(lines, "bootstrap") == [
+        "WARN  bootstrap: not checked: DescribeStacks answered AccessDenied"
+    ]
+    assert status == 0
+
+
+def test_a_validation_error_about_something_else_is_no_missing_stack(
+    plan: Plan, aws: boto3.session.Session
+) -> None:
+    ready(aws)
+    refuse(aws, "cloudformation", "DescribeStacks", "ValidationError", 400, "Rate exceeded")
+    _, lines = run(plan, aws)
+    assert lines_of(lines, "bootstrap") == [
+        "WARN  bootstrap: not checked: DescribeStacks answered ValidationError"
+    ]
+
+
+def test_a_bucket_head_bucket_refuses_is_not_called_taken(
+    plan: Plan, aws: boto3.session.Session
+) -> None:
+    # S3 answers a bare 403, with no body, for another account's bucket and for credentials
+    # without s3:ListBucket alike.
+    refuse(aws, "s3", "HeadBucket", "403", 403, "Forbidden")
+    named = FixedName("AWS::S3::Bucket", "datalake-sandbox-landing", "datalake-sandbox-storage")
+    (result,) = check_names(ctx(dataclasses.replace(plan, names=[named]), aws))
+    assert result.status == "WARN"
+    assert result.found.startswith(
+        "S3 bucket datalake-sandbox-landing: cannot tell (access denied)"
+    )
+
+
+def test_a_stack_of_more_than_a_page_of_resources_is_read_to_its_end(
+    plan: Plan, aws: boto3.session.Session
+) -> None:
+    definition = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}})
+    resources: dict[str, Any] = {
+        f"Parameter{i}": {"Type": "AWS::SSM::Parameter",
+                          "Properties": {"Type": "String", "Value": "x", "Name": f"/p/{i}"}}
+        for i in range(120)
+    }  # fmt: skip
+    resources["Pipeline"] = {"Type": "AWS::StepFunctions::StateMachine", "Properties": {
+        "StateMachineName": "datalake-sandbox-orders-pipeline", "DefinitionString": definition,
+        "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/pipeline"}}  # fmt: skip
+    aws.client("cloudformation").create_stack(
+        StackName="datalake-sandbox-dataset-orders",
+        TemplateBody=json.dumps({"Resources": resources}),
+    )
+    called: list[str] = []
+    aws.events.register("before-call.cloudformation", lambda model, **_: called.append(model.name))
+    c = ctx(plan, aws)
+    assert check_names(c)[0].found == "15 fixed names: 14 free, 1 already this app's"
+    results = {r.check: r for r in check_quotas(c)}
+    assert results["quota state machines"].found.startswith("adds 1; 1 of 10000 used")
+    # DescribeStackResources answers at most 100 resources: the paginated list is read instead.
+    assert "ListStackResources" in called
+    assert "DescribeStackResources" not in called
+
+
+def test_without_a_lake_formation_admin_caller_existing_grants_are_not_checked(
+    plan: Plan, aws: boto3.session.Session
+) -> None:
+    # Lake Formation lists only the grants its caller may see; moto lists them all, so the
+    # settings alone make the caller no admin.
+    lake_settings(aws, [EXEC_ROLE], defaults=False, read_only=())
+    aws.client("glue").create_database(DatabaseInput={"Name": "datalake_sandbox_raw"})
+    aws.client("lakeformation").grant_permissions(
+        Principal=EVERYONE, Resource={"Database": {"Name": "datalake_sandbox_raw"}},
+        Permissions=["ALL"],
+    )  # fmt: skip
+    results = check_iam_allowed_principals(ctx(plan, aws))
+    assert [r.status for r in results] == ["PASS", "WARN"]
+    assert results[1].found.startswith(
+        "not checked: the caller is not a Lake Formation admin or read-only admin"
+    )
+    assert results[1].fix.startswith(f"run the preflight as one, e.g. with {CALLER} among")
+
+
+def test_an_assumed_role_session_is_checked_as_its_role(
+    plan: Plan, aws: boto3.session.Session
+) -> None:
+    role = f"arn:aws:iam::{ACCOUNT}:role/deployer"
+    lake_settings(aws, [EXEC_ROLE, role], defaults=False, read_only=())
+    keys = aws.client("sts").assume_role(RoleArn=role, RoleSessionName="github")["Credentials"]
+    session = boto3.session.Session(
+        aws_access_key_id=keys["AccessKeyId"], aws_secret_access_key=keys["SecretAccessKey"],
+        aws_session_token=keys["SessionToken"], region_name=REGION,
+    )  # fmt: skip
+    assert (
+        session.client("sts").get_caller_identity()["Arn"].endswith(":assumed-role/deployer/github")
+    )
+    (result,) = check_iam_allowed_principals(ctx(plan, session))
+    assert result.status == "PASS"
+
+
+def test_session_arns_are_their_roles_and_other_arns_themselves() -> None:
+    assert caller_principal("arn:aws-cn:sts::111122223333:assumed-role/Deploy/gh-1") == (
+        "arn:aws-cn:iam::111122223333:role/Deploy"
+    )
+    user = "arn:aws:iam::111122223333:user/ana"
+    assert caller_principal(user) == user
+
+
+def test_catalog_reads_lake_formation_refuses_are_not_checked_not_passed(
+    plan: Plan, aws: boto3.session.Session
+) -> None:
+    lake_settings(aws, [EXEC_ROLE], defaults=False)
+    refuse(aws, "glue", "GetTable", "AccessDeniedException", 400,
+           "Insufficient Lake Formation permission(s) on orders")  # fmt: skip
+    results = check_iam_allowed_principals(ctx(plan, aws))
+    assert [r.status for r in results] == ["PASS", "WARN"]
+    table = "table {}.{}".format(*plan.tables[0])
+    assert results[1].found.startswith(f"not checked: Lake Formation refused the caller {table}")
+
+
+def test_a_catalog_read_iam_refuses_is_named_by_the_preflight(
+    plan: Plan, aws: boto3.session.Session
+) -> None:
+    ready(aws)
+    refuse(aws, "glue", "GetDatabase", "AccessDeniedException", 400, "not authorized")
+    _, lines = run(plan, aws)
+    assert lines_of(lines, "iam allowed principals") == [
+        "WARN  iam allowed principals: not checked: GetDatabase answered AccessDeniedException"
+    ]

@@ -3,10 +3,11 @@
 actionlint checks syntax, expressions and the shell of every ``run`` (with shellcheck);
 zizmor, Trail of Bits' security linter, checks for injections, unpinned actions, credentials
 left behind and loose permissions (its pedantic persona, offline). Either finding fails here.
-Then the structure a reviewer relies on: the preflight runs before each deploy, prod waits for
-the sandbox and for the ``production`` environment's approval, no AWS key or secret appears,
-only jobs that assume a role may ask for an OIDC token, and a fork's pull request is skipped
-with a message. The role variables are the template's outputs and what the docs tell people
+Then the structure a reviewer relies on: a push to main deploys only after CI passes on it (CI
+runs once there, called by the deploy workflow), the preflight runs before each deploy, prod
+waits for the sandbox and for the ``production`` environment's approval, no AWS key or secret
+appears, only jobs that assume a role may ask for an OIDC token, and a fork's pull request is
+skipped with a message. The role variables are the template's outputs and what the docs tell people
 to set.
 """
 
@@ -56,7 +57,8 @@ def workflow(name: str) -> dict[str, Any]:
 
 
 def steps(job: dict[str, Any]) -> list[dict[str, Any]]:
-    return list(job["steps"])
+    """The job's steps; none for a job that calls a workflow."""
+    return list(job.get("steps", []))
 
 
 def index(job: dict[str, Any], pattern: str) -> int:
@@ -98,6 +100,8 @@ def test_every_action_is_pinned_to_a_commit_with_its_version_beside_it() -> None
         uses = re.findall(r"uses:\s*(\S+)(.*)", path.read_text())
         assert uses, path.name
         for ref, comment in uses:
+            if ref.startswith("$/"):  # a workflow of this repository, at the same commit
+                continue
             assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", ref), f"{path.name}: {ref}"
             assert re.fullmatch(r"\s*# v\d+\.\d+\.\d+", comment), f"{path.name}: {ref}{comment}"
 
@@ -120,7 +124,8 @@ def test_an_oidc_token_only_for_jobs_that_assume_a_role_and_a_pr_write_only_to_c
             assert (permissions.get("pull-requests") == "write") == comments, job_id
             assert set(permissions.values()) <= {"read", "write"}
             assert set(permissions) <= {"contents", "id-token", "pull-requests"}, job_id
-            assert job["timeout-minutes"] <= 120, job_id
+            # A job calling a workflow takes no timeout: the called workflow's jobs set theirs.
+            assert job["timeout-minutes"] <= 120 if "uses" not in job else steps(job) == []
 
 
 def test_each_deploy_runs_the_preflight_first_with_the_same_settings() -> None:
@@ -136,6 +141,19 @@ def test_each_deploy_runs_the_preflight_first_with_the_same_settings() -> None:
         assert job["concurrency"] == {"group": job_id, "cancel-in-progress": False}
         assert job["if"].startswith("github.event_name == 'push'")
     assert workflow("deploy.yml")["on"]["push"] == {"branches": ["main"]}
+
+
+def test_a_push_to_main_deploys_only_a_commit_that_passed_ci_and_runs_ci_once() -> None:
+    ci, deploy = workflow("ci.yml"), workflow("deploy.yml")
+    # Pull requests run CI on their own; main only through the deploy workflow's call.
+    assert set(ci["on"]) == {"pull_request", "workflow_call"}
+    assert set(deploy["on"]) == {"pull_request", "push"}
+    job = deploy["jobs"]["ci"]
+    assert job["uses"] == "$/.github/workflows/ci.yml"  # this repository, the pushed commit
+    assert job["if"] == "github.event_name == 'push'"
+    assert job["permissions"] == ci["permissions"] == {"contents": "read"}
+    assert deploy["jobs"]["deploy-sandbox"]["needs"] == "ci"
+    assert deploy["jobs"]["deploy-prod"]["needs"] == "deploy-sandbox"
 
 
 def test_prod_waits_for_the_sandbox_and_the_production_environment() -> None:
