@@ -100,7 +100,7 @@ def test_every_action_is_pinned_to_a_commit_with_its_version_beside_it() -> None
         uses = re.findall(r"uses:\s*(\S+)(.*)", path.read_text())
         assert uses, path.name
         for ref, comment in uses:
-            if ref.startswith("$/"):  # a workflow of this repository, at the same commit
+            if ref.startswith("./"):  # a workflow of this repository, at the same commit
                 continue
             assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", ref), f"{path.name}: {ref}"
             assert re.fullmatch(r"\s*# v\d+\.\d+\.\d+", comment), f"{path.name}: {ref}{comment}"
@@ -149,7 +149,7 @@ def test_a_push_to_main_deploys_only_a_commit_that_passed_ci_and_runs_ci_once() 
     assert set(ci["on"]) == {"pull_request", "workflow_call"}
     assert set(deploy["on"]) == {"pull_request", "push"}
     job = deploy["jobs"]["ci"]
-    assert job["uses"] == "$/.github/workflows/ci.yml"  # this repository, the pushed commit
+    assert job["uses"] == "./.github/workflows/ci.yml"  # this repository, the pushed commit
     assert job["if"] == "github.event_name == 'push'"
     assert job["permissions"] == ci["permissions"] == {"contents": "read"}
     assert deploy["jobs"]["deploy-sandbox"]["needs"] == "ci"
