@@ -111,6 +111,12 @@ def _found(aws: Callable[[str], Any]) -> dict[str, list[str]]:
         "AWS::Logs::MetricFilter": [
             f["filterName"] for f in aws("logs").describe_metric_filters()["metricFilters"]
         ],
+        "AWS::CloudWatch::Dashboard": [
+            d["DashboardName"] for d in aws("cloudwatch").list_dashboards()["DashboardEntries"]
+        ],
+        "AWS::SNS::Subscription": [
+            s["SubscriptionArn"] for s in aws("sns").list_subscriptions()["Subscriptions"]
+        ],
     }
 
 
