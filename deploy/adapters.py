@@ -230,6 +230,8 @@ def installed() -> Iterator[None]:
     executes = default_user_config["stepfunctions"]["execute_state_machine"]
     for owner, name, value in patches:
         setattr(owner, name, value)
+    FAILURES.clear()  # nothing of an earlier rehearsal in this process carries over
+    adapters_storage.PENDING_LOGGING.clear()
     default_user_config["stepfunctions"]["execute_state_machine"] = True
     try:
         yield

@@ -39,7 +39,6 @@ class StackArtifact:
     name: str
     template: dict[str, Any]
     assets: Path | None
-    dependencies: tuple[str, ...]
 
 
 def stacks_in_order(assembly: Path) -> list[StackArtifact]:
@@ -68,7 +67,6 @@ def stacks_in_order(assembly: Path) -> list[StackArtifact]:
                 name=properties.get("stackName", key),
                 template=json.loads((assembly / properties["templateFile"]).read_text()),
                 assets=assembly / manifests[0] if manifests else None,
-                dependencies=tuple(graph[key]),
             )
         )
     return found
@@ -97,13 +95,12 @@ def _zipped(folder: Path) -> bytes:
     return buffer.getvalue()
 
 
-def publish_assets(s3: Any, manifest: Path, account: str, region: str) -> list[str]:
-    """Upload each file asset of ``manifest`` to its destination, as cdk-assets does; the
-    keys written. A docker image asset fails: the rehearsal runs without Docker."""
+def publish_assets(s3: Any, manifest: Path, account: str, region: str) -> None:
+    """Upload each file asset of ``manifest`` to its destination, as cdk-assets does. A
+    docker image asset fails: the rehearsal runs without Docker."""
     content = json.loads(manifest.read_text())
     if content.get("dockerImages"):
         raise RehearsalError(f"{manifest.name}: docker image assets cannot be rehearsed")
-    written = []
     for asset in content.get("files", {}).values():
         source = manifest.parent / asset["source"]["path"]
         body = _zipped(source) if asset["source"].get("packaging") == "zip" else source.read_bytes()
@@ -114,8 +111,6 @@ def publish_assets(s3: Any, manifest: Path, account: str, region: str) -> list[s
                 .replace("${AWS::Region}", region)
             )
             s3.put_object(Bucket=bucket, Key=destination["objectKey"], Body=body)
-            written.append(f"{bucket}/{destination['objectKey']}")
-    return written
 
 
 def _stack_outputs(cloudformation: Any, consumer: str, name: str) -> dict[str, str]:

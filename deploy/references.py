@@ -68,7 +68,7 @@ def _account(aws: Clients) -> str:
 
 def broken(aws: Clients, read: Any) -> list[str]:
     """The references in ``read`` (what a probe read back) that lead nowhere."""
-    problems = []
+    problems, own = [], _account(aws)
     for key, text in _strings(read):
         try:
             if (uri := _S3_URI.match(text)) is not None:
@@ -78,7 +78,7 @@ def broken(aws: Clients, read: Any) -> list[str]:
                 # A bucket's ARN names no account; a service integration
                 # (arn:aws:states:::glue:...) names nothing; another account's resource (an
                 # existing alerts topic) is outside the emulator.
-                if service == "s3" or (account and account == _account(aws)):
+                if service == "s3" or (account == own):
                     _arn_exists(aws, service, account, rest, text)
             elif key in _DATABASE_KEYS:
                 aws("glue").get_database(Name=text)
