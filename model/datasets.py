@@ -142,6 +142,9 @@ class Dataset:
     queries: tuple[Query, ...] = ()
     # Days its raw files and quarantine are kept; None: the environment's rawExpirationDays.
     raw_retention_days: int | None = None
+    # The column that identifies a data subject (a person), by which an erasure request
+    # finds their rows (``docs/governance.md``, "Forgetting a person"); None: out of scope.
+    subject: str | None = None
 
     def raw_days(self, default: int) -> int:
         """How long raw keeps this dataset's files, given the environment's default."""
@@ -195,3 +198,22 @@ class Dataset:
     def curated_type(self, column: Column) -> str:
         """Hashed PII becomes a hex digest string in the curated zone."""
         return "string" if column.pii == "hash" else column.type
+
+
+def check_subject(dataset: Dataset, fields: Fields) -> None:
+    """The subject column is a declared source column kept in curated, clear or hashed: an
+    erasure finds the person's curated rows by it (a dropped column is not there to find)."""
+    if dataset.subject is None:
+        return
+    names = [c.name for c in dataset.columns]
+    if dataset.subject not in names:
+        raise fields.fail("subject", f"a declared column; {dataset.subject!r} is not one")
+    column = dataset.column(dataset.subject)
+    if column.derived_from:
+        raise fields.fail("subject", f"a column of the source; {column.name!r} is derived")
+    if column.pii == "drop":
+        raise fields.fail(
+            "subject",
+            f"a column kept in curated, in clear or hashed; {column.name!r} is dropped as PII, "
+            "so an erasure could not find the person's curated rows",
+        )

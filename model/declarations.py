@@ -27,6 +27,7 @@ from model.datasets import (
     Dataset,
     DatasetError,
     Source,
+    check_subject,
     column_type_is_valid,
     declaration_fields,
 )
@@ -265,10 +266,12 @@ def load_dataset(path: Path) -> Dataset:
         else None,
         marts=read_marts(fields),
         queries=read_queries(fields),
+        subject=fields.optional_text("subject", valid=NAME_RE.match, expected=NAME_EXPECTED),
     )
     _check_keys(dataset, fields)
     _check_derived(dataset, file)
     _check_rules(dataset, file)
+    check_subject(dataset, fields)
     check_marts(dataset, file)
     check_queries(dataset, file)
     fields.reject_unknown()
