@@ -247,6 +247,44 @@ BAD_DECLARATIONS += [
 ]
 
 
+SUBJECT = 'primary_key = ["payment_id"]'
+BAD_DECLARATIONS += [
+    pytest.param(
+        change(SUBJECT, f'{SUBJECT}\nsubject = "payer"'),
+        "subject = 'payer': expected a declared column; 'payer' is not one",
+        id="subject-not-a-column",
+    ),
+    pytest.param(
+        change(SUBJECT, f'{SUBJECT}\nsubject = "card_holder"'),
+        "subject = 'card_holder': expected a column kept in curated, in clear or hashed; "
+        "'card_holder' is dropped as PII",
+        id="subject-dropped",
+    ),
+    pytest.param(
+        change(SUBJECT, f'{SUBJECT}\nsubject = "payment_date"'),
+        "subject = 'payment_date': expected a column of the source; 'payment_date' is derived",
+        id="subject-derived",
+    ),
+    pytest.param(
+        change(SUBJECT, f"{SUBJECT}\nsubject = 3"),
+        "subject = 3: expected a name of lower-case letters",
+        id="subject-not-a-name",
+    ),
+]
+
+
+def test_a_subject_is_optional_and_names_a_hashed_or_clear_column(tmp_path: Path) -> None:
+    assert _load(GOOD.replace("\nsubject = ", "\n# subject = "), tmp_path).subject is None
+    assert _load(change(SUBJECT, f'{SUBJECT}\nsubject = "payer_email"'), tmp_path).subject == (
+        "payer_email"
+    )
+    assert _load(change(SUBJECT, f'{SUBJECT}\nsubject = "payment_id"'), tmp_path).subject == (
+        "payment_id"
+    )
+    shipped = {d.name: d.subject for d in load_datasets(DATASETS)}
+    assert shipped == {"clickstream": "user_id", "orders": "customer_id"}
+
+
 def test_the_documented_example_with_a_mart_is_valid(tmp_path: Path) -> None:
     (mart,) = _load(GOOD + MART, tmp_path).marts
     assert mart.name == "payments_daily"
