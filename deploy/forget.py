@@ -22,6 +22,7 @@ command line.
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 import time
@@ -68,8 +69,9 @@ def _arguments(argv: Sequence[str] | None, stdin: TextIO) -> argparse.Namespace:
                         help="the declarations deployed (default: cdk.json's datasets "
                         "context value, else datasets/)")  # fmt: skip
     args = parser.parse_args(argv)
-    if args.subject_value == "-":
-        args.subject_value = stdin.readline()
+    if args.subject_value == "-":  # typed at a terminal, it is not echoed either
+        tty = stdin.isatty()
+        args.subject_value = getpass.getpass("the person's value: ") if tty else stdin.readline()
     args.subject_value, args.reason = args.subject_value.strip(), args.reason.strip()
     if not args.subject_value:
         parser.error("--subject-value: expected the person's value, or - and the value on stdin")

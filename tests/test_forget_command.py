@@ -178,6 +178,22 @@ def test_the_value_is_read_from_stdin_and_nothing_found_anywhere_is_said_plainly
     assert not any(VALUE in line for line in lines)
 
 
+def test_a_value_typed_at_a_terminal_is_asked_for_without_echo(
+    aws: boto3.session.Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr("getpass.getpass", lambda prompt: f"{VALUE}\n")
+    jobs, lines = Jobs(aws), list[str]()
+    status = forget.main(["--env", "sandbox", "--subject-value", "-", "--reason", "r",
+                          "--poll-seconds", "0.5"], stdin=Terminal(), session=aws,
+                         out=lines.append, sleep=jobs)  # fmt: skip
+    assert status == 0, "\n".join(lines)
+    assert jobs.requests[0]["subject_value"] == VALUE
+
+
 @pytest.mark.parametrize(
     ("args", "stdin", "expected"),
     [
