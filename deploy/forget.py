@@ -135,7 +135,7 @@ def _erase(
 def _report(aws: Callable[[str], Any], jobs: list[ErasureJob], request_id: str, out: Out) -> bool:
     """Print each job's audit record; whether every record is there (one these credentials
     may not read is there: the run wrote it before it ended, and its place is printed)."""
-    complete, hashes, outcomes = True, set(), set()
+    complete, hashes, outcomes = True, set(), []
     for job in jobs:
         record, where, code = read_record(aws("s3"), job, request_id)
         if record is None:
@@ -145,12 +145,12 @@ def _report(aws: Callable[[str], Any], jobs: list[ErasureJob], request_id: str, 
                 else f"{job.dataset}: no record at {where}: the job wrote none")  # fmt: skip
             continue
         hashes.add(str(record["subject_hash"]))
-        outcomes.add(record["outcome"])
+        outcomes.append(record["outcome"])
         out(f"{job.dataset}: {record['outcome']}, subject {record['subject_hash']} ({where})")
         for zone, figures in record["zones"].items():
             out(f"  {zone}: " + ", ".join(f"{k}: {v}" for k, v in figures.items()))
         out("  verification: " + ", ".join(f"{k}: {v}" for k, v in record["verification"].items()))
-    if outcomes == {"nothing_found"} and complete:
+    if outcomes == ["nothing_found"] * len(jobs):  # every record read, and each says so
         names = ", ".join(job.dataset for job in jobs)
         out(f"nothing to do: {', '.join(sorted(hashes))} was found in no zone of {names}")
     return complete
@@ -178,7 +178,9 @@ def main(
     clients: dict[str, Any] = {}
 
     def aws(service: str) -> Any:
-        return clients.setdefault(service, session.client(service))
+        if service not in clients:
+            clients[service] = session.client(service)
+        return clients[service]
 
     identity = aws("sts").get_caller_identity()
     if config.account and identity["Account"] != config.account:

@@ -14,11 +14,13 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.response import StreamingBody
+from botocore.stub import Stubber
 from moto import mock_aws
 from moto.moto_api import state_manager
 
 from deploy import forget
-from deploy.forget_runs import delete_request
+from deploy.forget_runs import ErasureJob, delete_request
 
 REGION = "eu-west-1"
 RAW, AUDIT = "datalake-sandbox-raw", "datalake-sandbox-audit"
@@ -74,6 +76,19 @@ def pipeline(session: boto3.session.Session, dataset: str) -> str:
     )
 
 
+def audit_record(dataset: str, request: dict[str, Any], outcome: str) -> dict[str, Any]:
+    """What the job writes to the audit store (the erasure contract's record)."""
+    rows = 0 if outcome == "nothing_found" else 3
+    zone = {"objects_rewritten": rows, "versions_deleted": rows}
+    return {"request_id": request["request_id"], "dataset": dataset,
+            "subject_column": "customer_id", "subject_hash": HASH,
+            "reason": request["reason"], "requested_by": request["requested_by"],
+            "outcome": outcome,
+            "zones": {z: zone for z in ("landing", "raw", "quarantine", "curated")},
+            "verification": {"objects_searched": 12, "versions_searched": 20,
+                             "found": []}}  # fmt: skip
+
+
 class Jobs:
     """Stands in for the erasure jobs while the command waits: reads the request object as
     each job would, and writes each dataset's audit record (or not, for ``silent`` ones)."""
@@ -92,19 +107,8 @@ class Jobs:
         for dataset in DATASETS:
             if dataset not in self.silent:
                 key = f"erasure/{request['request_id']}/{dataset}.json"
-                body = json.dumps(self.record(dataset, request))
+                body = json.dumps(audit_record(dataset, request, self.outcome))
                 self.s3.put_object(Bucket=AUDIT, Key=key, Body=body)
-
-    def record(self, dataset: str, request: dict[str, Any]) -> dict[str, Any]:
-        rows = 0 if self.outcome == "nothing_found" else 3
-        zone = {"objects_rewritten": rows, "versions_deleted": rows}
-        return {"request_id": request["request_id"], "dataset": dataset,
-                "subject_column": "customer_id", "subject_hash": HASH,
-                "reason": request["reason"], "requested_by": request["requested_by"],
-                "outcome": self.outcome,
-                "zones": {z: zone for z in ("landing", "raw", "quarantine", "curated")},
-                "verification": {"objects_searched": 12, "versions_searched": 20,
-                                 "found": []}}  # fmt: skip
 
 
 def run(
@@ -302,3 +306,22 @@ def test_every_version_and_delete_marker_of_the_request_goes_and_nothing_else(
     s3.put_object(Bucket=RAW, Key=f"{key}.other", Body=b"3")
     assert delete_request(s3, RAW, key) == 3
     assert [v["Key"] for v in requests_left(aws)] == [f"{key}.other"]
+
+
+def test_a_record_these_credentials_may_not_read_is_said_where_it_is_and_fails_nothing(
+    aws: boto3.session.Session,
+) -> None:
+    s3 = aws.client("s3")
+    jobs = [ErasureJob(d, f"datalake-sandbox-{d}-forget", f"s3://{RAW}/{REQUESTS}",
+                       f"s3://{AUDIT}/erasure/") for d in DATASETS]  # fmt: skip
+    request = {"request_id": "r1", "reason": "r", "requested_by": "me"}
+    body = json.dumps(audit_record("orders", request, "nothing_found")).encode()
+    with Stubber(s3) as stubbed:
+        stubbed.add_client_error("get_object", "AccessDenied", http_status_code=403)
+        stubbed.add_response("get_object", {"Body": StreamingBody(io.BytesIO(body), len(body))})
+        lines: list[str] = []
+        assert forget._report(lambda service: s3, jobs, "r1", lines.append) is True
+    assert lines[0] == ("clickstream: record not read (AccessDenied); it is at "
+                        f"s3://{AUDIT}/erasure/r1/clickstream.json")  # fmt: skip
+    assert lines[1].startswith("orders: nothing_found")
+    assert not any(line.startswith("nothing to do") for line in lines)  # clickstream unknown
