@@ -24,6 +24,8 @@
     python3 tasks.py diagrams      redraw the docs' pictures from the synthesized app
     python3 tasks.py feed [ENV]    send the sample data to a deployed environment (needs AWS
                                    credentials)
+    python3 tasks.py forget [ENV] --subject-value VALUE --reason TEXT
+                                   erase a person from a deployed environment (- reads stdin)
     python3 tasks.py ci            everything CI runs, in CI's order
 
 Each command first makes sure that .venv holds the pinned Python packages (among them Node.js
@@ -167,16 +169,6 @@ def rehearse(env_name: str = "sandbox", *context: str) -> None:
     _synthesized_then("deploy.rehearsal", env_name, context, "--workdir", "cdk.out.rehearsal/run")
 
 
-def test(*args: str) -> None:
-    ensure_environment(dev=True)
-    _run(PYTHON, "-m", "pytest", *args)
-
-
-def demo(*args: str) -> None:
-    ensure_environment(dev=True)
-    _run(PYTHON, "-m", "local_lake", *args)
-
-
 def lint() -> None:
     ensure_environment(dev=True)
     _run(BIN / "ruff", "check", ".")
@@ -197,24 +189,29 @@ def cfn_lint() -> None:
         _run(BIN / "cfn-lint", "--ignore-checks", *CFN_LINT_IGNORED, "--", *templates)
 
 
-def _script(name: str, *, dev: bool) -> Callable[..., None]:
-    """The task that runs ``scripts/<name>.py`` with the arguments it is given."""
+def _python(name: str, *, dev: bool) -> Callable[..., None]:
+    """The task that runs ``scripts/<name>.py``, else the module ``name``, with its arguments."""
+    command = [f"scripts/{name}.py"] if (ROOT / "scripts" / f"{name}.py").exists() else ["-m", name]
 
     def task(*args: str) -> None:
         ensure_environment(dev=dev)
-        _run(PYTHON, f"scripts/{name}.py", *args)
+        _run(PYTHON, *command, *args)
 
     return task
 
 
-bench, bench_scale = _script("bench_synth", dev=False), _script("bench_scale", dev=False)
-bench_transform, diagrams = _script("bench_transform", dev=True), _script("diagrams", dev=True)
-bench_ingest = _script("bench_ingest", dev=False)  # the ingest function's scan of every byte
+bench, bench_scale = _python("bench_synth", dev=False), _python("bench_scale", dev=False)
+bench_transform, diagrams = _python("bench_transform", dev=True), _python("diagrams", dev=True)
+bench_ingest = _python("bench_ingest", dev=False)  # the ingest function's scan of every byte
+test, demo = _python("pytest", dev=True), _python("local_lake", dev=True)
 
 
-def feed(env_name: str = "sandbox") -> None:
-    ensure_environment(dev=True)
-    _run(PYTHON, "scripts/feed.py", "--env", env_name)
+def _deployed(name: str) -> Callable[..., None]:
+    """The task that runs ``name`` (as ``_python``) on a deployed environment: ``--env ENV``."""
+    return lambda env_name="sandbox", *args: _python(name, dev=True)("--env", env_name, *args)
+
+
+feed, forget = _deployed("feed"), _deployed("deploy.forget")  # boto3 is a development dependency
 
 
 def ci() -> None:
@@ -228,7 +225,7 @@ PLAIN = {"install": install, "lint": lint, "cfn-lint": cfn_lint, "bench": bench,
 PASSING_ON = {"test": test, "demo": demo, "bench-transform": bench_transform,
               "bench-ingest": bench_ingest, "bench-scale": bench_scale}  # fmt: skip
 WITH_ENV = {"synth": synth, "diff": diff, "deploy": deploy, "preflight": preflight,
-            "rehearse": rehearse, "feed": feed}  # fmt: skip
+            "rehearse": rehearse, "feed": feed, "forget": forget}  # fmt: skip
 # What a pipeline adds (.github/workflows/deploy.yml): no one to approve, a read-only diff.
 CLI_OPTIONS = {"deploy": ("--require-approval", ["never", "any-change", "broadening"]),
                "diff": ("--method", ["auto", "change-set", "template"])}  # fmt: skip
@@ -241,7 +238,7 @@ def _help(name: str) -> str:
     for index, line in enumerate(lines):
         words = line.split(maxsplit=3)
         if words[:3] == ["python3", "tasks.py", name]:
-            text = re.sub(r"\[[^\]]*\]", "", words[3] if len(words) > 3 else "").strip()
+            text = re.sub(r"\[[^\]]*\]|--[a-z-]+ [A-Z]+", "", " ".join(words[3:])).strip()
             return text or lines[index + 1].strip()
     return name
 
@@ -261,12 +258,15 @@ def parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=_help(name))
         sub.add_argument("env", nargs="?", default="sandbox", choices=environments(),
                          help="an environment of cdk.json (default: sandbox)")  # fmt: skip
-        if name != "feed":
+        if name not in ("feed", "forget"):
             sub.add_argument("-c", "--context", action="append", default=[],
                              metavar="KEY=VALUE", help="passed to cdk as -c KEY=VALUE")  # fmt: skip
         if name in CLI_OPTIONS:
             sub.add_argument(CLI_OPTIONS[name][0], dest="cli", choices=CLI_OPTIONS[name][1],
                              help="passed to cdk as it is")  # fmt: skip
+        if name == "forget":  # passed on to deploy.forget, which checks them
+            sub.add_argument("--subject-value", required=True, metavar="VALUE")
+            sub.add_argument("--reason", required=True, metavar="TEXT")
     return top
 
 
@@ -279,14 +279,14 @@ def dispatch(argv: list[str]) -> tuple[Callable[..., None], tuple[str, ...]]:
     args = parser().parse_args(argv)
     if args.command in PLAIN:
         return PLAIN[args.command], ()
-    if args.command == "feed":
-        return feed, (args.env,)
+    if args.command == "forget":
+        return forget, (args.env, "--subject-value", args.subject_value, "--reason", args.reason)
     if args.command == "synth":
         return synth, (args.env, "cdk.out", *args.context)
     task = WITH_ENV[args.command]
     if getattr(args, "cli", None):  # diff or deploy with its CLI option: called with cli=...
         task = functools.partial(task, cli=(CLI_OPTIONS[args.command][0], args.cli))
-    return task, (args.env, *args.context)
+    return task, (args.env, *getattr(args, "context", ()))  # feed takes no -c
 
 
 def main(argv: list[str]) -> None:

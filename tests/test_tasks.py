@@ -62,6 +62,38 @@ def test_a_tool_s_own_options_pass_on_as_they_are() -> None:
     assert tasks.dispatch(["lint"]) == (tasks.lint, ())
 
 
+def test_forget_passes_the_person_s_value_and_the_reason_on_to_its_module() -> None:
+    assert tasks.dispatch(["forget", "prod", "--subject-value", "-", "--reason", "ticket 42"]) == (
+        tasks.forget, ("prod", "--subject-value", "-", "--reason", "ticket 42"))  # fmt: skip
+    refused = run("forget", "--reason", "ticket 42")
+    assert refused.returncode == 2
+    assert "the following arguments are required: --subject-value" in refused.stderr
+    shown = subprocess.run([sys.executable, "-m", "deploy.forget", "--help"], cwd=ROOT,
+                           capture_output=True, text=True, check=False)  # fmt: skip
+    assert "--env ENV --subject-value VALUE --reason" in " ".join(shown.stdout.split())
+
+
+def test_each_task_runs_its_script_or_module_with_the_project_s_python(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ran: list[list[str]] = []
+    monkeypatch.setattr(tasks, "ensure_environment", lambda dev: None)
+    monkeypatch.setattr(tasks, "_run", lambda *cmd, env=None: ran.append([str(c) for c in cmd]))
+    tasks.test("-x")
+    tasks.demo("--keep")
+    tasks.bench_scale("--help")
+    tasks.feed("prod")
+    tasks.forget("prod", "--subject-value", "-", "--reason", "r")
+    python = str(tasks.PYTHON)
+    assert ran == [
+        [python, "-m", "pytest", "-x"],
+        [python, "-m", "local_lake", "--keep"],
+        [python, "scripts/bench_scale.py", "--help"],
+        [python, "scripts/feed.py", "--env", "prod"],
+        [python, "-m", "deploy.forget", "--env", "prod", "--subject-value", "-", "--reason", "r"],
+    ]
+
+
 def test_the_preflight_module_tasks_py_runs_takes_the_environment_and_the_assembly() -> None:
     shown = subprocess.run([sys.executable, "-m", "deploy.preflight", "--help"], cwd=ROOT,
                            capture_output=True, text=True, check=False)  # fmt: skip
