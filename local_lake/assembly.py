@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from glue_jobs.forget_subject import ARGUMENTS as ERASURE_ARGUMENTS
 from model.datasets import Dataset
 
 REGION = "eu-west-1"
@@ -45,6 +46,9 @@ class DatasetPlan:
     curated_table: str  # the jobs' --curated_table: <curated database>.<dataset>
     analytics_database: str  # the marts job's --analytics_database, "" without marts
     queries: list[NamedQuery] = field(default_factory=list)
+    # The erasure job's own arguments (``--`` left out, buckets resolved); empty for a
+    # dataset that declares no subject.
+    erasure: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -141,16 +145,15 @@ def synthesize(env: str, datasets: Path, outdir: Path) -> Assembly:
         for stack in blueprint.stacks
     }
     storage = blueprint.storage
-    zone_buckets = {
-        zone: blueprint.config.resource_name(zone) for zone in storage.zone_buckets
-    }  # e.g. datalake-sandbox-landing; deployed buckets have generated names
+    # The zone buckets and the audit store, e.g. datalake-sandbox-landing (deployed buckets
+    # have generated names).
+    stored = {**storage.zone_buckets, "audit": storage.audit_logs.bucket}
+    zone_buckets = {name: blueprint.config.resource_name(name) for name in stored}
     resolve = _Resolver(
         templates,
         {
             (storage.stack_name, storage.get_logical_id(bucket.node.default_child)): name  # type: ignore[arg-type]
-            for (zone, bucket), name in zip(
-                storage.zone_buckets.items(), zone_buckets.values(), strict=True
-            )
+            for bucket, name in zip(stored.values(), zone_buckets.values(), strict=True)
         },
     )
 
@@ -194,8 +197,13 @@ def _plan(
 ) -> DatasetPlan:
     """What one dataset's stack runs: its jobs' arguments and its saved queries."""
     arguments: dict[str, Any] = {}
+    erasure: dict[str, Any] = {}
     for job in of_type(template, "AWS::Glue::Job"):
-        arguments.update(job["Properties"]["DefaultArguments"])
+        defaults = job["Properties"]["DefaultArguments"]
+        if "--subject_column" in defaults:  # the erasure job: its folders are its own
+            erasure = {name: resolve(defaults[f"--{name}"], stack) for name in ERASURE_ARGUMENTS}
+        else:
+            arguments.update(defaults)
     queries = {
         q["Properties"]["Name"]: q["Properties"]
         for q in of_type(template, "AWS::Athena::NamedQuery")
@@ -212,6 +220,7 @@ def _plan(
         },
         curated_table=arguments["--curated_table"],
         analytics_database=arguments.get("--analytics_database", ""),
+        erasure=erasure,
         queries=[
             NamedQuery(dataset.name, name, q["Description"], q["QueryString"])
             for name, q in sorted(queries.items())

@@ -16,14 +16,16 @@ buckets; each is created from its template's
 from __future__ import annotations
 
 import os
+import shutil
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
 
-from glue_jobs import flows, iceberg
+from glue_jobs import erasure, flows, iceberg
 from local_lake import athena, lambda_process, quality, time_travel
+from local_lake.forget import Forgotten, new_request, other_rows, places_holding, run_request
 from local_lake.assembly import REGION, Assembly, DatasetPlan
 from local_lake.aws import LocalAws, S3Folders, split
 from local_lake.report import DatasetFigures, DayFigures, Progress, QueryResult
@@ -209,6 +211,40 @@ class LocalLake:
             analytics_database=f"{self.catalog}.{plan.analytics_database}",
         )
 
+    def forget(self, spark: SparkSession, value: str) -> Forgotten:
+        """One person forgotten by every dataset's erasure job flow, with the searches before
+        and after, a second request, and the other people's curated rows compared."""
+        plans = [plan for plan in self.assembly.plans if plan.erasure]
+        salt = self.secrets.get_secret_value(SecretId=self.salt)["SecretString"]
+        hashed = erasure.subject_hash(salt, value)
+        zones = {z: b for z, b in self.assembly.buckets.items() if z != "audit"}  # holds hashes
+        done = Forgotten(value, requested_by=self.aws.client("sts").get_caller_identity()["Arn"])
+        done.held_before = places_holding(self.s3, zones, self.warehouse, value, hashed)
+        tables = {p.dataset.name: (f"{self.catalog}.{p.curated_table}", p.erasure["subject_column"],
+                                   hashed if _hashed(p) else value) for p in plans}  # fmt: skip
+        before = {name: other_rows(spark, *table) for name, table in tables.items()}
+        request = new_request(value, done.requested_by)
+        done.request_id = request.request_id
+        for name, (record, uri) in run_request(spark, self.s3, plans, self.catalog, salt,
+                                               request).items():  # fmt: skip
+            done.records[name], done.record_uris[name] = record, uri
+        # The run's own working copies of raw and quarantine files (Glue keeps none).
+        for scratch in ("raw-read", "s3"):
+            shutil.rmtree(self.workdir / scratch, ignore_errors=True)
+        done.held_after = places_holding(self.s3, zones, self.warehouse, value, hashed)
+        for name, table in tables.items():
+            after = other_rows(spark, *table)
+            done.others[name] = (len(before[name]), len(after), after == before[name])
+        again = run_request(spark, self.s3, plans, self.catalog, salt,
+                            new_request(value, done.requested_by))  # fmt: skip
+        done.again = {name: record["outcome"] for name, (record, _) in again.items()}
+        return done
+
     def query(self) -> list[QueryResult]:
         """Every saved query, on DuckDB in Athena's place, over the Iceberg tables."""
         return athena.query(self.assembly, self.tables())
+
+
+def _hashed(plan: DatasetPlan) -> bool:
+    column = plan.erasure["subject_column"]
+    return any(c["name"] == column and c["pii"] == "hash" for c in plan.spec["columns"])

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from local_lake.forget import Forgotten
 from local_lake.quality import RuleResult
 
 SHOWN_ROWS = 10
@@ -83,6 +84,7 @@ class Report:
     seconds: float
     warehouse: Path  # the local Iceberg catalog's folder
     tables: dict[str, Path] = field(default_factory=dict)  # database.table -> its folder
+    forgotten: Forgotten | None = None  # the erasure of one person, last
 
 
 class Progress:
@@ -140,7 +142,7 @@ def render(report: Report) -> list[str]:
         lines += _table(tuple(result.columns), shown)
         if len(result.rows) > SHOWN_ROWS:
             lines.append(f"... and {len(result.rows) - SHOWN_ROWS} more rows")
-    return lines
+    return lines + (report.forgotten.lines() if report.forgotten else [])
 
 
 def _time_travel(name: str, travel: TimeTravel | None) -> list[str]:

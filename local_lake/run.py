@@ -17,7 +17,10 @@ Each stage does on this machine what its AWS counterpart does after a deploy:
    is read as of the first day's snapshot (time travel);
 5. the marts job's flow (``glue_jobs.flows.write_marts``) rebuilds each analytics table;
 6. DuckDB, standing in for Athena, runs the saved queries over the Iceberg tables, read
-   through their metadata by pyiceberg.
+   through their metadata by pyiceberg;
+7. one customer of the samples asks to be forgotten: each dataset's erasure job flow
+   (``glue_jobs.erasure.forget``) erases them from every zone, and a search of every object
+   version and table file shows they are gone (``local_lake.forget``).
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from local_lake.assembly import Assembly, stderr_to, synthesize
 from local_lake.aws import moto_server
 from local_lake.lake import LocalLake
 from local_lake.report import DatasetFigures, Progress, Report, render
-from local_lake.samples import ARRIVALS
+from local_lake.samples import ARRIVALS, FORGOTTEN
 from local_lake.spark import spark_session
 from local_lake.spark_progress import spark_progress
 
@@ -50,7 +53,7 @@ def run(
 ) -> Report:
     """Run the whole data path locally in ``workdir``; print progress and results to ``out``."""
     start = time.perf_counter()
-    progress = Progress(4 + 2 * DAYS, out)
+    progress = Progress(5 + 2 * DAYS, out)
     with progress.stage("Synthesizing the app (the cloud assembly is what runs below)"):
         assembly = synthesize(env, datasets, workdir / "cdk.out")
     figures = {plan.dataset.name: DatasetFigures() for plan in assembly.plans}
@@ -75,7 +78,14 @@ def run(
         with progress.stage("Querying with DuckDB in Athena's place: the saved queries, over "
                             "the Iceberg tables read by pyiceberg"):  # fmt: skip
             queries = lake.query()
-    report = Report(figures, queries, time.perf_counter() - start, lake.warehouse, lake.tables())
+        with progress.stage(f"Forgetting a person: {FORGOTTEN}, by each dataset's erasure job "
+                            "flow, then searching every zone for them"):  # fmt: skip
+            forgotten = lake.forget(spark, FORGOTTEN)
+            for name, record in forgotten.records.items():
+                out(f"      {name}: {record['outcome']}, the search after it found "
+                    f"{len(record['verification']['found'])} places")  # fmt: skip
+    report = Report(figures, queries, time.perf_counter() - start, lake.warehouse, lake.tables(),
+                    forgotten)  # fmt: skip
     for line in render(report):
         out(line)
     return report

@@ -34,6 +34,9 @@ _LOWER = re.compile(r'^ColumnValues\s+"(?P<column>[^"]+)"\s*(?P<op>>=?)\s*(?P<va
 _START = datetime(2026, 11, 2, 8, 0)  # the samples' first day
 # When each day's files land (the event time): the orders export of 2026-11-01..12, then the
 # next night's export with 2026-11-13's orders and the changes to earlier ones.
+# The customer the local run forgets: in both days' orders files (an order of theirs changes
+# on day 2), among the quarantined rows (a quantity of "two") and in the daily mart.
+FORGOTTEN = "C-2003"
 ARRIVALS = (datetime(2026, 11, 13, 1, 30, tzinfo=UTC), datetime(2026, 11, 14, 1, 30, tzinfo=UTC))
 
 
