@@ -160,6 +160,21 @@ class ErasureJob(Construct):
                 conditions={"StringEquals": {"kms:ViaService": _secrets_service(self)}},
             )
         )
+        self._grant_tables(dataset, databases)
+        acknowledge(
+            self.role,
+            "Erasing a person rewrites or deletes every version of the objects that hold them: "
+            "each pattern is one of the dataset's folders (landing, raw, quarantine, curated "
+            "table, marts), the raw bucket's erasure requests (read only) or the audit "
+            "bucket's erasure records (write only).",
+            *(f"AwsSolutions-IAM5[Resource::{in_finding(self, p)}]" for p in patterns),
+            *parts.role_findings,
+        )
+
+    def _grant_tables(self, dataset: Dataset, databases: Mapping[str, str]) -> None:
+        """The curated table and the marts, as the curation and marts jobs have them: the
+        job deletes the person's rows and commits (an ``UpdateTable``), and Iceberg's
+        procedures that drop the old files' snapshots commit too."""
         grant_dataset_tables(
             self,
             "CuratedTableAccess",
@@ -181,15 +196,6 @@ class ErasureJob(Construct):
                 tables=[m.name for m in dataset.marts],
                 write=True,
             )
-        acknowledge(
-            self.role,
-            "Erasing a person rewrites or deletes every version of the objects that hold them: "
-            "each pattern is one of the dataset's folders (landing, raw, quarantine, curated "
-            "table, marts), the raw bucket's erasure requests (read only) or the audit "
-            "bucket's erasure records (write only).",
-            *(f"AwsSolutions-IAM5[Resource::{in_finding(self, p)}]" for p in patterns),
-            *parts.role_findings,
-        )
 
     def _grant_folders(self, folders: Sequence[tuple[s3.IBucket, str]]) -> list[str]:
         """Every version of every object under ``folders``: listed (by prefix, bucket by
