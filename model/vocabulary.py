@@ -27,6 +27,11 @@ QUARANTINE_PREFIX = "_quarantine"
 # content (``<prefix>/<dataset>/``, how a re-sent file is known) and a ledger of each upload.
 INGEST_INDEX_PREFIX = "_ingest/index"
 INGEST_LEDGER_PREFIX = "_ingest/ledger"
+# Erasure requests wait under this prefix of the raw bucket (they hold the person's value, so
+# they sit with the personal data, under its key), and each erasure job's record of what it
+# did goes under the other, in the audit bucket, where nobody who erases may delete it.
+ERASURE_REQUEST_PREFIX = "_erasure/requests"
+ERASURE_RECORD_PREFIX = "erasure"
 # A column every curated table has (the day the row's raw file landed), so not declarable.
 LINEAGE_COLUMN = "ingest_date"
 
@@ -62,6 +67,7 @@ RAW_RETENTION_EXPECTED = (
 # Duties beyond reading tables, each a set of permissions the governance stack grants.
 OPERATES_PIPELINES = "operates pipelines"  # starts crawlers; reads landed and quarantined files
 AUDITS = "audits"  # reads the audit trail; a read-only Lake Formation admin
+ERASES = "erases a person's data"  # starts the erasure jobs; writes requests, reads records
 
 
 @dataclass(frozen=True)
@@ -76,7 +82,8 @@ class Persona:
     :param reads_every_dataset: whether it reads every dataset of its zones (granted once,
         zone-wide) rather than only those whose declarations name it among their readers.
     :param sensitivities: the column sensitivities it reads. Default: every one.
-    :param duties: what else its role may do (``OPERATES_PIPELINES``, ``AUDITS``).
+    :param duties: what else its role may do (``OPERATES_PIPELINES``, ``AUDITS``,
+        ``ERASES``).
     """
 
     name: str
@@ -118,14 +125,15 @@ PERSONAS = (
         reads_every_dataset=False,
         sensitivities=(GENERAL, PII_HASHED),
     ),
-    # Runs the pipelines: reads every zone of every dataset, raw included, in clear.
+    # Runs the pipelines: reads every zone of every dataset, raw included, in clear; and
+    # carries out erasure requests (it already reads every place the person can be).
     Persona(
         name="engineer",
         title="engineer",
         zones=CATALOGUED_ZONES,
         reads_data=True,
         reads_every_dataset=True,
-        duties=(OPERATES_PIPELINES,),
+        duties=(OPERATES_PIPELINES, ERASES),
     ),
     # Reviews grants, tags and the audit trail; reads no table data at all.
     Persona(

@@ -30,6 +30,7 @@ from cdk_constructs.orchestration.dataset_pipeline import DatasetPipeline
 from cdk_constructs.orchestration.pipeline_triggers import PipelineTriggers
 from cdk_constructs.processing.analytics_job import AnalyticsJob
 from cdk_constructs.processing.curation_job import CurationJob
+from cdk_constructs.processing.erasure_job import ErasureBuckets, ErasureJob
 from model.config import EnvironmentConfig
 from model.datasets import Dataset
 from stacks.alerts_stack import AlertsStack
@@ -42,8 +43,8 @@ from stacks.storage_stack import StorageStack
 
 class DatasetStack(cdk.Stack):
     """The raw crawler, the curated table, the marts and their maintenance, the jobs, the
-    pipeline and its triggers, the reader grants and, for a streaming source, the Firehose
-    delivery stream of one dataset."""
+    pipeline and its triggers, the reader grants, the erasure job where a subject column is
+    declared and, for a streaming source, the Firehose delivery stream of one dataset."""
 
     def __init__(
         self,
@@ -98,6 +99,7 @@ class DatasetStack(cdk.Stack):
             security_configuration=security_configuration,
         )
         self._analytics(curated, analytics, security_configuration)
+        self._erasure(storage, borrowed, security_configuration)
         self._stream(raw, personal_key, operations_key)
         alerts_topic = borrowed.topic(alerts.alerts.topic)
         self._orchestration(raw, operations_key, alerts_topic)
@@ -175,6 +177,30 @@ class DatasetStack(cdk.Stack):
                 databases={z: config.database_name(z) for z in ("curated", "analytics")},
                 security_configuration=security_configuration,
             )
+
+    def _erasure(
+        self, storage: StorageStack, borrowed: Borrowed, security_configuration: str
+    ) -> None:
+        """The erasure job, when the dataset declares its subject column (without one, no
+        request can find a person in it). Its records go to the audit bucket, borrowed
+        here with its key like the zones."""
+        config, dataset = self.config, self.dataset
+        self.erasure: ErasureJob | None = None
+        if dataset.subject is None:
+            return
+        zones = {z: borrowed.bucket(b) for z, b in storage.zone_buckets.items()}
+        self.erasure = ErasureJob(
+            self,
+            "Erasure",
+            dataset=dataset,
+            job_name=config.resource_name(f"{dataset.name}-forget"),
+            processing=config.processing,
+            buckets=ErasureBuckets(**zones, audit=borrowed.bucket(storage.audit_logs.bucket)),
+            databases={z: config.database_name(z) for z in ("curated", "analytics")},
+            salt=borrowed.secret(storage.pii_salt),
+            salt_key=borrowed.key(storage.keys.personal_data),
+            security_configuration=security_configuration,
+        )
 
     def _stream(self, raw: s3.IBucket, key: kms.IKey, log_key: kms.IKey) -> None:
         """The Firehose delivery stream of a streaming source: records and objects encrypted

@@ -18,7 +18,14 @@ from cdk_constructs.governance.persona_role import PersonaRole
 from cdk_constructs.governance.registered_locations import RegisteredLocations
 from model.config import EnvironmentConfig
 from model.datasets import Dataset
-from model.vocabulary import AUDITS, CATALOGUED_ZONES, OPERATES_PIPELINES, PERSONAS, Persona
+from model.vocabulary import (
+    AUDITS,
+    CATALOGUED_ZONES,
+    ERASES,
+    OPERATES_PIPELINES,
+    PERSONAS,
+    Persona,
+)
 from stacks.audit_stack import AuditStack
 from stacks.sharing import Borrowed, Lender
 from stacks.storage_stack import StorageStack
@@ -50,6 +57,13 @@ class GovernanceStack(Lender, cdk.Stack):
             ),
             AUDITS: lambda role: role.allow_audit_review(
                 audit_read_policy, trail_log_group, borrowed.arn(audit.audit_trail.trail)
+            ),
+            ERASES: lambda role: role.allow_erasure(
+                jobs=config.resource_name("*-forget"),
+                raw=borrowed.bucket(storage.zone_buckets["raw"]),
+                personal_data_key=borrowed.key(storage.keys.personal_data),
+                audit=borrowed.bucket(storage.audit_logs.bucket),
+                audit_key=borrowed.key(storage.audit_logs.key),
             ),
         }
         self.personas: dict[str, PersonaRole] = {

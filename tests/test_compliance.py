@@ -203,6 +203,35 @@ def test_acknowledgments_are_the_reviewed_ones(blueprint: Blueprint) -> None:
                 "log-group:/aws-glue/*]",
             }
         }
+    # The erasure job's role: explicit actions (no action wildcards), on the dataset's folders
+    # in every zone, the requests in raw and the records in the audit bucket.
+    for name, stack in blueprint.dataset_stacks.items():
+        if stack.dataset.subject is None:
+            continue
+        expected |= {
+            (f"Dataset-{name}/Erasure/Job", f) for f in ("AwsSolutions-GL1", "AwsSolutions-GL3")
+        }
+        folders = [("Landing", name), ("Raw", name), ("Raw", f"_quarantine/{name}"),
+                   ("Curated", name), *(("Analytics", m.name) for m in stack.dataset.marts),
+                   ("Raw", "_erasure/requests"), ("AuditLogs", "erasure")]  # fmt: skip
+        expected |= {
+            (f"Dataset-{name}/Erasure/Role", finding)
+            for finding in {
+                *(f"{iam5}[Resource::{storage_output % (env, b)}/{p}/*]" for b, p in folders),
+                f"{iam5}[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:"
+                "log-group:/aws-glue/*]",
+                f"{iam5}[Resource::*]",
+            }
+        }
+    # The engineer's erasure duty: every forget job, the requests, the records.
+    expected |= {
+        ("Governance/EngineerRole", finding)
+        for finding in {
+            f"{iam5}[Resource::{glue_arn}:job/datalake-{env}-*-forget]",
+            f"{iam5}[Resource::{storage_output % (env, 'Raw')}/_erasure/requests/*]",
+            f"{iam5}[Resource::{storage_output % (env, 'AuditLogs')}/erasure/*]",
+        }
+    }
     # The table optimizers' role: the dataset's table folders, the three log groups Glue names
     # for them, lakeformation:GetDataAccess (no resource-level permissions).
     for name, stack in blueprint.dataset_stacks.items():

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from cdk_constructs.processing.glue_job import GLUE_JOBS, GLUE_VERSION
-from glue_jobs import curated_to_analytics, raw_to_curated
+from glue_jobs import curated_to_analytics, forget_subject, raw_to_curated
 from model.datasets import Dataset
 from tests.conftest import built, only, resources, template
 
@@ -82,9 +82,11 @@ def test_job_settings_follow_the_environment(env: str) -> None:
 
 def test_no_job_is_retried_by_glue(env: str) -> None:
     """The pipeline watches the run it started: a Glue retry would be a run it does not see
-    (and a curation run that failed after writing must not write again)."""
+    (and a curation run that failed after writing must not write again). Whoever starts an
+    erasure reads its record before running it again."""
     for name, stack in built(env).dataset_stacks.items():
         kinds = ["Curation", "Analytics"] if stack.analytics else ["Curation"]
+        kinds += ["Erasure"] if stack.erasure else []
         assert [job(env, name, kind)["MaxRetries"] for kind in kinds] == [0] * len(kinds)
 
 
@@ -171,6 +173,40 @@ def test_the_analytics_job_sets_exactly_the_arguments_its_script_reads() -> None
         assert own == {f"--{a}" for a in curated_to_analytics.ARGUMENTS}
         assert json.loads(arguments["--marts_spec"]) == [m.spec() for m in stack.dataset.marts]
         assert "--job-bookmark-option" not in arguments  # rebuilds from all of curated
+
+
+def test_the_erasure_job_sets_exactly_the_arguments_its_script_reads(env: str) -> None:
+    """One erasure job per dataset with a subject, named for ``tasks.py forget``; its
+    arguments are ``forget_subject.ARGUMENTS`` and no run argument (the request ID is the
+    run's own, and the person's value is never an argument)."""
+    config = built(env).config
+    for name, stack in built(env).dataset_stacks.items():
+        assert stack.dataset.subject is not None  # both samples declare one
+        props = job(env, name, "Erasure")
+        assert props["Name"] == config.resource_name(f"{name}-forget")
+        assert props["ExecutionProperty"] == {"MaxConcurrentRuns": 1}
+        assert props["ExecutionClass"] == ("FLEX" if config.processing.flex else "STANDARD")
+        assert props["Command"]["ScriptLocation"]["Fn::Sub"].endswith(".py")
+        arguments = props["DefaultArguments"]
+        own = {k for k in arguments if not k.startswith(GLUE_OWN)}
+        assert own == {f"--{a}" for a in forget_subject.ARGUMENTS}
+        assert not own & {f"--{a}" for a in forget_subject.RUN_ARGUMENTS}
+        assert "--job-bookmark-option" not in arguments  # every run searches everything
+        assert arguments["--subject_column"] == stack.dataset.subject
+        assert json.loads(arguments["--dataset_spec"]) == stack.dataset.processing_spec()
+        assert json.loads(arguments["--marts_spec"]) == [m.spec() for m in stack.dataset.marts]
+        assert arguments["--curated_table"] == f"{config.database_name('curated')}.{name}"
+        assert arguments["--analytics_database"] == config.database_name("analytics")
+        if stack.analytics:  # the marts as the marts job gets them, byte for byte
+            marts_job = job(env, name, "Analytics")["DefaultArguments"]
+            assert arguments["--marts_spec"] == marts_job["--marts_spec"]
+        paths = {k: json.dumps(v) for k, v in arguments.items() if k.endswith("_path")}
+        assert '"/_erasure/requests/"' in paths["--request_path"]
+        assert "RawBucketName" in paths["--request_path"]
+        assert '"/erasure/"' in paths["--records_path"]
+        assert "AuditLogsBucketName" in paths["--records_path"]
+        assert f'"/_quarantine/{name}/"' in paths["--quarantine_path"]
+        assert "LandingBucketName" in paths["--landing_path"]
 
 
 def test_every_path_argument_is_a_folder(env: str) -> None:

@@ -35,8 +35,9 @@ EXPECTED: dict[str, frozenset[str]] = {
     # Their own query results only; table data comes through Lake Formation's role.
     f"Governance/AnalystRole{H}": frozenset({CURATED}),
     f"Governance/ScientistRole{H}": frozenset({CURATED}),
-    # And landing's files and raw's quarantine, which are not catalogued.
-    f"Governance/EngineerRole{H}": frozenset({PERSONAL, CURATED}),
+    # And landing's files and raw's quarantine, which are not catalogued; erasure requests
+    # (personal-data key) and erasure records (audit key, for objects under erasure/ only).
+    f"Governance/EngineerRole{H}": frozenset({PERSONAL, CURATED, AUDIT}),
     f"Governance/SecurityOfficerRole{H}": frozenset({AUDIT}),
     f"Audit/AuditTrailLogsRole{H}": frozenset(),
     # Landing and raw; its dead-letter queue.
@@ -50,6 +51,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     # Raw, quarantine and the salt; curated; its bookmarks.
     f"Dataset-*/CurationRole{H}": frozenset({PERSONAL, CURATED, OPERATIONS}),
     f"Dataset-*/AnalyticsRole{H}": frozenset({CURATED}),
+    # Every zone of its dataset, the requests and the salt; its records in the audit bucket.
+    f"Dataset-*/ErasureRole{H}": frozenset({PERSONAL, CURATED, AUDIT}),
     f"Dataset-*/TableMaintenanceRole{H}": frozenset({CURATED}),
     # Publishing failures to the alerts topic; parking failed starts.
     f"Dataset-*/PipelineRole{H}": frozenset({OPERATIONS}),

@@ -182,7 +182,8 @@ def test_engineer_reads_landing_and_quarantine_directly_the_rest_through_lake_fo
     assert "lakeformation:GetDataAccess" in [a for s in statements for a in _actions(s)]
     storage = lake.templates["Storage"]["Resources"]
     direct = [s for s in statements if any(a.startswith(("s3:", "kms:")) for a in _actions(s))
-              and not _own_query_results(s, "engineer")]  # fmt: skip
+              and not _own_query_results(s, "engineer")
+              and not s.get("Sid", "").startswith("Erasure")]  # fmt: skip
     assert direct
     for statement in direct:
         assert set(_actions(statement)) <= {
@@ -207,6 +208,67 @@ def test_engineer_reads_landing_and_quarantine_directly_the_rest_through_lake_fo
                 # The personal-data key also encrypts the salt: decrypt through S3 only.
                 via = statement["Condition"]["StringEquals"]["kms:ViaService"]
                 assert "s3." in json.dumps(via)
+
+
+def _erasure_statements(lake: LakeModel, persona: str) -> dict[str, dict[str, Any]]:
+    statements = lake.iam_statements(persona)
+    return {s["Sid"]: s for s in statements if s.get("Sid", "").startswith("Erasure")}
+
+
+def _object_path(resource: Any) -> tuple[str, str]:
+    """(output name, path) of ``Fn::Join ["", [{Fn::GetStackOutput ...}, "/<path>"]]``."""
+    first, path = resource["Fn::Join"][1]
+    return first["Fn::GetStackOutput"]["OutputName"], path
+
+
+def test_engineer_runs_erasures_through_requests_and_records_only(lake: LakeModel) -> None:
+    """The engineer's erasure duty: start and follow the forget jobs, write, read and delete
+    the requests in raw (personal-data key through S3), read the records in the audit
+    bucket (audit key through S3, for objects under erasure/ only)."""
+    found = _erasure_statements(lake, "engineer")
+    assert {sid: sorted(_actions(s)) for sid, s in found.items()} == {
+        "ErasureRuns": ["glue:GetJob", "glue:GetJobRun", "glue:GetJobRuns", "glue:StartJobRun"],
+        "ErasureRequests": ["s3:DeleteObject", "s3:DeleteObjectVersion", "s3:GetObject",
+                            "s3:PutObject"],
+        "ErasureRequestList": ["s3:ListBucket", "s3:ListBucketVersions"],
+        "ErasureRequestKey": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
+        "ErasureRecords": ["s3:GetObject"],
+        "ErasureRecordList": ["s3:ListBucket"],
+        "ErasureRecordKey": ["kms:Decrypt"],
+    }  # fmt: skip
+    jobs = found["ErasureRuns"]["Resource"]
+    assert isinstance(jobs, dict)  # one ARN: the pattern of this environment's forget jobs
+    assert json.dumps(jobs).endswith(':job/datalake-sandbox-*-forget"]]}')
+    assert _object_path(found["ErasureRequests"]["Resource"]) == (
+        "RawBucketArn", "/_erasure/requests/*"
+    )  # fmt: skip
+    assert found["ErasureRequestList"]["Condition"] == {
+        "StringLike": {"s3:prefix": ["_erasure/requests/*"]}
+    }
+    assert "RawBucketArn" in json.dumps(found["ErasureRequestList"]["Resource"])
+    assert "PersonalDataKeyArn" in json.dumps(found["ErasureRequestKey"]["Resource"])
+    assert "kms:ViaService" in found["ErasureRequestKey"]["Condition"]["StringEquals"]
+    records = ("AuditLogsBucketArn", "/erasure/*")
+    assert _object_path(found["ErasureRecords"]["Resource"]) == records
+    assert found["ErasureRecordList"]["Condition"] == {"StringLike": {"s3:prefix": ["erasure/*"]}}
+    key = found["ErasureRecordKey"]
+    assert "AuditLogsKeyArn" in json.dumps(key["Resource"])
+    assert "kms:ViaService" in key["Condition"]["StringEquals"]
+    assert _object_path(key["Condition"]["StringLike"]["kms:EncryptionContext:aws:s3:arn"]) == (
+        records
+    )
+
+
+@pytest.mark.parametrize("persona", ["analyst", "scientist", "security_officer"])
+def test_nobody_else_runs_erasures(lake: LakeModel, persona: str) -> None:
+    """No other persona starts an erasure job or touches a request; the security officer
+    reads the records with the rest of the audit bucket (its audit review)."""
+    assert _erasure_statements(lake, persona) == {}
+    text = json.dumps(lake.iam_statements(persona))
+    assert "forget" not in text
+    assert "_erasure" not in text
+    assert not [a for s in lake.iam_statements(persona) for a in _actions(s)
+                if a.startswith("glue:") and "Job" in a]  # fmt: skip
 
 
 def test_security_officer_reads_audit_records_but_gets_no_data_credentials(

@@ -154,17 +154,17 @@ def test_an_account_ready_for_a_first_deploy_passes_every_check(
         "PASS  bootstrap: CDKToolkit CREATE_COMPLETE, version 28 (the templates need 6 or newer)"
         in lines
     )
-    assert ("PASS  names: 15 fixed names: 15 free, 0 already this app's") in lines
+    assert ("PASS  names: 17 fixed names: 17 free, 0 already this app's") in lines
     assert (
-        "PASS  quota IAM roles: adds 22; 0 of 1000 used, 1000 left (IAM account summary)" in lines
+        "PASS  quota IAM roles: adds 24; 0 of 1000 used, 1000 left (IAM account summary)" in lines
     )
     assert (
-        "PASS  quota Glue jobs: adds 3; 0 of 2000 used, 2000 left (AWS's documented default;"
+        "PASS  quota Glue jobs: adds 5; 0 of 2000 used, 2000 left (AWS's documented default;"
         " Service Quotas did not answer: not implemented)"
     ) in lines
     (region,) = lines_of(lines, "region")
     assert f"{REGION} offers all 17 services" in region
-    assert "Glue 5.1 (3 jobs) not checked" in region
+    assert "Glue 5.1 (5 jobs) not checked" in region
 
 
 def test_without_a_bootstrap_stack_the_fix_is_cdk_bootstrap(
@@ -345,7 +345,7 @@ def test_a_name_the_app_s_own_stack_holds_passes(plan: Plan, aws: boto3.session.
         TemplateBody=json.dumps({"Resources": {"Pipeline": machine}}),
     )
     assert check_names(ctx(plan, aws))[0].lines() == [
-        "PASS  names: 15 fixed names: 14 free, 1 already this app's"
+        "PASS  names: 17 fixed names: 16 free, 1 already this app's"
     ]
 
 
@@ -507,7 +507,7 @@ def test_an_iam_role_quota_nearly_or_fully_used(
     assert code == (1 if status == "FAIL" else 0)
     left = 1000 - existing
     assert lines_of(lines, "quota IAM roles") == [
-        f"{status}  quota IAM roles: adds 22; {existing} of 1000 used, {left} left "
+        f"{status}  quota IAM roles: adds 24; {existing} of 1000 used, {left} left "
         "(IAM account summary)"
     ]
 
@@ -698,7 +698,7 @@ def test_a_stack_of_more_than_a_page_of_resources_is_read_to_its_end(
     called: list[str] = []
     aws.events.register("before-call.cloudformation", lambda model, **_: called.append(model.name))
     c = ctx(plan, aws)
-    assert check_names(c)[0].found == "15 fixed names: 14 free, 1 already this app's"
+    assert check_names(c)[0].found == "17 fixed names: 16 free, 1 already this app's"
     results = {r.check: r for r in check_quotas(c)}
     assert results["quota state machines"].found.startswith("adds 1; 1 of 10000 used")
     # DescribeStackResources answers at most 100 resources: the paginated list is read instead.

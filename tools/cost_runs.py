@@ -65,7 +65,11 @@ def run_lines(template: Template, templates: Sequence[Template]) -> list[Line]:
                           f"(assumed) x the 10-minute minimum (a crawl of about "
                           f"{a['crawl_minutes']:.0f} min)", a["crawler_dpus"]
                           * max(a["crawl_minutes"], 10) / 60, "glue_dpu_hour"))  # fmt: skip
-    for job in of["AWS::Glue::Job"]:
+    # The jobs a run starts (the erasure job is started by hand, per request, not by runs).
+    started = {states[s].get("Parameters", {}).get("JobName") for s in path
+               if states[s].get("Resource", "").endswith(":glue:startJobRun")}  # fmt: skip
+    jobs = [j for j in of["AWS::Glue::Job"] if j["Name"] in started]
+    for job in jobs:
         scales = job.get("DefaultArguments", {}).get("--enable-auto-scaling") == "true"
         workers = min(job["NumberOfWorkers"], a["job_min_workers"]) if scales else job[
             "NumberOfWorkers"]  # fmt: skip
@@ -80,12 +84,12 @@ def run_lines(template: Template, templates: Sequence[Template]) -> list[Line]:
     lines += _ingest_lines(of, templates)
     events = sum(states[s].get("Resource", "").endswith(":events:putEvents") for s in path)
     metrics = a["curation_metrics"] * sum(
-        "--dq_ruleset" in j.get("DefaultArguments", {}) for j in of["AWS::Glue::Job"]
+        "--dq_ruleset" in j.get("DefaultArguments", {}) for j in jobs
     )
     log_kb = (
         a["data_events_per_run"] * a["event_kb"]
         + len(path) * a["execution_log_kb_per_state"]
-        + a["job_log_mb"] * 1024 * len(of["AWS::Glue::Job"])
+        + a["job_log_mb"] * 1024 * len(jobs)
     )
     queries = len(of["AWS::Athena::NamedQuery"])
     return [

@@ -53,7 +53,9 @@ def data_path(stacks: Sequence[StackView]) -> list[tuple[Resource, Resource, str
     buckets the function's environment names; a crawler's targets; the buckets and catalog
     tables a Glue job's arguments name (it reads the earliest zone and writes the later ones;
     a table is in the zone of its database's location); a Firehose stream's
-    destination; the databases a named query reads, by their location, to its workgroup."""
+    destination; the databases a named query reads, by their location, to its workgroup.
+    An erasure job (its arguments name a ``--subject_column``) rewrites each zone in place
+    and moves nothing from one zone to another: it is not on the data path."""
     by_name = {view.name: view for view in stacks}
     databases = {
         r["Properties"]["DatabaseInput"]["Name"]: (view, r["Properties"]["DatabaseInput"])
@@ -99,6 +101,8 @@ def data_path(stacks: Sequence[StackView]) -> list[tuple[Resource, Resource, str
                     flow(bucket, here, "crawler")
             elif type_ == "AWS::Glue::Job":
                 arguments = props.get("DefaultArguments", {})
+                if "--subject_column" in arguments:
+                    continue
                 tables = [
                     bucket
                     for value in arguments.values()

@@ -91,6 +91,7 @@ _GOVERNANCE_REVIEW = (
 PINNED: dict[str, tuple[str, ...]] = {
     "curation job role": ("cloudwatch:PutMetricData",),
     "analytics job role": ("cloudwatch:PutMetricData",),
+    "erasure job role": ("cloudwatch:PutMetricData",),
     "raw crawler role": ("glue:GetSecurityConfiguration", "lakeformation:GetDataAccess"),
     "table maintenance role": ("lakeformation:GetDataAccess",),
     "ingest function role": _XRAY_SEND,

@@ -12,13 +12,16 @@ from collections.abc import Sequence
 
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from cdk_constructs.common.kms_conditions import s3_service
 from cdk_constructs.common.managed_role import ManagedRole
 from cdk_constructs.common.nag import acknowledge, in_finding
 from cdk_constructs.common.wildcards import PINNED, allow_wildcards, wildcard_statement
-from model.vocabulary import Persona
+from model.vocabulary import ERASURE_RECORD_PREFIX, ERASURE_REQUEST_PREFIX, Persona
 
 _CATALOG_READ = ["glue:GetDatabase", "glue:GetDatabases", "glue:GetTable", "glue:GetTables"]
 _PARTITION_READ = ["glue:GetPartition", "glue:GetPartitions", "glue:BatchGetPartition"]
@@ -32,6 +35,10 @@ _LOG_GROUP_READ = [
     "logs:GetLogGroupFields",
     "logs:DescribeLogStreams",
 ]
+# Running an erasure job and following its runs.
+_ERASURE_RUNS = ["glue:StartJobRun", "glue:GetJobRun", "glue:GetJobRuns", "glue:GetJob"]
+# Writing a request, reading it back, and deleting every version of it once the jobs ended.
+_ERASURE_REQUESTS = ["s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:DeleteObjectVersion"]
 
 
 class PersonaRole(ManagedRole):
@@ -114,6 +121,58 @@ class PersonaRole(ManagedRole):
             f"AwsSolutions-IAM5[Resource::{in_finding(self, arn)}]",
         )
         self.add_managed_policy(ingest_review_policy)
+
+    def allow_erasure(
+        self,
+        *,
+        jobs: str,
+        raw: s3.IBucket,
+        personal_data_key: kms.IKey,
+        audit: s3.IBucket,
+        audit_key: kms.IKey,
+    ) -> None:
+        """Carry out erasure requests: start and follow the erasure jobs named by the pattern
+        ``jobs`` (datalake-sandbox-*-forget); write, read and delete the request objects under
+        ``_erasure/requests/`` of ``raw`` (encrypted with the personal-data key, through S3
+        only: the key also encrypts the salt); read the jobs' records under ``erasure/`` of
+        ``audit``, decrypting with the audit key only objects there (the audit bucket has no
+        bucket key, so S3 names each object in the encryption context). Nothing else of the
+        audit bucket: the trail's files stay the security officer's. Each statement's Sid
+        starts with ``Erasure``, so reviews and tests tell them from the persona's others."""
+        stack = Stack.of(self)
+        job_arn = stack.format_arn(service="glue", resource="job", resource_name=jobs)
+        requests = f"{ERASURE_REQUEST_PREFIX}/*"
+        records = audit.arn_for_objects(f"{ERASURE_RECORD_PREFIX}/*")
+        via_s3 = {"kms:ViaService": s3_service(self)}
+        for sid, actions, resources, conditions in (
+            ("ErasureRuns", _ERASURE_RUNS, [job_arn], None),
+            ("ErasureRequests", _ERASURE_REQUESTS, [raw.arn_for_objects(requests)], None),
+            ("ErasureRequestList", ["s3:ListBucket", "s3:ListBucketVersions"],
+             [raw.bucket_arn], {"StringLike": {"s3:prefix": [requests]}}),
+            ("ErasureRequestKey", ["kms:GenerateDataKey", "kms:Encrypt", "kms:Decrypt"],
+             [personal_data_key.key_arn], {"StringEquals": via_s3}),
+            ("ErasureRecords", ["s3:GetObject"], [records], None),
+            ("ErasureRecordList", ["s3:ListBucket"], [audit.bucket_arn],
+             {"StringLike": {"s3:prefix": [f"{ERASURE_RECORD_PREFIX}/*"]}}),
+            ("ErasureRecordKey", ["kms:Decrypt"], [audit_key.key_arn],
+             {"StringEquals": via_s3,
+              "StringLike": {"kms:EncryptionContext:aws:s3:arn": records}}),
+        ):  # fmt: skip
+            self.add_to_principal_policy(
+                iam.PolicyStatement(
+                    sid=sid, actions=actions, resources=resources, conditions=conditions
+                )
+            )
+        acknowledge(
+            self,
+            "The engineer runs every dataset's erasure job, and datasets are added over time: "
+            "the job pattern covers only this project's and environment's erasure jobs; the "
+            "object patterns are the erasure requests in raw and the erasure records in the "
+            "audit bucket, nothing else of either.",
+            f"AwsSolutions-IAM5[Resource::{in_finding(self, job_arn)}]",
+            f"AwsSolutions-IAM5[Resource::{in_finding(self, raw.arn_for_objects(requests))}]",
+            f"AwsSolutions-IAM5[Resource::{in_finding(self, records)}]",
+        )
 
     def allow_audit_review(
         self,
