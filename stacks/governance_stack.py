@@ -60,6 +60,7 @@ class GovernanceStack(Lender, cdk.Stack):
             ),
             ERASES: lambda role: role.allow_erasure(
                 jobs=config.resource_name("*-forget"),
+                pipelines=config.resource_name("*-pipeline"),
                 raw=borrowed.bucket(storage.zone_buckets["raw"]),
                 personal_data_key=borrowed.key(storage.keys.personal_data),
                 audit=borrowed.bucket(storage.audit_logs.bucket),

@@ -223,11 +223,14 @@ def test_acknowledgments_are_the_reviewed_ones(blueprint: Blueprint) -> None:
                 f"{iam5}[Resource::*]",
             }
         }
-    # The engineer's erasure duty: every forget job, the requests, the records.
+    # The engineer's erasure duty: every forget job, the pipelines' runs, the requests, the
+    # records.
     expected |= {
         ("Governance/EngineerRole", finding)
         for finding in {
             f"{iam5}[Resource::{glue_arn}:job/datalake-{env}-*-forget]",
+            f"{iam5}[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:"
+            f"stateMachine:datalake-{env}-*-pipeline]",
             f"{iam5}[Resource::{storage_output % (env, 'Raw')}/_erasure/requests/*]",
             f"{iam5}[Resource::{storage_output % (env, 'AuditLogs')}/erasure/*]",
         }

@@ -223,11 +223,12 @@ def _object_path(resource: Any) -> tuple[str, str]:
 
 def test_engineer_runs_erasures_through_requests_and_records_only(lake: LakeModel) -> None:
     """The engineer's erasure duty: start and follow the forget jobs, write, read and delete
-    the requests in raw (personal-data key through S3), read the records in the audit
+    the requests in raw (personal-data key through S3), list the pipelines' runs, read the records in the audit
     bucket (audit key through S3, for objects under erasure/ only)."""
     found = _erasure_statements(lake, "engineer")
     assert {sid: sorted(_actions(s)) for sid, s in found.items()} == {
         "ErasureRuns": ["glue:GetJob", "glue:GetJobRun", "glue:GetJobRuns", "glue:StartJobRun"],
+        "ErasurePipelineRuns": ["states:ListExecutions"],
         "ErasureRequests": ["s3:DeleteObject", "s3:DeleteObjectVersion", "s3:GetObject",
                             "s3:PutObject"],
         "ErasureRequestList": ["s3:ListBucket", "s3:ListBucketVersions"],
@@ -239,6 +240,9 @@ def test_engineer_runs_erasures_through_requests_and_records_only(lake: LakeMode
     jobs = found["ErasureRuns"]["Resource"]
     assert isinstance(jobs, dict)  # one ARN: the pattern of this environment's forget jobs
     assert json.dumps(jobs).endswith(':job/datalake-sandbox-*-forget"]]}')
+    # The command refuses while a pipeline runs: it lists their runs, and may do nothing else.
+    pipelines = json.dumps(found["ErasurePipelineRuns"]["Resource"])
+    assert pipelines.endswith(':stateMachine:datalake-sandbox-*-pipeline"]]}')
     assert _object_path(found["ErasureRequests"]["Resource"]) == (
         "RawBucketArn", "/_erasure/requests/*"
     )  # fmt: skip

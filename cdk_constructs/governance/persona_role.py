@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import Duration, Stack
+from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
@@ -126,13 +126,15 @@ class PersonaRole(ManagedRole):
         self,
         *,
         jobs: str,
+        pipelines: str,
         raw: s3.IBucket,
         personal_data_key: kms.IKey,
         audit: s3.IBucket,
         audit_key: kms.IKey,
     ) -> None:
         """Carry out erasure requests: start and follow the erasure jobs named by the pattern
-        ``jobs`` (datalake-sandbox-*-forget); write, read and delete the request objects under
+        ``jobs`` (datalake-sandbox-*-forget); list the runs of the pipelines named by the
+        pattern ``pipelines`` (the command refuses while one runs); write, read and delete the request objects under
         ``_erasure/requests/`` of ``raw`` (encrypted with the personal-data key, through S3
         only: the key also encrypts the salt); read the jobs' records under ``erasure/`` of
         ``audit``, decrypting with the audit key only objects there (the audit bucket has no
@@ -141,11 +143,15 @@ class PersonaRole(ManagedRole):
         starts with ``Erasure``, so reviews and tests tell them from the persona's others."""
         stack = Stack.of(self)
         job_arn = stack.format_arn(service="glue", resource="job", resource_name=jobs)
+        pipeline_arn = stack.format_arn(service="states", resource="stateMachine",
+                                        resource_name=pipelines,
+                                        arn_format=ArnFormat.COLON_RESOURCE_NAME)  # fmt: skip
         requests = f"{ERASURE_REQUEST_PREFIX}/*"
         records = audit.arn_for_objects(f"{ERASURE_RECORD_PREFIX}/*")
         via_s3 = {"kms:ViaService": s3_service(self)}
         for sid, actions, resources, conditions in (
             ("ErasureRuns", _ERASURE_RUNS, [job_arn], None),
+            ("ErasurePipelineRuns", ["states:ListExecutions"], [pipeline_arn], None),
             ("ErasureRequests", _ERASURE_REQUESTS, [raw.arn_for_objects(requests)], None),
             ("ErasureRequestList", ["s3:ListBucket", "s3:ListBucketVersions"],
              [raw.bucket_arn], {"StringLike": {"s3:prefix": [requests]}}),
@@ -166,10 +172,12 @@ class PersonaRole(ManagedRole):
         acknowledge(
             self,
             "The engineer runs every dataset's erasure job, and datasets are added over time: "
-            "the job pattern covers only this project's and environment's erasure jobs; the "
+            "the job pattern covers only this project's and environment's erasure jobs, the "
+            "pipeline pattern only its pipelines, whose runs it lists; the "
             "object patterns are the erasure requests in raw and the erasure records in the "
             "audit bucket, nothing else of either.",
             f"AwsSolutions-IAM5[Resource::{in_finding(self, job_arn)}]",
+            f"AwsSolutions-IAM5[Resource::{in_finding(self, pipeline_arn)}]",
             f"AwsSolutions-IAM5[Resource::{in_finding(self, raw.arn_for_objects(requests))}]",
             f"AwsSolutions-IAM5[Resource::{in_finding(self, records)}]",
         )
