@@ -141,15 +141,16 @@ def test_the_iceberg_tables_hold_each_key_once_with_its_latest_record(
         "SELECT event_date FROM datalake_sandbox_curated.clickstream WHERE event_id = ?",
         "3b996870-a132-0b9d-4de2-f8ad4cb59aa7",
     ) == [(date(2026, 11, 3),)]
-    # The data files still hold the day-1 record: only the delete file hides it.
+    # Day 2's merge hid the day-1 record with a delete file; the erasure at the end of the run
+    # rewrote every data file with its deletes applied, so the hidden record is gone too.
     table = athena.iceberg_table(report.tables["datalake_sandbox_curated.orders"])
     files = table.inspect.files().to_pylist()
-    assert {f["content"] for f in files} == {0, 1}  # data files and position delete files
+    assert {f["content"] for f in files} == {0}  # data files only: no delete file left
     data = [f["file_path"].removeprefix("file:") for f in files if f["content"] == 0]
     in_files = duckdb.execute(
         "SELECT amount FROM read_parquet(?) WHERE order_id = 'O-10028' ORDER BY amount", [data]
     ).fetchall()
-    assert in_files == [(Decimal("107.18"),), (Decimal("133.98"),)]
+    assert in_files == [(Decimal("133.98"),)]
 
 
 def test_time_travel_reads_the_first_days_snapshot(local_run: tuple[Report, list[str]]) -> None:
@@ -201,8 +202,8 @@ def test_every_dataset_reaches_its_saved_queries(local_run: tuple[Report, list[s
 def test_the_output_shows_progress_counts_and_results(local_run: tuple[Report, list[str]]) -> None:
     report, lines = local_run
     text = "\n".join(lines)
-    for stage in range(1, 9):
-        assert f"[{stage}/8]" in text
+    for stage in range(1, 10):
+        assert f"[{stage}/9]" in text
     assert "payments, day 1: landed payments-generated.csv (made from the declaration)" in text
     assert "Iceberg tables in a local catalog on" in text
     rows = {tuple(line.split()[:12]) for line in lines if line.startswith("orders ")}
@@ -218,6 +219,39 @@ def test_the_output_shows_progress_counts_and_results(local_run: tuple[Report, l
     for result in report.queries:
         assert f"Query {result.name} ({len(result.rows)} rows):" in text
     assert f"Local run finished in {report.seconds:.1f} s." in text
+
+
+def test_the_customer_who_asked_is_forgotten_in_every_zone_and_nobody_else(
+    local_run: tuple[Report, list[str]],
+) -> None:
+    report, lines = local_run
+    forgotten = report.forgotten
+    assert forgotten is not None
+    assert forgotten.value == "C-2003"
+    before = "\n".join(forgotten.held_before)
+    for place in ("/orders/ingest_date=2026-11-13/", "/orders/ingest_date=2026-11-14/",
+                  "/_quarantine/orders/processing/", "datalake_sandbox_curated/orders/data/"):
+        assert place in before, place  # fmt: skip
+    assert forgotten.held_after == []
+    orders = forgotten.records["orders"]
+    assert orders["outcome"] == "erased"
+    zones = orders["zones"]
+    assert zones["curated"]["rows_deleted"] == 3  # O-10032, O-10033 and O-10036
+    assert zones["raw"]["records_removed"] == 5  # four on day 1, O-10036 again on day 2
+    assert zones["quarantine"]["records_removed"] == 1  # O-10041, its quantity "two"
+    assert zones["analytics"]["marts"]["orders_daily_by_segment"]["snapshots_expired"] >= 1
+    assert orders["verification"]["found"] == []
+    assert {name: r["outcome"] for name, r in forgotten.records.items() if name != "orders"} == {
+        "clickstream": "nothing_found", "payments": "nothing_found"
+    }  # fmt: skip
+    assert forgotten.again == {"clickstream": "nothing_found", "orders": "nothing_found",
+                               "payments": "nothing_found"}  # fmt: skip
+    assert all(same for _, _, same in forgotten.others.values())
+    assert forgotten.others["orders"][0] == forgotten.others["orders"][1] > 30
+    text = "\n".join(lines)
+    assert f"Forgetting C-2003 (request {forgotten.request_id}" in text
+    assert "the same request again: " in text
+    assert "C-2003" not in "\n".join(json.dumps(r) for r in forgotten.records.values())
 
 
 def test_nothing_leaves_the_working_folder(local_run: tuple[Report, list[str]]) -> None:
