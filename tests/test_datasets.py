@@ -247,26 +247,26 @@ BAD_DECLARATIONS += [
 ]
 
 
-SUBJECT = 'primary_key = ["payment_id"]'
+SUBJECT = 'subject = "payer_email"'
 BAD_DECLARATIONS += [
     pytest.param(
-        change(SUBJECT, f'{SUBJECT}\nsubject = "payer"'),
+        change(SUBJECT, 'subject = "payer"'),
         "subject = 'payer': expected a declared column; 'payer' is not one",
         id="subject-not-a-column",
     ),
     pytest.param(
-        change(SUBJECT, f'{SUBJECT}\nsubject = "card_holder"'),
+        change(SUBJECT, 'subject = "card_holder"'),
         "subject = 'card_holder': expected a column kept in curated, in clear or hashed; "
         "'card_holder' is dropped as PII",
         id="subject-dropped",
     ),
     pytest.param(
-        change(SUBJECT, f'{SUBJECT}\nsubject = "payment_date"'),
+        change(SUBJECT, 'subject = "payment_date"'),
         "subject = 'payment_date': expected a column of the source; 'payment_date' is derived",
         id="subject-derived",
     ),
     pytest.param(
-        change(SUBJECT, f"{SUBJECT}\nsubject = 3"),
+        change(SUBJECT, "subject = 3"),
         "subject = 3: expected a name of lower-case letters",
         id="subject-not-a-name",
     ),
@@ -274,13 +274,9 @@ BAD_DECLARATIONS += [
 
 
 def test_a_subject_is_optional_and_names_a_hashed_or_clear_column(tmp_path: Path) -> None:
-    assert _load(GOOD.replace("\nsubject = ", "\n# subject = "), tmp_path).subject is None
-    assert _load(change(SUBJECT, f'{SUBJECT}\nsubject = "payer_email"'), tmp_path).subject == (
-        "payer_email"
-    )
-    assert _load(change(SUBJECT, f'{SUBJECT}\nsubject = "payment_id"'), tmp_path).subject == (
-        "payment_id"
-    )
+    assert _load(GOOD, tmp_path).subject == "payer_email"  # hashed in curated
+    assert _load(change(SUBJECT, ""), tmp_path).subject is None
+    assert _load(change(SUBJECT, 'subject = "payment_id"'), tmp_path).subject == "payment_id"
     shipped = {d.name: d.subject for d in load_datasets(DATASETS)}
     assert shipped == {"clickstream": "user_id", "orders": "customer_id"}
 

@@ -43,8 +43,8 @@ def test_a_declaration_adds_exactly_its_own_stack(
 
     # Same shape as orders (a CSV batch source, the same readers): the same resources, but
     # for one tag association per personal-data column, created from the declaration alone,
-    # the marts, the ready queries, the arrival trigger (orders starts on arrival, payments
-    # only on schedule) and the erasure job.
+    # the marts, the ready queries and the arrival trigger (orders starts on arrival, payments
+    # only on schedule). Both declare a subject: both have an erasure job.
     def shared(ids: set[str]) -> set[str]:
         return {
             i
@@ -58,8 +58,7 @@ def test_a_declaration_adds_exactly_its_own_stack(
                     "TriggersOnArrival",
                     "TriggersArrivalRole",
                     "Query",  # ready queries, named after each declaration's own
-                    # orders declares a subject column, the example none: no erasure job
-                    "Erasure",
+                    "ErasureMart",  # the erasure job's grants on orders' marts
                 )
             )
             and "AnalyticsBucket" not in i
