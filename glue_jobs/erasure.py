@@ -13,7 +13,8 @@ moto's buckets. In order:
    object searched, the person's records cut out of current versions, earlier versions that
    held them deleted for good (``erasure_objects``). Tables first: a rewritten raw file may
    start the dataset's pipeline (``start_on_arrival``), which should find the tables done;
-4. in S3, the versions the expired table files left in the versioned buckets, deleted;
+4. where a table is in S3 (in Glue; the local catalog's are in a folder), the versions its
+   deleted files left in the versioned bucket, deleted;
 5. the search: every object version of the folders, every Parquet file under each table's
    folder and every snapshot left, for the value in clear and hashed.
 
@@ -60,8 +61,6 @@ class Target:
 
     :param folders: zone -> ``s3://`` folder of the dataset's objects (landing, raw,
         quarantine).
-    :param tables_in_s3: the tables' files are in versioned S3 buckets (in Glue), so the
-        versions their deleted files leave are deleted too; the local catalog's are not.
     """
 
     spec: Mapping[str, Any]
@@ -70,7 +69,6 @@ class Target:
     curated_table: str
     analytics_database: str
     folders: Mapping[str, str]
-    tables_in_s3: bool
 
 
 def subject_hash(salt: str, value: str) -> str:
@@ -125,16 +123,12 @@ def forget(
     tables = [target.curated_table, *(f"{target.analytics_database}.{m['name']}"
                                       for m in target.marts)]  # fmt: skip
     locations = {t: erasure_tables.location(spark, t) for t in tables}
-    if target.tables_in_s3:
-        curated["versions_deleted"] = erasure_objects.purge_deleted(
-            s3, locations[target.curated_table] + "/"
-        )
-        for table, where in list(locations.items())[1:]:
-            name = table.rsplit(".", 1)[1]
-            marts.setdefault(name, {})["versions_deleted"] = erasure_objects.purge_deleted(
-                s3, where + "/"
-            )
-    zones["curated"], zones["analytics"] = curated, {"marts": marts}
+    # In S3 (in Glue) the buckets keep versions: the files Iceberg deleted are still there.
+    purged = {table: erasure_objects.purge_deleted(s3, where + "/")
+              for table, where in locations.items() if where.startswith("s3://")}  # fmt: skip
+    curated["versions_deleted"] = purged.pop(target.curated_table, 0)
+    zones["curated"] = curated
+    zones["analytics"] = {"marts": marts, "versions_deleted": sum(purged.values())}
     return record(request, target, subject, zones, started,
                   verify(spark, s3, target, subject, locations))  # fmt: skip
 
@@ -153,7 +147,7 @@ def verify(
         listed = erasure_tables.list_files(spark, where)
         files += len(listed)
         found += erasure_tables.search(spark, table, listed, subject)
-        if target.tables_in_s3:
+        if where.startswith("s3://"):
             bucket, prefix = erasure_objects.split(where + "/")
             found += [f"s3://{bucket}/{key}: {len(v)} versions or markers left"
                       for key, v in erasure_objects.versions(s3, bucket, prefix)

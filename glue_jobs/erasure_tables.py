@@ -8,7 +8,8 @@ a table where the subject's value is in any data file of any snapshot:
 
 1. ``DELETE`` the live rows (one commit);
 2. rewrite every data file of the table with its deletes applied (``rewrite_data_files``,
-   ``rewrite-all``; dangling delete files removed): no current file holds a masked row;
+   ``rewrite-all``), then drop the delete files left pointing at replaced files
+   (``rewrite_position_delete_files``): no current file holds a masked row;
 3. expire every snapshot but the current one: Iceberg deletes the data, delete, manifest and
    manifest-list files only they reached (this ends time travel to before the erasure);
 4. remove orphan files (files under the table that no metadata references, such as those a
@@ -136,9 +137,12 @@ def erase_rows(
         if figures["rows_deleted"]:
             spark.sql(f"DELETE FROM {table} WHERE {matching(subject)}")
         rewritten = _call(spark, table, "rewrite_data_files",
-                          "options => map('rewrite-all', 'true', "
-                          "'remove-dangling-deletes', 'true')")[0]  # fmt: skip
+                          "options => map('rewrite-all', 'true')")[0]  # fmt: skip
         figures["data_files_rewritten"] = int(rewritten["rewritten_data_files_count"])
+        # The delete files now point at files the rewrite replaced: dropped, not left dangling.
+        dangling = _call(spark, table, "rewrite_position_delete_files",
+                         "options => map('rewrite-all', 'true')")[0]  # fmt: skip
+        figures["delete_files_removed"] = int(dangling["rewritten_delete_files_count"])
         figures.update(expire_all_but_current(spark, table))
     figures["orphan_files_removed"] = remove_orphans(spark, table, orphans_before)
     return figures

@@ -70,7 +70,6 @@ def main() -> None:
                 "raw": args["raw_path"],
                 "quarantine": args["quarantine_path"],
             },
-            tables_in_s3=True,
         ),
         salt=secret["SecretString"],
     )

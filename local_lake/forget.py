@@ -80,12 +80,17 @@ def _zones(zones: Mapping[str, Any]) -> list[str]:
     curated, marts = zones["curated"], zones["analytics"]["marts"]
     out = [f"    curated: {curated['rows_deleted']} rows deleted; "
            f"{curated['data_files_holding']} data files held them"
-           + (f", {curated['data_files_rewritten']} rewritten, {curated['snapshots_expired']} "
-              f"earlier snapshots expired ({curated['files_deleted']} files deleted)"
+           + (f", {curated['data_files_rewritten']} rewritten with their deletes applied "
+              f"({curated['delete_files_removed']} delete files dropped), "
+              f"{curated['snapshots_expired']} earlier snapshots expired "
+              f"({curated['files_deleted']} files deleted)"
               if curated["data_files_holding"] else "")
            + f", {curated['orphan_files_removed']} orphan files removed"]  # fmt: skip
-    out += [f"    analytics: {name} rebuilt, {m['rows_before']} -> {m['rows_after']} rows, "
-            f"{m['snapshots_expired']} earlier builds expired" for name, m in marts.items()]
+    out += [
+        f"    analytics: {name} rebuilt, {m['rows_before']} -> {m['rows_after']} rows, "
+        f"{m['snapshots_expired']} earlier builds expired"
+        for name, m in marts.items()
+    ]
     for zone in ("landing", "raw", "quarantine"):
         z = zones[zone]
         out.append(f"    {zone}: {z['records_removed']} records removed from "
@@ -152,7 +157,6 @@ def run_request(
                 curated_table=f"{catalog}.{args['curated_table']}",
                 analytics_database=f"{catalog}.{args['analytics_database']}",
                 folders={zone: args[f"{zone}_path"] for zone in ("landing", "raw", "quarantine")},
-                tables_in_s3=False,  # the local catalog's files are in a folder, not in S3
             )
             record = erasure.forget(spark, s3, read, target, salt=salt)
             done[plan.dataset.name] = (record, erasure.write_record(s3, args["records_path"],

@@ -72,7 +72,6 @@ def target(table: str, database: str, *, folders: dict[str, str] = FOLDERS) -> e
         curated_table=table,
         analytics_database=database,
         folders=folders,
-        tables_in_s3=False,
     )
 
 
