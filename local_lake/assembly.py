@@ -201,8 +201,11 @@ def _plan(
     for job in of_type(template, "AWS::Glue::Job"):
         defaults = job["Properties"]["DefaultArguments"]
         if "--subject_column" in defaults:  # the erasure job: its folders are its own
-            erasure = {name: resolve(defaults[f"--{name}"], stack) for name in ERASURE_ARGUMENTS
-                       if name != "salt_secret_arn"}  # the local run has a salt of its own
+            erasure = {
+                name: resolve(defaults[f"--{name}"], stack)
+                for name in ERASURE_ARGUMENTS
+                if name != "salt_secret_arn"
+            }  # the local run has a salt of its own
         else:
             arguments.update(defaults)
     queries = {

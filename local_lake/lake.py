@@ -25,9 +25,9 @@ from pyspark.sql import DataFrame, SparkSession
 
 from glue_jobs import erasure, flows, iceberg
 from local_lake import athena, lambda_process, quality, time_travel
-from local_lake.forget import Forgotten, new_request, other_rows, places_holding, run_request
 from local_lake.assembly import REGION, Assembly, DatasetPlan
 from local_lake.aws import LocalAws, S3Folders, split
+from local_lake.forget import Forgotten, new_request, other_rows, places_holding, run_request
 from local_lake.report import DatasetFigures, DayFigures, Progress, QueryResult
 from local_lake.samples import ARRIVALS, SUFFIX, generated_file, sample_file
 from local_lake.spark import iceberg_catalog, read_raw
