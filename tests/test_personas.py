@@ -222,9 +222,9 @@ def _object_path(resource: Any) -> tuple[str, str]:
 
 
 def test_engineer_runs_erasures_through_requests_and_records_only(lake: LakeModel) -> None:
-    """The engineer's erasure duty: start and follow the forget jobs, write, read and delete
-    the requests in raw (personal-data key through S3), list the pipelines' runs, read the records in the audit
-    bucket (audit key through S3, for objects under erasure/ only)."""
+    """The engineer's erasure duty: start and follow the forget jobs, list the pipelines'
+    runs, write, read and delete the requests in raw (personal-data key through S3), read the
+    records in the audit bucket (audit key through S3, for objects under erasure/ only)."""
     found = _erasure_statements(lake, "engineer")
     assert {sid: sorted(_actions(s)) for sid, s in found.items()} == {
         "ErasureRuns": ["glue:GetJob", "glue:GetJobRun", "glue:GetJobRuns", "glue:StartJobRun"],

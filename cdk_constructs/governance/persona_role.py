@@ -132,15 +132,16 @@ class PersonaRole(ManagedRole):
         audit: s3.IBucket,
         audit_key: kms.IKey,
     ) -> None:
-        """Carry out erasure requests: start and follow the erasure jobs named by the pattern
-        ``jobs`` (datalake-sandbox-*-forget); list the runs of the pipelines named by the
-        pattern ``pipelines`` (the command refuses while one runs); write, read and delete the request objects under
-        ``_erasure/requests/`` of ``raw`` (encrypted with the personal-data key, through S3
-        only: the key also encrypts the salt); read the jobs' records under ``erasure/`` of
-        ``audit``, decrypting with the audit key only objects there (the audit bucket has no
-        bucket key, so S3 names each object in the encryption context). Nothing else of the
-        audit bucket: the trail's files stay the security officer's. Each statement's Sid
-        starts with ``Erasure``, so reviews and tests tell them from the persona's others."""
+        """Carry out erasure requests: start and follow the erasure jobs named by the
+        pattern ``jobs`` (datalake-sandbox-*-forget); list the runs of the pipelines named
+        by the pattern ``pipelines`` (the command refuses while one runs); write, read and
+        delete the request objects under ``_erasure/requests/`` of ``raw`` (encrypted with
+        the personal-data key, through S3 only: the key also encrypts the salt); read the
+        jobs' records under ``erasure/`` of ``audit``, decrypting with the audit key only
+        objects there (the audit bucket has no bucket key, so S3 names each object in the
+        encryption context). Nothing else of the audit bucket: the trail's files stay the
+        security officer's. Each statement's Sid starts with ``Erasure``, so reviews and
+        tests tell them from the persona's others."""
         stack = Stack.of(self)
         job_arn = stack.format_arn(service="glue", resource="job", resource_name=jobs)
         pipeline_arn = stack.format_arn(service="states", resource="stateMachine",
