@@ -144,10 +144,12 @@ def verify(
         found += [f"{r['key']} version {r['version']}: {r['why']}" for r in remains]
     files = 0
     for table, where in locations.items():
-        listed = erasure_tables.list_files(spark, where)
+        in_s3 = where.startswith("s3://")
+        listed = (erasure_objects.current_files(s3, where + "/") if in_s3
+                  else erasure_tables.list_files(spark, where))  # fmt: skip
         files += len(listed)
         found += erasure_tables.search(spark, table, listed, subject)
-        if where.startswith("s3://"):
+        if in_s3:
             bucket, prefix = erasure_objects.split(where + "/")
             found += [f"s3://{bucket}/{key}: {len(v)} versions or markers left"
                       for key, v in erasure_objects.versions(s3, bucket, prefix)

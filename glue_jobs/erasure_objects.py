@@ -169,6 +169,13 @@ def _delete(s3: Any, bucket: str, key: str, entries: list[dict[str, Any]]) -> in
     return len(entries)
 
 
+def current_files(s3: Any, url: str) -> list[str]:
+    """``s3://`` URIs of the current objects under ``url`` (a table's folder, searched)."""
+    bucket, prefix = split(url)
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+    return [f"s3://{bucket}/{o['Key']}" for page in pages for o in page.get("Contents", [])]
+
+
 def purge_deleted(s3: Any, url: str) -> int:
     """Every version under ``url`` that is no longer current, and every delete marker,
     deleted for good: what an Iceberg table's expired files leave in a versioned bucket."""

@@ -58,8 +58,8 @@ def location(spark: SparkSession, table: str) -> str:
 
 
 def list_files(spark: SparkSession, folder: str) -> list[str]:
-    """Every file under ``folder``, through the session's Hadoop FileSystem (``s3://`` in
-    Glue, a local folder in the local run)."""
+    """Every file under ``folder`` (a local one: the local run's catalog), through the
+    session's Hadoop FileSystem."""
     path = _jvm(spark).org.apache.hadoop.fs.Path(folder)
     fs = path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
     if not fs.exists(path):
@@ -114,7 +114,10 @@ def remove_orphans(spark: SparkSession, table: str, older_than: datetime) -> int
     jss = spark._jsparkSession
     actions = _jvm(spark).org.apache.iceberg.spark.actions.SparkActions
     millis = int(older_than.timestamp() * 1000)
-    result = actions.get(jss).deleteOrphanFiles(_iceberg_table(spark, table)).olderThan(millis)
+    # Listed through the table's own file IO (S3FileIO in Glue: a prefix listing of its
+    # folder), not a Hadoop file system walking it folder by folder.
+    action = actions.get(jss).deleteOrphanFiles(_iceberg_table(spark, table))
+    result = action.olderThan(millis).usePrefixListing(True)
     locations = result.execute().orphanFileLocations().iterator()
     count = 0
     while locations.hasNext():

@@ -16,7 +16,7 @@ import pytest
 from moto import mock_aws
 
 from glue_jobs.erasure_files import Subject, rewrite
-from glue_jobs.erasure_objects import purge_deleted, remaining
+from glue_jobs.erasure_objects import current_files, purge_deleted, remaining
 from model.declarations import load_dataset
 from tests.conftest import DATASETS
 
@@ -152,6 +152,9 @@ def test_purge_leaves_only_current_versions_under_the_table_and_nothing_beside_i
     assert left == [("orders/data/b.parquet", True), ("orders/metadata/v1.metadata.json", True),
                     ("orders_x/data/c.parquet", False)]  # fmt: skip
     assert [m["Key"] for m in listed["DeleteMarkers"]] == ["orders_x/data/c.parquet"]
+    assert current_files(s3, "s3://curated/orders/") == [
+        "s3://curated/orders/data/b.parquet", "s3://curated/orders/metadata/v1.metadata.json"
+    ]  # fmt: skip
 
 
 def test_the_search_reads_every_version_not_only_the_current_one(versioned: Any) -> None:
