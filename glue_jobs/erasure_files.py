@@ -35,6 +35,9 @@ from dataclasses import dataclass
 from typing import Any
 
 GZIP_MAGIC = b"\x1f\x8b"
+# Objects that are one JSON document, not records: the reasons beside a quarantined file.
+DOCUMENT_SUFFIXES = (".reason.json",)
+ERASED = "[erased]"
 PARQUET_MAGIC = b"PAR1"
 # Characters an identifier or an e-mail address may continue with: a value found with one of
 # them beside it is part of a longer token, not the subject's value.
@@ -81,14 +84,16 @@ def _token(value: str) -> re.Pattern[str]:
     return re.compile(f"(?<![{_TOKEN_CHARS}]){re.escape(value)}(?![{_TOKEN_CHARS}])")
 
 
-def rewrite(body: bytes, spec: Mapping[str, Any], subject: Subject) -> Rewrite:
-    """``body`` (one object of the dataset's folders) without the subject's records."""
+def rewrite(body: bytes, spec: Mapping[str, Any], subject: Subject, name: str = "") -> Rewrite:
+    """``body`` (the object ``name`` of the dataset's folders) without the subject's records."""
+    if name.endswith(DOCUMENT_SUFFIXES):
+        return _document(body, subject)
     if body[:2] == GZIP_MAGIC:
         try:
             inner = gzip.decompress(body)
         except (OSError, EOFError, zlib.error) as error:
             return _as_text(body, subject, f"a broken gzip stream ({error})")
-        result = rewrite(inner, spec, subject)
+        result = rewrite(inner, spec, subject, name.removesuffix(".gz"))
         if result.body is None:
             return result
         return Rewrite(result.removed, gzip.compress(result.body, mtime=0))
@@ -151,16 +156,75 @@ def _raw_text_holds(text: str, subject: Subject) -> bool:
 
 
 def _lines(body: bytes, subject: Subject) -> Rewrite:
-    """JSON lines: each line is a record; a line that is no JSON object is text."""
+    """JSON lines: each line is a record, or several written without a line break between
+    them (Firehose keeps records as they are put), cut one by one; a line that is no JSON
+    is text, cut whole when the value stands in it."""
     kept: list[bytes] = []
     removed = 0
     for line in body.splitlines(keepends=True):
         text = line.decode("utf-8", errors="surrogateescape")
-        if text.strip() and _raw_text_holds(text, subject):
+        spans = _values(text)
+        holding = [(a, b) for a, b, value in spans if _value_holds(value, text[a:b], subject)]
+        if not spans and text.strip() and subject.holds(text):
             removed += 1
-        else:
-            kept.append(line)
+            continue
+        for start, end in reversed(holding):
+            text = text[:start] + text[end:]
+        removed += len(holding)
+        if holding and not text.strip():
+            continue  # every record of the line was the subject's
+        kept.append(text.encode("utf-8", errors="surrogateescape") if holding else line)
     return Rewrite(removed, b"".join(kept)) if removed else Rewrite()
+
+
+def _values(text: str) -> list[tuple[int, int, Any]]:
+    """The JSON values of one line, with where each starts and ends; [] when the line is not
+    all JSON values (then it is text)."""
+    decoder, index = json.JSONDecoder(), 0
+    spans: list[tuple[int, int, Any]] = []
+    while True:
+        while index < len(text) and text[index].isspace():
+            index += 1
+        if index == len(text):
+            return spans
+        try:
+            value, end = decoder.raw_decode(text, index)
+        except ValueError:
+            return []
+        spans.append((index, end, value))
+        index = end
+
+
+def _value_holds(value: Any, text: str, subject: Subject) -> bool:
+    if isinstance(value, dict):
+        return _record_holds(value, subject)
+    return subject.holds(text)
+
+
+def _document(body: bytes, subject: Subject) -> Rewrite:
+    """One JSON document (the reasons beside a quarantined file): each text in it holding
+    the value becomes ``[erased]``; the document stays valid JSON, its other fields kept."""
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return _as_text(body, subject, "not the JSON document its name says")
+    found = 0
+
+    def redact(value: Any) -> Any:
+        nonlocal found
+        if isinstance(value, dict):
+            return {k: redact(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [redact(v) for v in value]
+        if isinstance(value, str) and subject.holds(value):
+            found += 1
+            return ERASED
+        return value
+
+    redacted = redact(document)
+    if not found:
+        return Rewrite()
+    return Rewrite(found, json.dumps(redacted, indent=2).encode())
 
 
 def _records(text: str, delimiter: str) -> Iterator[tuple[list[str], str]]:
@@ -168,7 +232,9 @@ def _records(text: str, delimiter: str) -> Iterator[tuple[list[str], str]]:
     consumed: list[str] = []
 
     def lines() -> Iterator[str]:
-        for line in text.splitlines(keepends=True):
+        # Split at \r, \n and \r\n only, as CSV does: str.splitlines would also split at
+        # U+2028, a form feed or latin-1's 0x85 inside a field, cutting one record in two.
+        for line in io.StringIO(text, newline=""):
             consumed.append(line)
             yield line
 
@@ -222,15 +288,20 @@ def _parquet(body: bytes, subject: Subject) -> Rewrite:
         table = parquet.read()
         groups = parquet.metadata.num_row_groups
         codec = parquet.metadata.row_group(0).column(0).compression if groups else "ZSTD"
+        if subject.column not in table.column_names:
+            return Rewrite()
+        text = pc.utf8_trim_whitespace(pc.cast(table[subject.column], pa.string()))
     except (pa.ArrowException, OSError) as error:
-        return Rewrite(unsearched=f"a Parquet file that does not open ({error})")
-    if subject.column not in table.column_names:
-        return Rewrite()
-    text = pc.utf8_trim_whitespace(pc.cast(table[subject.column], pa.string()))
+        return Rewrite(unsearched=f"a Parquet file that cannot be searched ({error})")
     match = pc.fill_null(pc.is_in(text, value_set=pa.array([subject.value, subject.hash])), False)
     removed = pc.sum(match).as_py() or 0
     if not removed:
         return Rewrite()
+    # Timestamps written as INT96 (Spark's old default) are written back so; pyarrow would
+    # otherwise write the nanoseconds it reads them as, which Spark and Glue refuse.
+    int96 = any(parquet.schema.column(i).physical_type == "INT96"
+                for i in range(len(parquet.schema)))  # fmt: skip
     out = io.BytesIO()
-    pq.write_table(table.filter(pc.invert(match)), out, compression=_CODECS.get(codec, codec))
+    pq.write_table(table.filter(pc.invert(match)), out, compression=_CODECS.get(codec, codec),
+                   use_deprecated_int96_timestamps=int96)  # fmt: skip
     return Rewrite(removed, out.getvalue())
