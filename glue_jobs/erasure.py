@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from botocore.exceptions import ParamValidationError
 from pyspark.sql import SparkSession
 
 from glue_jobs import erasure_objects, erasure_tables
@@ -123,20 +124,30 @@ def forget(
     tables = [target.curated_table, *(f"{target.analytics_database}.{m['name']}"
                                       for m in target.marts)]  # fmt: skip
     locations = {t: erasure_tables.location(spark, t) for t in tables}
-    # In S3 (in Glue) the buckets keep versions: the files Iceberg deleted are still there.
-    purged = {table: erasure_objects.purge_deleted(s3, where + "/")
-              for table, where in locations.items() if where.startswith("s3://")}  # fmt: skip
+    # In S3 (in Glue) the buckets keep versions: the files Iceberg deleted are still there,
+    # in the tables the erasure changed (others keep their versions, and their history).
+    changed = [t for t in tables if t != target.curated_table and t.rsplit(".", 1)[1] in marts]
+    if curated["data_files_holding"] or curated["orphan_files_removed"]:
+        changed.append(target.curated_table)
+    purged = {table: erasure_objects.purge_deleted(s3, locations[table] + "/")
+              for table in changed if locations[table].startswith("s3://")}  # fmt: skip
     curated["versions_deleted"] = purged.pop(target.curated_table, 0)
     zones["curated"] = curated
     zones["analytics"] = {"marts": marts, "versions_deleted": sum(purged.values())}
     return record(request, target, subject, zones, started,
-                  verify(spark, s3, target, subject, locations))  # fmt: skip
+                  verify(spark, s3, target, subject, locations, changed))  # fmt: skip
 
 
 def verify(
-    spark: SparkSession, s3: Any, target: Target, subject: Subject, locations: Mapping[str, str]
+    spark: SparkSession,
+    s3: Any,
+    target: Target,
+    subject: Subject,
+    locations: Mapping[str, str],
+    purged: Sequence[str],
 ) -> dict[str, Any]:
-    """The search after the erasure, in every place ``forget`` touched (step 5)."""
+    """The search after the erasure, in every place ``forget`` touched (step 5); in S3, the
+    ``purged`` tables' folders hold no earlier version any more."""
     searched, found = 0, []
     for url in target.folders.values():
         count, remains = erasure_objects.remaining(s3, url, target.spec, subject)
@@ -149,7 +160,7 @@ def verify(
                   else erasure_tables.list_files(spark, where))  # fmt: skip
         files += len(listed)
         found += erasure_tables.search(spark, table, listed, subject)
-        if in_s3:
+        if in_s3 and table in purged:
             bucket, prefix = erasure_objects.split(where + "/")
             found += [f"s3://{bucket}/{key}: {len(v)} versions or markers left"
                       for key, v in erasure_objects.versions(s3, bucket, prefix)
@@ -193,11 +204,19 @@ def record_key(records_path: str, record: Mapping[str, Any]) -> tuple[str, str]:
 
 
 def write_record(s3: Any, records_path: str, record: Mapping[str, Any]) -> str:
-    """The record in the audit store, ``<records_path><request id>/<dataset>.json``, written
-    once (a second write of the same key is refused); its URI."""
+    """The record in the audit store, ``<records_path><request id>/<dataset>.json``; its URI.
+
+    Written once: a second write of the key is refused (a conditional write, which botocore
+    1.35 and later send; an older one is told nothing of it, and the bucket's Object Lock,
+    where the environment keeps data, still keeps the first version). With a checksum, which
+    a bucket with Object Lock requires of every write."""
     bucket, key = record_key(records_path, record)
-    s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(record, indent=2).encode(),
-                  ContentType="application/json", IfNoneMatch="*")  # fmt: skip
+    put = {"Bucket": bucket, "Key": key, "Body": json.dumps(record, indent=2).encode(),
+           "ContentType": "application/json", "ChecksumAlgorithm": "SHA256"}  # fmt: skip
+    try:
+        s3.put_object(**put, IfNoneMatch="*")
+    except ParamValidationError:  # a botocore without conditional writes
+        s3.put_object(**put)
     return f"s3://{bucket}/{key}"
 
 

@@ -64,9 +64,14 @@ def split(url: str) -> tuple[str, str]:
     return bucket, prefix
 
 
-def versions(s3: Any, bucket: str, prefix: str) -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    """Each key under ``prefix`` with its versions and delete markers, newest first."""
-    pages = s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix)
+def versions(
+    s3: Any, bucket: str, prefix: str, page_size: int = 1000
+) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """Each key under ``prefix`` with its versions and delete markers, newest first (a key's
+    versions may span pages of the listing)."""
+    pages = s3.get_paginator("list_object_versions").paginate(
+        Bucket=bucket, Prefix=prefix, PaginationConfig={"PageSize": page_size}
+    )
     current: str | None = None
     found: list[dict[str, Any]] = []
     for page in pages:
@@ -117,7 +122,7 @@ def _erase_object(
             continue
         figures.versions_searched += 1
         where = {"Bucket": bucket, "Key": key, "VersionId": entry["VersionId"]}
-        result = rewrite(s3.get_object(**where)["Body"].read(), spec, subject)
+        result = rewrite(s3.get_object(**where)["Body"].read(), spec, subject, key)
         if result.unsearched:
             figures.unsearched.append(
                 {"key": key, "version": entry["VersionId"], "why": result.unsearched}
@@ -199,7 +204,7 @@ def remaining(
     def search(item: tuple[str, str]) -> dict[str, str] | None:
         key, version = item
         body = s3.get_object(Bucket=bucket, Key=key, VersionId=version)["Body"].read()
-        result = rewrite(body, spec, subject)
+        result = rewrite(body, spec, subject, key)
         if not (result.removed or result.delete or result.unsearched):
             return None
         why = result.unsearched or result.delete or f"{result.removed} records"

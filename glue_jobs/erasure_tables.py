@@ -116,8 +116,12 @@ def remove_orphans(spark: SparkSession, table: str, older_than: datetime) -> int
     millis = int(older_than.timestamp() * 1000)
     # Listed through the table's own file IO (S3FileIO in Glue: a prefix listing of its
     # folder), not a Hadoop file system walking it folder by folder.
-    action = actions.get(jss).deleteOrphanFiles(_iceberg_table(spark, table))
-    result = action.olderThan(millis).usePrefixListing(True)
+    iceberg_table = _iceberg_table(spark, table)
+    action = actions.get(jss).deleteOrphanFiles(iceberg_table).olderThan(millis)
+    # The folder with its slash: a prefix of ``orders`` alone is also ``orders_eu/``, another
+    # table's files, which would all look like orphans of this one.
+    folder = str(iceberg_table.location()).rstrip("/") + "/"
+    result = action.location(folder).usePrefixListing(True)
     locations = result.execute().orphanFileLocations().iterator()
     count = 0
     while locations.hasNext():

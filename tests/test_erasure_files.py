@@ -13,10 +13,12 @@ import boto3
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
+from glue_jobs.erasure import write_record
 from glue_jobs.erasure_files import Subject, rewrite
-from glue_jobs.erasure_objects import current_files, purge_deleted, remaining
+from glue_jobs.erasure_objects import current_files, purge_deleted, remaining, versions
 from model.declarations import load_dataset
 from tests.conftest import DATASETS
 
@@ -120,6 +122,48 @@ def test_parquet_is_written_anew_with_its_codec_and_a_broken_one_is_unsearched()
     assert rewrite(b"PAR1 truncated", spec(format="parquet"), PERSON).unsearched
 
 
+@pytest.mark.parametrize("inside", ["\u2028", "\u2029", "\x85", "\x0c", "\x0b", "\x1c"])
+def test_a_csv_field_holding_a_unicode_line_separator_is_one_record(inside: str) -> None:
+    """Only \\r and \\n end a CSV line: the person's record goes whole, the next one stays."""
+    body = f"{HEADER}\n{line('O-1', 'C-3', name='A' + inside + 'secret')}\n{line('O-2', 'C-1')}\n"
+    result = rewrite(body.encode(), ORDERS, PERSON)
+    assert result.removed == 1
+    assert result.body == f"{HEADER}\n{line('O-2', 'C-1')}\n".encode()
+
+
+def test_records_put_without_line_breaks_are_cut_one_by_one() -> None:
+    """Firehose keeps records as they are put: three on one line, one of them the person's."""
+    records = ['{"event_id": "1", "user_id": "U-7"}', '{"event_id": "2", "user_id": "U-8"}',
+               '{"event_id": "3", "user_id": "U-9"}']  # fmt: skip
+    result = rewrite(("".join(records) + "\n").encode(), CLICKS, USER)
+    assert result.removed == 1
+    assert result.body == (records[1] + records[2] + "\n").encode()
+    only = rewrite((records[0] + records[0] + "\n").encode(), CLICKS, USER)
+    assert (only.removed, only.body) == (2, b"")
+
+
+def test_the_reasons_beside_a_quarantined_file_stay_valid_json_with_the_value_erased() -> None:
+    reasons = {"reason": "header_mismatch", "detail": "missing: order_id; unexpected: C-3, Ann",
+               "source-key": "orders/export.csv"}  # fmt: skip
+    body = json.dumps(reasons, indent=2).encode()
+    result = rewrite(body, ORDERS, PERSON, "_quarantine/orders/x-export.csv.reason.json")
+    assert result.removed == 1
+    assert result.body is not None
+    assert json.loads(result.body) == {**reasons, "detail": "[erased]"}
+
+
+def test_spark_int96_timestamps_are_written_back_as_int96() -> None:
+    table = pa.table({"customer_id": ["C-3", "C-1"],
+                      "at": pa.array([1, 2], pa.timestamp("ns"))})  # fmt: skip
+    out = io.BytesIO()
+    pq.write_table(table, out, use_deprecated_int96_timestamps=True)
+    result = rewrite(out.getvalue(), spec(format="parquet"), PERSON)
+    assert result.body is not None
+    written = pq.ParquetFile(io.BytesIO(result.body))
+    assert written.schema.column(1).physical_type == "INT96"
+    assert written.read().num_rows == 1
+
+
 def test_a_file_without_the_person_is_left_as_it_is() -> None:
     body = f"{HEADER}\n{line('O-1', 'C-1')}\n".encode()
     result = rewrite(body, ORDERS, PERSON)
@@ -157,6 +201,17 @@ def test_purge_leaves_only_current_versions_under_the_table_and_nothing_beside_i
     ]  # fmt: skip
 
 
+def test_versions_of_one_key_spanning_pages_of_the_listing_stay_together(versioned: Any) -> None:
+    s3 = versioned
+    for body in (b"1", b"2", b"3"):
+        s3.put_object(Bucket="curated", Key="orders/a", Body=body)
+    s3.delete_object(Bucket="curated", Key="orders/a")
+    s3.put_object(Bucket="curated", Key="orders/b", Body=b"1")
+    listed = list(versions(s3, "curated", "orders/", page_size=1))
+    assert [(key, len(entries)) for key, entries in listed] == [("orders/a", 4), ("orders/b", 1)]
+    assert listed[0][1][0]["Marker"]  # newest first: the delete marker
+
+
 def test_the_search_reads_every_version_not_only_the_current_one(versioned: Any) -> None:
     s3 = versioned
     key = "orders/ingest_date=2026-11-01/a.csv"
@@ -165,3 +220,14 @@ def test_the_search_reads_every_version_not_only_the_current_one(versioned: Any)
     searched, found = remaining(s3, "s3://curated/orders/", ORDERS, PERSON)
     assert searched == 2
     assert [f["key"] for f in found] == [f"s3://curated/{key}"]
+
+
+def test_a_record_is_written_once(versioned: Any) -> None:
+    record = {"request_id": "r-1", "dataset": "orders", "outcome": "erased"}
+    assert write_record(versioned, "s3://curated/erasure/", record) == (
+        "s3://curated/erasure/r-1/orders.json"
+    )
+    with pytest.raises(ClientError, match="PreconditionFailed"):
+        write_record(versioned, "s3://curated/erasure/", {**record, "outcome": "nothing_found"})
+    body = versioned.get_object(Bucket="curated", Key="erasure/r-1/orders.json")["Body"].read()
+    assert json.loads(body)["outcome"] == "erased"

@@ -75,10 +75,7 @@ def test_the_erasure_role_lists_only_the_datasets_folders(env: str) -> None:
             for resource in _listed(statement["Resource"]):
                 output = resource["Fn::GetStackOutput"]["OutputName"]
                 listed |= {(output, f"/{p}") for p in _listed(prefixes)}
-        # Each folder's objects, and the folder by its name alone (Iceberg's prefix listing
-        # of a table's location, which has no trailing slash).
-        folders = expected_folders(env, name)
-        assert listed == folders | {(b, p.removesuffix("/*")) for b, p in folders}
+        assert listed == expected_folders(env, name)
 
 
 def test_the_erasure_role_only_writes_records_in_the_audit_bucket(env: str) -> None:

@@ -205,12 +205,9 @@ class ErasureJob(Construct):
         self.role.add_to_principal_policy(
             iam.PolicyStatement(actions=list(FOLDER_ACTIONS), resources=patterns)
         )
-        # A folder's objects, and the folder named without its slash: Iceberg lists a
-        # table's files by its location (``orders``, no slash) when it looks for orphans.
         prefixes: dict[str, tuple[s3.IBucket, list[str]]] = {}
         for bucket, prefix in folders:
-            listed = prefixes.setdefault(bucket.node.path, (bucket, []))[1]
-            listed += [f"{prefix}*", prefix.rstrip("/")]
+            prefixes.setdefault(bucket.node.path, (bucket, []))[1].append(f"{prefix}*")
         for bucket, listed in prefixes.values():
             self.role.add_to_principal_policy(
                 iam.PolicyStatement(
