@@ -180,6 +180,10 @@ def test_raw_expires_every_prefix_of_every_dataset_after_its_retention(env: str)
     expected["ExpireQuarantine-unknown"] = (f"{QUARANTINE_PREFIX}/_unknown/", days, tiers)
     expected["ExpireIngestLedger"] = (f"{INGEST_LEDGER_PREFIX}/", days, tiers)
     expected["ExpireAnythingElse"] = (None, shipped["longest"], [])
+    # Erasure requests hold a person's value: a day, however the command ended.
+    requests = rules.pop("ExpireErasureRequests")
+    assert (requests["Prefix"], requests["ExpirationInDays"]) == ("_erasure/requests/", 1)
+    assert requests["NoncurrentVersionExpiration"] == {"NoncurrentDays": 1}
     assert set(rules) == set(expected)
     for rule_id, (prefix, days, tiers) in expected.items():
         rule = rules[rule_id]
@@ -249,6 +253,6 @@ def test_a_rule_tiers_only_into_classes_kept_their_minimum_charge(
 
 def test_the_rule_count_stays_within_s3s_limit() -> None:
     datasets = [shipped_dataset(name=f"d{i}") for i in range(332)]
-    assert len(raw_lifecycle_rules(LIFECYCLE, datasets)) == 3 * 332 + 3 <= MAX_RULES_PER_BUCKET
-    with pytest.raises(ValueError, match="333 datasets need 1002 lifecycle rules"):
+    assert len(raw_lifecycle_rules(LIFECYCLE, datasets)) == 3 * 332 + 4 <= MAX_RULES_PER_BUCKET
+    with pytest.raises(ValueError, match="333 datasets need 1003 lifecycle rules"):
         raw_lifecycle_rules(LIFECYCLE, [*datasets, shipped_dataset(name="d332")])

@@ -10,7 +10,12 @@ from aws_cdk import aws_s3 as s3
 
 from model.config import Lifecycle
 from model.datasets import Dataset
-from model.vocabulary import INGEST_INDEX_PREFIX, INGEST_LEDGER_PREFIX, QUARANTINE_PREFIX
+from model.vocabulary import (
+    ERASURE_REQUEST_PREFIX,
+    INGEST_INDEX_PREFIX,
+    INGEST_LEDGER_PREFIX,
+    QUARANTINE_PREFIX,
+)
 
 # S3 accepts at most this many rules in one bucket's lifecycle configuration.
 MAX_RULES_PER_BUCKET = 1000
@@ -120,10 +125,21 @@ def raw_lifecycle_rules(
     rules.append(
         housekeeping(lifecycle, id="ExpireAnythingElse", expiration=cdk.Duration.days(longest))
     )
+    # An erasure request holds the person's value; ``tasks.py forget`` deletes it once the
+    # jobs end, and this rule if the command never got there (killed, its credentials lapsed).
+    rules.append(
+        s3.LifecycleRule(
+            id="ExpireErasureRequests",
+            prefix=f"{ERASURE_REQUEST_PREFIX}/",
+            expiration=cdk.Duration.days(1),
+            noncurrent_version_expiration=cdk.Duration.days(1),
+            abort_incomplete_multipart_upload_after=cdk.Duration.days(1),
+        )
+    )
     if len(rules) > MAX_RULES_PER_BUCKET:
         raise ValueError(
             f"raw bucket: {len(datasets)} datasets need {len(rules)} lifecycle rules (3 per "
-            f"dataset and 3 more); S3 accepts at most {MAX_RULES_PER_BUCKET} in one bucket"
+            f"dataset and 4 more); S3 accepts at most {MAX_RULES_PER_BUCKET} in one bucket"
         )
     return rules
 
