@@ -69,6 +69,12 @@ def _arguments(argv: Sequence[str] | None, stdin: TextIO) -> argparse.Namespace:
                         help="the declarations deployed (default: cdk.json's datasets "
                         "context value, else datasets/)")  # fmt: skip
     args = parser.parse_args(argv)
+    if args.subject_value != "-":
+        print(
+            "note: a value on the command line stays in the shell's history and, while this "
+            "runs, the process list; --subject-value - reads it from stdin",
+            file=sys.stderr,
+        )
     if args.subject_value == "-":  # typed at a terminal, it is not echoed either
         tty = stdin.isatty()
         args.subject_value = getpass.getpass("the person's value: ") if tty else stdin.readline()

@@ -137,7 +137,7 @@ def job_runs(session: boto3.session.Session) -> dict[str, list[dict[str, Any]]]:
 
 
 def test_the_value_reaches_the_jobs_in_a_request_object_whose_every_version_is_then_deleted(
-    aws: boto3.session.Session,
+    aws: boto3.session.Session, capsys: pytest.CaptureFixture[str]
 ) -> None:
     pipeline(aws, "orders")  # clickstream's pipeline is not deployed: said, not refused
     jobs = Jobs(aws)
@@ -168,10 +168,11 @@ def test_the_value_reaches_the_jobs_in_a_request_object_whose_every_version_is_t
     deleted = f"s3://{RAW}/{REQUESTS}{request['request_id']}.json deleted (1 versions)"
     assert f"request {deleted}: the value is gone" in lines
     assert not any(line.startswith("nothing to do") for line in lines)
+    assert "a value on the command line stays in the shell's history" in capsys.readouterr().err
 
 
 def test_the_value_is_read_from_stdin_and_nothing_found_anywhere_is_said_plainly(
-    aws: boto3.session.Session,
+    aws: boto3.session.Session, capsys: pytest.CaptureFixture[str]
 ) -> None:
     jobs = Jobs(aws, outcome="nothing_found")
     status, lines = run(aws, "--subject-value", "-", "--reason", "r", stdin=f"  {VALUE}\n",
@@ -180,6 +181,7 @@ def test_the_value_is_read_from_stdin_and_nothing_found_anywhere_is_said_plainly
     assert jobs.requests[0]["subject_value"] == VALUE
     assert lines[-1] == f"nothing to do: {HASH} was found in no zone of clickstream, orders"
     assert not any(VALUE in line for line in lines)
+    assert "command line" not in capsys.readouterr().err
 
 
 def test_a_value_typed_at_a_terminal_is_asked_for_without_echo(
