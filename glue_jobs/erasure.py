@@ -36,7 +36,7 @@ from botocore.exceptions import ParamValidationError
 from pyspark.sql import SparkSession
 
 from glue_jobs import erasure_objects, erasure_tables
-from glue_jobs.erasure_files import Subject
+from glue_jobs.erasure_subject import Subject
 
 # Orphan files younger than this are left: they may belong to a write still in flight (a
 # table optimizer's compaction), which a deleted file would corrupt. One of them that holds

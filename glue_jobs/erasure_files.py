@@ -22,77 +22,35 @@ and the erasure reports it, never calls it clean.
 
 from __future__ import annotations
 
-import base64
 import csv
 import gzip
 import io
-import json
-import re
 import sys
 import zlib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
+
+from glue_jobs.erasure_json import json_document, json_lines
+from glue_jobs.erasure_subject import Rewrite, Subject, as_text
 
 GZIP_MAGIC = b"\x1f\x8b"
 # Objects that are one JSON document, not records: the reasons beside a quarantined file.
 DOCUMENT_SUFFIXES = (".reason.json",)
-ERASED = "[erased]"
 PARQUET_MAGIC = b"PAR1"
-# Characters an identifier or an e-mail address may continue with: a value found with one of
-# them beside it is part of a longer token, not the subject's value.
-_TOKEN_CHARS = r"A-Za-z0-9@._+\-"  # noqa: S105 - a character class, no password
 # Parquet's codec names as pyarrow writes them.
 _CODECS = {"UNCOMPRESSED": "NONE", "LZ4_RAW": "LZ4"}
 csv.field_size_limit(sys.maxsize)
 
 
-@dataclass(frozen=True)
-class Subject:
-    """The person an erasure looks for, in one dataset: the value as given (trimmed), its
-    salted hash as curated holds a hashed column, and the declared subject column."""
-
-    value: str
-    hash: str
-    column: str
-    hashed: bool
-
-    def holds(self, text: str) -> bool:
-        """Whether the clear value (or the hash) stands in ``text`` as a whole token."""
-        return any(_token(v).search(text) for v in (self.value, self.hash))
-
-    def curated_value(self) -> str:
-        """What the curated table's subject column holds for this person."""
-        return self.hash if self.hashed else self.value
-
-
-@dataclass(frozen=True)
-class Rewrite:
-    """What erasing the subject from one file's bytes gives.
-
-    ``removed``: the subject's records cut out; ``body``: the file without them (None when
-    nothing was removed, or the whole file must go); ``delete``: why the whole file must go;
-    ``unsearched``: why the file could not be searched at all."""
-
-    removed: int = 0
-    body: bytes | None = None
-    delete: str | None = None
-    unsearched: str | None = None
-
-
-def _token(value: str) -> re.Pattern[str]:
-    return re.compile(f"(?<![{_TOKEN_CHARS}]){re.escape(value)}(?![{_TOKEN_CHARS}])")
-
-
 def rewrite(body: bytes, spec: Mapping[str, Any], subject: Subject, name: str = "") -> Rewrite:
     """``body`` (the object ``name`` of the dataset's folders) without the subject's records."""
     if name.endswith(DOCUMENT_SUFFIXES):
-        return _document(body, subject)
+        return json_document(body, subject)
     if body[:2] == GZIP_MAGIC:
         try:
             inner = gzip.decompress(body)
         except (OSError, EOFError, zlib.error) as error:
-            return _as_text(body, subject, f"a broken gzip stream ({error})")
+            return as_text(body, subject, f"a broken gzip stream ({error})")
         result = rewrite(inner, spec, subject, name.removesuffix(".gz"))
         if result.body is None:
             return result
@@ -100,11 +58,11 @@ def rewrite(body: bytes, spec: Mapping[str, Any], subject: Subject, name: str = 
     if body[:4] == PARQUET_MAGIC:
         return _parquet(body, subject)
     if _json_lines(body):
-        return _lines(body, subject)
+        return json_lines(body, subject)
     source = spec["source"]
     if source["format"] == "csv":
         return _csv(body, source, subject)
-    return _lines(body, subject)
+    return json_lines(body, subject)
 
 
 def _json_lines(body: bytes) -> bool:
@@ -112,119 +70,6 @@ def _json_lines(body: bytes) -> bool:
     the curation quarantined, which Spark writes as JSON whatever the source)."""
     first = body.lstrip()[:1]
     return first == b"{"
-
-
-def _as_text(body: bytes, subject: Subject, why: str) -> Rewrite:
-    """A file no record can be cut from: it goes whole if the value is in its text."""
-    if subject.holds(body.decode("latin-1")):
-        return Rewrite(delete=f"holds the subject and cannot be rewritten: {why}")
-    return Rewrite()
-
-
-def _text_value(value: Any) -> str | None:
-    """A JSON value as the curation reads it as text: a string trimmed, a number as written."""
-    if isinstance(value, str):
-        return value.strip()
-    if value is None or isinstance(value, bool | dict | list):
-        return None
-    return json.dumps(value)
-
-
-def _record_holds(record: Mapping[str, Any], subject: Subject) -> bool:
-    """A JSON object of the subject: a source record, a quarantined row (its ``raw`` text is
-    the row as it arrived), a curated row held back by a quality rule, a Firehose error
-    record (its ``rawData``, base64)."""
-    if "raw" in record and "reason" in record and isinstance(record["raw"], str):
-        return _raw_text_holds(record["raw"], subject)
-    if "rawData" in record and isinstance(record["rawData"], str):
-        try:
-            return _raw_text_holds(base64.b64decode(record["rawData"]).decode("utf-8"), subject)
-        except ValueError:
-            return subject.holds(record["rawData"])
-    found = _text_value(record.get(subject.column))
-    return found is not None and found in (subject.value, subject.hash)
-
-
-def _raw_text_holds(text: str, subject: Subject) -> bool:
-    try:
-        record = json.loads(text)
-    except ValueError:
-        return subject.holds(text)
-    if isinstance(record, dict):
-        return _record_holds(record, subject)
-    return subject.holds(text)
-
-
-def _lines(body: bytes, subject: Subject) -> Rewrite:
-    """JSON lines: each line is a record, or several written without a line break between
-    them (Firehose keeps records as they are put), cut one by one; a line that is no JSON
-    is text, cut whole when the value stands in it."""
-    kept: list[bytes] = []
-    removed = 0
-    for line in body.splitlines(keepends=True):
-        text = line.decode("utf-8", errors="surrogateescape")
-        spans = _values(text)
-        holding = [(a, b) for a, b, value in spans if _value_holds(value, text[a:b], subject)]
-        if not spans and text.strip() and subject.holds(text):
-            removed += 1
-            continue
-        for start, end in reversed(holding):
-            text = text[:start] + text[end:]
-        removed += len(holding)
-        if holding and not text.strip():
-            continue  # every record of the line was the subject's
-        kept.append(text.encode("utf-8", errors="surrogateescape") if holding else line)
-    return Rewrite(removed, b"".join(kept)) if removed else Rewrite()
-
-
-def _values(text: str) -> list[tuple[int, int, Any]]:
-    """The JSON values of one line, with where each starts and ends; [] when the line is not
-    all JSON values (then it is text)."""
-    decoder, index = json.JSONDecoder(), 0
-    spans: list[tuple[int, int, Any]] = []
-    while True:
-        while index < len(text) and text[index].isspace():
-            index += 1
-        if index == len(text):
-            return spans
-        try:
-            value, end = decoder.raw_decode(text, index)
-        except ValueError:
-            return []
-        spans.append((index, end, value))
-        index = end
-
-
-def _value_holds(value: Any, text: str, subject: Subject) -> bool:
-    if isinstance(value, dict):
-        return _record_holds(value, subject)
-    return subject.holds(text)
-
-
-def _document(body: bytes, subject: Subject) -> Rewrite:
-    """One JSON document (the reasons beside a quarantined file): each text in it holding
-    the value becomes ``[erased]``; the document stays valid JSON, its other fields kept."""
-    try:
-        document = json.loads(body)
-    except ValueError:
-        return _as_text(body, subject, "not the JSON document its name says")
-    found = 0
-
-    def redact(value: Any) -> Any:
-        nonlocal found
-        if isinstance(value, dict):
-            return {k: redact(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [redact(v) for v in value]
-        if isinstance(value, str) and subject.holds(value):
-            found += 1
-            return ERASED
-        return value
-
-    redacted = redact(document)
-    if not found:
-        return Rewrite()
-    return Rewrite(found, json.dumps(redacted, indent=2).encode())
 
 
 def _records(text: str, delimiter: str) -> Iterator[tuple[list[str], str]]:
@@ -261,7 +106,7 @@ def _csv(body: bytes, source: Mapping[str, Any], subject: Subject) -> Rewrite:
             else:
                 kept.append(raw)
     except csv.Error as error:
-        return _as_text(body, subject, f"not CSV ({error})")
+        return as_text(body, subject, f"not CSV ({error})")
     if not removed:
         return Rewrite()
     return Rewrite(removed, "".join(kept).encode(source["encoding"], errors="surrogateescape"))

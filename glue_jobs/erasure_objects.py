@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from glue_jobs.erasure_files import Subject, rewrite
+from glue_jobs.erasure_files import rewrite
+from glue_jobs.erasure_subject import Subject
 
 _DELETE_BATCH = 1000  # DeleteObjects takes at most 1000 keys
 READERS = 16  # objects read and rewritten at once

@@ -30,7 +30,7 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from glue_jobs import flows
-from glue_jobs.erasure_files import Subject
+from glue_jobs.erasure_subject import Subject
 
 
 def _quoted(value: str) -> str:

@@ -17,8 +17,9 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from glue_jobs.erasure import write_record
-from glue_jobs.erasure_files import Subject, rewrite
+from glue_jobs.erasure_files import rewrite
 from glue_jobs.erasure_objects import current_files, purge_deleted, remaining, versions
+from glue_jobs.erasure_subject import Subject
 from model.declarations import load_dataset
 from tests.conftest import DATASETS
 
