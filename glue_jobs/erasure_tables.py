@@ -179,13 +179,16 @@ def _rows(spark: SparkSession, table: str) -> int:
     return int(spark.table(table).count())
 
 
-def search(spark: SparkSession, table: str, files: Iterable[str], subject: Subject) -> list[str]:
+def search(
+    spark: SparkSession, table: str, files: Iterable[str], subject: Subject
+) -> tuple[int, list[str]]:
     """After an erasure: where the subject still is in ``table``: each snapshot that reads a
     row of it, and each of ``files`` (every Parquet file under the table's folder,
-    referenced or not) that holds it."""
+    referenced or not) that holds it; with the number of snapshots searched (none in a mart,
+    which has no personal-data column: its files are searched)."""
     found = []
     snapshot_ids = [r[0] for r in spark.sql(f"SELECT snapshot_id FROM {table}.snapshots").collect()]
-    if subject.column not in spark.table(table).columns:  # a mart: no personal-data column
+    if subject.column not in spark.table(table).columns:
         snapshot_ids = []
     for snapshot in snapshot_ids:
         rows = spark.sql(
@@ -195,4 +198,4 @@ def search(spark: SparkSession, table: str, files: Iterable[str], subject: Subje
             found.append(f"{table} snapshot {snapshot}: {rows[0]} rows")  # type: ignore[index]
     data = [f for f in files if f.endswith(".parquet") and not f.endswith("-deletes.parquet")]
     found += [f"{file}: rows in the file" for file in files_holding(spark, data, subject)]
-    return found
+    return len(snapshot_ids), found

@@ -61,8 +61,9 @@ class Forgotten:
             f"  the search after found them in {len(self.held_after)} places"
             + "".join(f": {place}" for place in self.held_after)
             + f" (the erasure's own search: {sum(len(v['found']) for v in verified)} places in "
-            f"{sum(v['object_versions_searched'] for v in verified)} object versions and "
-            f"{sum(v['table_files_searched'] for v in verified)} table files)"
+            f"{sum(v['object_versions_searched'] for v in verified)} object versions, "
+            f"{sum(v['table_files_searched'] for v in verified)} table files and "
+            f"{sum(v['snapshots_searched'] for v in verified)} snapshots)"
         )
         out.append("  the same request again: " + ", ".join(
             f"{name} {outcome}" for name, outcome in self.again.items()))  # fmt: skip

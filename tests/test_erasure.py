@@ -193,6 +193,7 @@ def test_a_person_is_gone_from_every_zone_version_and_snapshot_and_nobody_else_i
     record = erased.record
     assert places_holding(s3, erased.folders) == []
     assert record["verification"]["found"] == []
+    assert record["verification"]["snapshots_searched"] == 1  # the one left, after the erasure
     assert {r["order_id"]: r for r in spark.table(erased.table).collect()} == erased.others
     assert len(snapshots(spark, erased.table)) == 1
     zones = record["zones"]
